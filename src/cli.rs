@@ -1,0 +1,44 @@
+//! Command-line flags (clap derive). Only flags live here; `settings` merges them over the config.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Turn raw scraped articles into a clean, deduplicated corpus with provenance.
+#[derive(Debug, Parser)]
+#[command(name = "newsprep", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Clean the input folder into the output folder (raw/ -> cleaned/ by default).
+    ///
+    /// Exit codes: 0 every file was processed; 1 the run finished but some files had errors
+    /// (see the `error` rows of manifest.csv); 2 the run could not start or could not write.
+    Run(RunArgs),
+}
+
+/// Flags of `newsprep run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Pipeline config. Without this flag ./pipeline.toml is used if it exists, else built-in
+    /// defaults.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder or single file to read (overrides input.path).
+    #[arg(long, short = 'i', value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// Folder to write the corpus to (overrides output.path).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Worker threads; 0 = one per core (overrides run.jobs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// No progress bar and no summary; errors are still printed.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

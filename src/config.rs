@@ -1,0 +1,933 @@
+//! The serde mirror of `pipeline.toml`: what the user may write, with defaults, and nothing else.
+//!
+//! Every struct denies unknown fields, choices are enums and bounded numbers are validating
+//! newtypes, so an invalid config cannot be deserialized. [`load`] reports *every* error in the
+//! file at once, each with its line, column and dotted key: after each serde error the offending
+//! key's lines are blanked out (keeping byte offsets) and the text is parsed again.
+//! Resolution against the command line happens later, in `settings`.
+
+use crate::error::{ConfigError, ConfigIssue};
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// The whole `pipeline.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct PipelineConfig {
+    /// `[input]`: where raw articles are read from.
+    pub input: InputConfig,
+    /// `[output]`: where the cleaned corpus goes.
+    pub output: OutputConfig,
+    /// `[run]`: how the run is executed.
+    pub run: RunConfig,
+    /// `[normalize]`: text normalization and paragraph splitting.
+    pub normalize: NormalizeConfig,
+    /// `[metadata]`: title, author, date and site extraction.
+    pub metadata: MetadataConfig,
+    /// `[boilerplate]`: rules that remove site boilerplate.
+    pub boilerplate: BoilerplateConfig,
+    /// `[dedup]`: near-duplicate detection.
+    pub dedup: DedupConfig,
+}
+
+/// `[input]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct InputConfig {
+    /// Folder (or single file) to read, relative to the config file. Default `"raw"`.
+    pub path: PathBuf,
+    /// File extensions read as articles; other files get a `skipped` row. Default `["txt", "md"]`.
+    pub extensions: Vec<Extension>,
+    /// Files larger than this are refused with an `error` row. Default 64 MiB.
+    pub max_file_bytes: ByteLimit,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            path: PathBuf::from("raw"),
+            extensions: vec![Extension("txt".into()), Extension("md".into())],
+            max_file_bytes: ByteLimit(64 << 20),
+        }
+    }
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct OutputConfig {
+    /// Folder the corpus is written to, relative to the config file. Default `"cleaned"`.
+    pub path: PathBuf,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            path: PathBuf::from("cleaned"),
+        }
+    }
+}
+
+/// `[run]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct RunConfig {
+    /// Worker threads; 0 means one per core. Default 0.
+    pub jobs: usize,
+}
+
+/// `[normalize]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct NormalizeConfig {
+    /// Unicode normalization form. Default `"nfc"`.
+    pub unicode: UnicodeForm,
+    /// Reduce markdown to text (links, emphasis, headings, escapes). Default true.
+    pub strip_markdown: bool,
+    /// How lines become paragraphs. Default `"auto"`.
+    pub paragraphs: ParagraphSplit,
+}
+
+impl Default for NormalizeConfig {
+    fn default() -> Self {
+        NormalizeConfig {
+            unicode: UnicodeForm::Nfc,
+            strip_markdown: true,
+            paragraphs: ParagraphSplit::Auto,
+        }
+    }
+}
+
+/// Unicode normalization form applied to every paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnicodeForm {
+    /// Canonical composition: changes no meaning, merges combining sequences.
+    #[default]
+    Nfc,
+    /// Compatibility composition: also folds ligatures, full-width forms, superscripts.
+    Nfkc,
+    /// Leave code points as they are.
+    None,
+}
+
+/// How lines are grouped into paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParagraphSplit {
+    /// Blank lines always split; a single newline splits unless the line was hard-wrapped
+    /// (the next line continues the sentence, or the file is wrapped at a fixed width).
+    #[default]
+    Auto,
+    /// Only blank lines split; lines inside a block are joined.
+    BlankLines,
+    /// Every line is a paragraph.
+    Lines,
+}
+
+/// `[metadata]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct MetadataConfig {
+    /// Extract title, author, date, site and dateline. Default true.
+    pub enabled: bool,
+    /// How many paragraphs at the top are searched for title, byline and dateline. Default 12.
+    pub head_paragraphs: Count,
+}
+
+impl Default for MetadataConfig {
+    fn default() -> Self {
+        MetadataConfig {
+            enabled: true,
+            head_paragraphs: Count(12),
+        }
+    }
+}
+
+/// `[boilerplate]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct BoilerplateConfig {
+    /// Remove boilerplate at all. Default true.
+    pub enabled: bool,
+    /// Use the built-in rule pack (after the rules given here). Default true.
+    pub builtin_rules: bool,
+    /// Ids of built-in rules to turn off. Default `[]`.
+    pub disable: Vec<RuleId>,
+    /// Share of the document (from the top) counted as its head, for rules with `zone = "head"`.
+    /// Default 0.3.
+    pub head_share: Share,
+    /// Share of the document (from the bottom) counted as its tail, for rules with
+    /// `zone = "tail"`. Default 0.5.
+    pub tail_share: Share,
+    /// A `scope = "rest"` rule (tail marker) only fires after at least this many words of kept
+    /// body, so a "Comments" link at the top never cuts the article. Default 50.
+    pub tail_min_words: Count,
+    /// Your own rules, checked in order before the built-in pack.
+    pub rules: Vec<RuleConfig>,
+}
+
+impl Default for BoilerplateConfig {
+    fn default() -> Self {
+        BoilerplateConfig {
+            enabled: true,
+            builtin_rules: true,
+            disable: Vec::new(),
+            head_share: Share(0.3),
+            tail_share: Share(0.5),
+            tail_min_words: Count(50),
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// One boilerplate rule: what it matches, what it removes, and its documentation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RuleConfig {
+    /// Unique id, lowercase letters, digits and `-`; recorded with every removal.
+    pub id: RuleId,
+    /// What kind of boilerplate it removes; removals are counted per category.
+    pub category: Category,
+    /// The test a paragraph must pass.
+    #[serde(rename = "match")]
+    pub matcher: Matcher,
+    /// What a match removes. Default `"paragraph"`.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Where in the document the rule applies. Default `"anywhere"`.
+    #[serde(default)]
+    pub zone: Zone,
+    /// Only paragraphs of at most this many words can match (protects body text that happens
+    /// to contain a phrase). Default: no limit.
+    #[serde(default)]
+    pub max_words: Option<u32>,
+    /// What it matches, in a sentence.
+    #[serde(default)]
+    pub what: String,
+    /// Why that is boilerplate.
+    #[serde(default)]
+    pub why: String,
+    /// A real-looking paragraph it removes (tests check that it does).
+    #[serde(default)]
+    pub example: String,
+}
+
+/// The built-in rule pack's file format: `[[rules]]` entries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePack {
+    /// The rules, in the order they are tried.
+    pub rules: Vec<RuleConfig>,
+}
+
+/// The test a rule applies to a paragraph. Phrases are matched case-insensitively on word
+/// boundaries against the paragraph with leading and trailing punctuation trimmed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub enum Matcher {
+    /// The whole paragraph equals one of the phrases: `match.whole = ["share this"]`.
+    Whole(Phrases),
+    /// The paragraph starts with one of the phrases: `match.start = ["follow us"]`.
+    Start(Phrases),
+    /// One of the phrases occurs anywhere: `match.anywhere = ["subscribe to our"]`.
+    Anywhere(Phrases),
+    /// A regular expression (Rust `regex` syntax) finds a match: `match.regex = "(?i)^tags:"`.
+    Regex(Pattern),
+    /// At least this share of the paragraph's characters were link text:
+    /// `match.link-share = 0.9`.
+    LinkShare(Share),
+}
+
+/// What a rule's match removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Only the matching paragraph.
+    #[default]
+    Paragraph,
+    /// The matching paragraph and everything after it (a tail marker such as "Comments").
+    /// Never fires before the first body paragraph.
+    Rest,
+}
+
+/// Part of the document a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Zone {
+    /// Any paragraph.
+    #[default]
+    Anywhere,
+    /// Paragraphs in the first `head-share` of the document.
+    Head,
+    /// Paragraphs in the last `tail-share` of the document.
+    Tail,
+}
+
+/// Kinds of boilerplate, used to count removals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[allow(missing_docs)]
+pub enum Category {
+    Navigation,
+    Share,
+    Social,
+    Subscribe,
+    Membership,
+    Copyright,
+    Disclaimer,
+    Republication,
+    AuthorBio,
+    Caption,
+    Comments,
+    Taxonomy,
+    Contact,
+    Links,
+    Related,
+    Other,
+}
+
+impl Category {
+    /// Name as written in config and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Navigation => "navigation",
+            Category::Share => "share",
+            Category::Social => "social",
+            Category::Subscribe => "subscribe",
+            Category::Membership => "membership",
+            Category::Copyright => "copyright",
+            Category::Disclaimer => "disclaimer",
+            Category::Republication => "republication",
+            Category::AuthorBio => "author-bio",
+            Category::Caption => "caption",
+            Category::Comments => "comments",
+            Category::Taxonomy => "taxonomy",
+            Category::Contact => "contact",
+            Category::Links => "links",
+            Category::Related => "related",
+            Category::Other => "other",
+        }
+    }
+}
+
+/// `[dedup]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct DedupConfig {
+    /// Words per shingle for SimHash. Default 3.
+    pub shingle_words: ShingleWords,
+    /// `[dedup.paragraph]`.
+    pub paragraph: ParagraphDedupConfig,
+    /// `[dedup.document]`.
+    pub document: DocumentDedupConfig,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            shingle_words: ShingleWords(3),
+            paragraph: ParagraphDedupConfig::default(),
+            document: DocumentDedupConfig::default(),
+        }
+    }
+}
+
+/// `[dedup.paragraph]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ParagraphDedupConfig {
+    /// Where a repeated paragraph is looked for. Default `"corpus"`.
+    pub scope: DedupScope,
+    /// Largest Hamming distance between fingerprints that counts as a repeat. Default 3.
+    pub max_distance: HammingDistance,
+    /// Paragraphs with fewer words are never removed as duplicates. Default 6.
+    pub min_words: Count,
+}
+
+impl Default for ParagraphDedupConfig {
+    fn default() -> Self {
+        ParagraphDedupConfig {
+            scope: DedupScope::Corpus,
+            max_distance: HammingDistance(3),
+            min_words: Count(6),
+        }
+    }
+}
+
+/// Where paragraph repeats are looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DedupScope {
+    /// Earlier paragraphs of the same document and of all earlier documents.
+    #[default]
+    Corpus,
+    /// Earlier paragraphs of the same document only.
+    Document,
+    /// No paragraph deduplication.
+    Off,
+}
+
+/// `[dedup.document]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct DocumentDedupConfig {
+    /// What happens to a document whose body is a near-duplicate of an earlier one.
+    /// Default `"drop"`.
+    pub action: DocumentAction,
+    /// Largest Hamming distance between body fingerprints that counts. Default 3.
+    pub max_distance: HammingDistance,
+}
+
+impl Default for DocumentDedupConfig {
+    fn default() -> Self {
+        DocumentDedupConfig {
+            action: DocumentAction::Drop,
+            max_distance: HammingDistance(3),
+        }
+    }
+}
+
+/// What happens to a near-duplicate document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentAction {
+    /// Leave it out of the corpus; it keeps a `duplicate` row in the manifest.
+    #[default]
+    Drop,
+    /// No document-level deduplication.
+    Off,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validating newtypes: each checks its value while deserializing, so the error points at it.
+
+macro_rules! bounded {
+    ($(#[$doc:meta])* $name:ident($t:ty), $min:expr, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub struct $name(pub $t);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = <$t>::deserialize(d)?;
+                if !($min..=$max).contains(&v) {
+                    return Err(de::Error::custom(format!(
+                        "{v} is out of range: expected {} to {}",
+                        $min, $max
+                    )));
+                }
+                Ok($name(v))
+            }
+        }
+    };
+}
+
+bounded!(
+    /// Hamming distance between two 64-bit fingerprints, 0 to 6 (the index splits fingerprints
+    /// into distance + 1 blocks; past 6 the blocks get too short to be selective).
+    HammingDistance(u32), 0, 6
+);
+bounded!(
+    /// Words per shingle, 1 to 8.
+    ShingleWords(usize), 1, 8
+);
+bounded!(
+    /// A count of paragraphs or words, 0 to 1,000,000.
+    Count(usize), 0, 1_000_000
+);
+bounded!(
+    /// A byte limit, 1 byte to 16 GiB.
+    ByteLimit(u64), 1, 16u64 << 30
+);
+
+/// A share between 0.0 and 1.0 inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Share(pub f32);
+
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !(0.0..=1.0).contains(&v) {
+            return Err(de::Error::custom(format!(
+                "{v} is out of range: expected 0.0 to 1.0"
+            )));
+        }
+        Ok(Share(v as f32))
+    }
+}
+
+/// A file extension without the dot, lowercase ASCII letters and digits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension(pub String);
+
+impl<'de> Deserialize<'de> for Extension {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let s = s.strip_prefix('.').unwrap_or(&s).to_ascii_lowercase();
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(de::Error::custom(format!(
+                "`{s}` is not a file extension (letters and digits, like \"txt\")"
+            )));
+        }
+        Ok(Extension(s))
+    }
+}
+
+/// A rule id: lowercase ASCII letters, digits and `-`, not empty.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(pub String);
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(de::Error::custom(format!(
+                "`{s}` is not a rule id: use lowercase letters, digits and `-`"
+            )));
+        }
+        Ok(RuleId(s))
+    }
+}
+
+/// A non-empty list of non-empty phrases, stored lowercase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrases(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Phrases {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        if v.is_empty() {
+            return Err(de::Error::custom("the phrase list is empty"));
+        }
+        let mut out = Vec::with_capacity(v.len());
+        for p in v {
+            let p = p
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase();
+            if p.is_empty() {
+                return Err(de::Error::custom("a phrase is empty"));
+            }
+            out.push(p);
+        }
+        Ok(Phrases(out))
+    }
+}
+
+/// A compiled regular expression; a pattern that does not compile is a config error.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::Regex::new(&s)
+            .map(Pattern)
+            .map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading with every error at once.
+
+/// The built-in boilerplate rule pack, shipped inside the binary.
+pub const BUILTIN_RULES: &str = include_str!("stages/boilerplate/rules.toml");
+
+/// Read and parse a `pipeline.toml`, reporting every error in it at once.
+pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let cfg: PipelineConfig = parse(&text, path)?;
+    let issues = check(&cfg, &text);
+    if issues.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues,
+        })
+    }
+}
+
+/// Parse TOML text into `T`, collecting every error. `path` is only used in the error.
+pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    let mut work = text.to_string();
+    let mut issues: Vec<ConfigIssue> = Vec::new();
+    let mut blanked: Vec<Range<usize>> = Vec::new();
+    // Each pass removes one offending key, so the number of passes is bounded by the keys.
+    for _ in 0..256 {
+        let err = match toml::from_str::<T>(&work) {
+            Ok(v) if issues.is_empty() => return Ok(v),
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let span = err.span().unwrap_or(0..0);
+        let (line, column) = line_col(text, span.start);
+        let message = err.message().to_string();
+        let located = toml_edit::Document::parse(work.clone())
+            .ok()
+            .and_then(|doc| locate(doc.as_table(), &span, ""));
+        match located {
+            Some((key, range)) => {
+                // A required key we blanked ourselves is "missing" now: not a new error.
+                let consequence = message.starts_with("missing field")
+                    && blanked
+                        .iter()
+                        .any(|b| b.start < range.end && range.start < b.end);
+                if !consequence {
+                    issues.push(ConfigIssue {
+                        line,
+                        column,
+                        key,
+                        message,
+                    });
+                }
+                blanked.push(range.clone());
+                let before = work.clone();
+                blank_lines(&mut work, range);
+                if work == before {
+                    break;
+                }
+            }
+            None => {
+                // A syntax error, or one we cannot pin to a key: report it and stop.
+                issues.push(ConfigIssue {
+                    line,
+                    column,
+                    key: String::new(),
+                    message,
+                });
+                break;
+            }
+        }
+    }
+    issues.sort_by_key(|i| (i.line, i.column));
+    Err(ConfigError::Invalid {
+        path: path.to_path_buf(),
+        issues,
+    })
+}
+
+/// Checks that need more than one value: rule ids unique, disabled ids known, some rule left.
+fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
+    let mut issues = Vec::new();
+    let doc = toml_edit::Document::parse(text.to_string()).ok();
+    let at = |key: &str, message: String| {
+        let (line, column) = doc
+            .as_ref()
+            .and_then(|d| key_offset(d.as_table(), key))
+            .map_or((0, 0), |o| line_col(text, o));
+        ConfigIssue {
+            line,
+            column,
+            key: key.to_string(),
+            message,
+        }
+    };
+    let builtin: RulePack = match parse(BUILTIN_RULES, Path::new("<built-in rules>")) {
+        Ok(p) => p,
+        Err(e) => {
+            return vec![at(
+                "boilerplate",
+                format!("built-in rule pack is broken: {e}"),
+            )];
+        }
+    };
+    let bp = &cfg.boilerplate;
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, r) in bp.rules.iter().enumerate() {
+        if !seen.insert(r.id.0.clone()) {
+            issues.push(at(
+                &format!("boilerplate.rules[{i}].id"),
+                format!("rule id `{}` is used twice", r.id.0),
+            ));
+        }
+    }
+    for (i, d) in bp.disable.iter().enumerate() {
+        if !builtin.rules.iter().any(|r| r.id == *d) {
+            issues.push(at(
+                &format!("boilerplate.disable[{i}]"),
+                format!("no built-in rule has the id `{}`", d.0),
+            ));
+        }
+    }
+    if bp.enabled {
+        let builtin_left = if bp.builtin_rules {
+            builtin
+                .rules
+                .iter()
+                .filter(|r| !bp.disable.contains(&r.id))
+                .count()
+        } else {
+            0
+        };
+        if bp.rules.is_empty() && builtin_left == 0 {
+            issues.push(at(
+                "boilerplate",
+                "no boilerplate rules are left: add [[boilerplate.rules]], turn builtin-rules on, or set enabled = false".into(),
+            ));
+        }
+    }
+    issues
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[col_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Replace every byte of the lines touched by `range` with spaces, keeping newlines, so the
+/// next parse sees the same offsets without that key.
+fn blank_lines(text: &mut String, range: Range<usize>) {
+    let bytes = text.as_bytes();
+    let start = bytes[..range.start.min(bytes.len())]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let end = range.end.min(bytes.len());
+    let end = bytes[end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| end + p);
+    let blanked: String = text[start..end]
+        .chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect();
+    text.replace_range(start..end, &blanked);
+}
+
+fn join_key(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Byte range covered by an item and everything below it.
+fn extent(item: &toml_edit::Item) -> Option<Range<usize>> {
+    fn widen(acc: &mut Option<Range<usize>>, r: Option<Range<usize>>) {
+        if let Some(r) = r {
+            *acc = Some(match acc.take() {
+                Some(a) => a.start.min(r.start)..a.end.max(r.end),
+                None => r,
+            });
+        }
+    }
+    let mut acc = item.span();
+    match item {
+        toml_edit::Item::Table(t) => {
+            for (k, v) in t.iter() {
+                widen(&mut acc, t.key(k).and_then(|k| k.span()));
+                widen(&mut acc, extent(v));
+            }
+        }
+        toml_edit::Item::ArrayOfTables(a) => {
+            for t in a.iter() {
+                widen(&mut acc, extent(&toml_edit::Item::Table(t.clone())));
+            }
+        }
+        _ => {}
+    }
+    acc
+}
+
+/// Find the deepest table-level key whose lines contain `span`: its dotted path and byte range.
+fn locate(
+    table: &toml_edit::Table,
+    span: &Range<usize>,
+    prefix: &str,
+) -> Option<(String, Range<usize>)> {
+    let inside = |r: &Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
+    for (k, item) in table.iter() {
+        let path = join_key(prefix, k);
+        let key_span = table.key(k).and_then(|k| k.span());
+        let mut whole = extent(item);
+        if let Some(ks) = key_span.clone() {
+            whole = Some(match whole {
+                Some(w) => w.start.min(ks.start)..w.end.max(ks.end),
+                None => ks,
+            });
+        }
+        let Some(whole) = whole else { continue };
+        if !inside(&whole) {
+            continue;
+        }
+        match item {
+            toml_edit::Item::Table(t) => {
+                return Some(locate(t, span, &path).unwrap_or((path, whole)));
+            }
+            toml_edit::Item::ArrayOfTables(a) => {
+                for (i, t) in a.iter().enumerate() {
+                    let elem = format!("{path}[{i}]");
+                    if let Some(r) = extent(&toml_edit::Item::Table(t.clone())) {
+                        if inside(&r) {
+                            return Some(locate(t, span, &elem).unwrap_or((elem, r)));
+                        }
+                    }
+                }
+                return Some((path, whole));
+            }
+            _ => return Some((path, whole)),
+        }
+    }
+    None
+}
+
+/// Byte offset of a dotted key path (with `[i]` indexes), for semantic errors.
+fn key_offset(table: &toml_edit::Table, path: &str) -> Option<usize> {
+    let mut item: Option<&toml_edit::Item> = None;
+    let mut table = table;
+    let mut offset = None;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        offset = table
+            .key(name)
+            .and_then(|k| k.span())
+            .map(|s| s.start)
+            .or(offset);
+        let it = table.get(name)?;
+        item = Some(it);
+        match (it, index) {
+            (toml_edit::Item::ArrayOfTables(a), Some(i)) => {
+                let t = a.get(i)?;
+                offset = t.span().map(|s| s.start).or(offset);
+                table = t;
+            }
+            (toml_edit::Item::Value(toml_edit::Value::Array(arr)), Some(i)) => {
+                return arr
+                    .get(i)
+                    .and_then(|v| v.span())
+                    .map(|s| s.start)
+                    .or(offset);
+            }
+            (toml_edit::Item::Table(t), None) => table = t,
+            _ => {}
+        }
+    }
+    let _ = item;
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issues(text: &str) -> Vec<ConfigIssue> {
+        match parse::<PipelineConfig>(text, Path::new("pipeline.toml")) {
+            Ok(cfg) => check(&cfg, text),
+            Err(ConfigError::Invalid { issues, .. }) => issues,
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let cfg: PipelineConfig = parse("", Path::new("p.toml")).unwrap();
+        assert_eq!(cfg.input.path, PathBuf::from("raw"));
+        assert_eq!(cfg.dedup.paragraph.max_distance, HammingDistance(3));
+        assert!(cfg.boilerplate.builtin_rules);
+    }
+
+    #[test]
+    fn every_error_is_reported_with_line_and_key() {
+        let text = "[input]\nbogus = 1\nmax-file-bytes = \"big\"\n\n[dedup.paragraph]\nmax-distance = 9\nscope = \"everywhere\"\n\n[nope]\nx = 1\n";
+        let found = issues(text);
+        let keys: Vec<_> = found.iter().map(|i| (i.line, i.key.as_str())).collect();
+        assert_eq!(
+            keys,
+            vec![
+                (2, "input.bogus"),
+                (3, "input.max-file-bytes"),
+                (6, "dedup.paragraph.max-distance"),
+                (7, "dedup.paragraph.scope"),
+                (9, "nope"),
+            ]
+        );
+        assert!(
+            found[0].message.contains("unknown field `bogus`"),
+            "{:?}",
+            found[0]
+        );
+        assert!(found[1].message.contains("invalid type"), "{:?}", found[1]);
+        assert!(found[2].message.contains("out of range"), "{:?}", found[2]);
+        assert!(
+            found[3].message.contains("unknown variant `everywhere`"),
+            "{:?}",
+            found[3]
+        );
+    }
+
+    #[test]
+    fn bad_rules_are_reported_by_index() {
+        let text = "[[boilerplate.rules]]\nid = \"ok\"\ncategory = \"share\"\nmatch.whole = [\"share\"]\n\n[[boilerplate.rules]]\nid = \"Bad Id\"\ncategory = \"share\"\nmatch.regex = \"(unclosed\"\n";
+        let found = issues(text);
+        let keys: Vec<_> = found.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            vec!["boilerplate.rules[1].id", "boilerplate.rules[1].match"],
+            "{found:?}"
+        );
+        assert!(found[1].message.contains("invalid regex"));
+        assert_eq!(found[1].line, 9);
+    }
+
+    #[test]
+    fn syntax_error_names_the_place() {
+        let found = issues("[input\npath = 1\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 1);
+    }
+
+    #[test]
+    fn semantic_checks_name_the_key() {
+        let text = "[boilerplate]\nbuiltin-rules = false\ndisable = [\"no-such-rule\"]\n";
+        let found = issues(text);
+        let keys: Vec<_> = found.iter().map(|i| (i.line, i.key.as_str())).collect();
+        assert_eq!(
+            keys,
+            vec![(3, "boilerplate.disable[0]"), (1, "boilerplate")]
+        );
+    }
+
+    #[test]
+    fn builtin_pack_parses() {
+        let pack: RulePack = parse(BUILTIN_RULES, Path::new("rules.toml")).unwrap();
+        assert!(pack.rules.len() > 10);
+        let mut ids: Vec<_> = pack.rules.iter().map(|r| r.id.0.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), pack.rules.len(), "rule ids must be unique");
+        for r in &pack.rules {
+            assert!(
+                !r.what.is_empty() && !r.why.is_empty() && !r.example.is_empty(),
+                "rule {} lacks docs",
+                r.id.0
+            );
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The data that flows through the pipeline: a [`Document`] of [`Paragraph`]s, each carrying its byte
+//! span in the raw file and, once a stage removes it, a typed [`Removal`].
+//!
+//! Stages never delete paragraphs; they mark them. The writer leaves marked paragraphs out of the
+//! text and lists them, with their reasons, as provenance ("mark first, remove at write").
+
+use serde::Serialize;
+use std::fmt;
+
+/// Stable identity of a document: its path relative to the input folder, without the extension,
+/// with `/` separators (`sub/article` for `raw/sub/article.md`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DocId(pub String);
+
+impl fmt::Display for DocId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A half-open byte range `[start, end)` in the raw file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// Where a document came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    /// Path relative to the input folder, `/`-separated.
+    pub path: String,
+    /// Size of the raw file in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the raw bytes, lowercase hex (empty when the file could not be read).
+    pub sha256: String,
+}
+
+/// How a paragraph was written in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Block {
+    /// Running text.
+    #[default]
+    Text,
+    /// A markdown heading (`# ...`) or a setext-underlined line.
+    Heading,
+    /// A list item (`- ...`, `1. ...`).
+    ListItem,
+}
+
+/// Cheap facts about a paragraph, recorded by the normalizer before markup is stripped.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Features {
+    /// How the paragraph was written.
+    pub block: Block,
+    /// Characters of the final text that were inside markdown links.
+    pub link_chars: usize,
+    /// The whole paragraph was wrapped in emphasis (`*...*`), as notes and credits often are.
+    pub emphasized: bool,
+    /// Number of words (whitespace-separated) in the normalized text.
+    pub words: usize,
+}
+
+impl Features {
+    /// Share of the text's characters that were link text, 0.0 to 1.0.
+    pub fn link_share(&self, text: &str) -> f32 {
+        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+        if chars == 0 {
+            0.0
+        } else {
+            (self.link_chars as f32 / chars as f32).min(1.0)
+        }
+    }
+}
+
+/// A metadata field that a paragraph was consumed into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetaField {
+    /// The headline.
+    Title,
+    /// The byline.
+    Author,
+    /// The publication date.
+    Published,
+    /// The site or publication name.
+    Site,
+    /// The place line of a dateline ("Rabat").
+    Dateline,
+}
+
+impl MetaField {
+    /// The field's name as written in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetaField::Title => "title",
+            MetaField::Author => "author",
+            MetaField::Published => "published",
+            MetaField::Site => "site",
+            MetaField::Dateline => "dateline",
+        }
+    }
+}
+
+/// The paragraph a duplicate repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParaRef {
+    /// Document that holds the original.
+    pub id: DocId,
+    /// Index of the original among that document's paragraphs (0-based, counting removed ones).
+    pub paragraph: usize,
+    /// Byte span of the original in its raw file.
+    pub start: usize,
+    /// End of that span.
+    pub end: usize,
+}
+
+/// Why a paragraph left the body. Every variant is counted and written to provenance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// A separator line (`*`, `---`) or a paragraph that was only markup.
+    Markup {
+        /// Which normalizer rule: `separator` or `empty-markup`.
+        rule: &'static str,
+    },
+    /// Consumed as a metadata field.
+    Metadata(MetaField),
+    /// Matched a boilerplate rule.
+    Boilerplate {
+        /// Rule id.
+        rule: String,
+        /// Rule category (share, copyright, ...).
+        category: &'static str,
+    },
+    /// Came after a tail marker ("Popular posts from this blog", "Comments").
+    AfterTail {
+        /// Id of the tail rule whose marker ended the article.
+        rule: String,
+    },
+    /// Repeats an earlier paragraph of this or an earlier document.
+    Duplicate {
+        /// The paragraph it repeats.
+        of: ParaRef,
+        /// Hamming distance between the two 64-bit fingerprints (0 for an exact repeat).
+        distance: u32,
+    },
+}
+
+impl Removal {
+    /// Short machine-readable reason, used in provenance and counters.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Removal::Markup { .. } => "markup",
+            Removal::Metadata(_) => "metadata",
+            Removal::Boilerplate { .. } => "boilerplate",
+            Removal::AfterTail { .. } => "tail",
+            Removal::Duplicate { .. } => "duplicate",
+        }
+    }
+
+    /// The key this removal is counted under in the run summary, e.g. `boilerplate:share`;
+    /// `doc` is the document the paragraph belongs to (a duplicate counts as `same-document`
+    /// or `earlier-document`).
+    pub fn counter_key(&self, doc: &DocId) -> String {
+        match self {
+            Removal::Markup { rule } => format!("markup:{rule}"),
+            Removal::Metadata(f) => format!("metadata:{}", f.as_str()),
+            Removal::Boilerplate { category, .. } => format!("boilerplate:{category}"),
+            Removal::AfterTail { .. } => "tail".to_string(),
+            Removal::Duplicate { of, .. } if &of.id == doc => "duplicate:same-document".to_string(),
+            Removal::Duplicate { .. } => "duplicate:earlier-document".to_string(),
+        }
+    }
+}
+
+/// One paragraph: normalized text, where it came from, and whether it was removed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paragraph {
+    /// Normalized text (NFC, whitespace collapsed, markup stripped).
+    pub text: String,
+    /// Bytes of the raw file this paragraph was made from.
+    pub span: Span,
+    /// Facts recorded while normalizing.
+    pub features: Features,
+    /// Set once a stage removes the paragraph from the body.
+    pub removal: Option<Removal>,
+    /// Fingerprints, filled in by the fingerprint step.
+    pub fingerprint: Option<Fingerprint>,
+}
+
+impl Paragraph {
+    /// Is the paragraph still part of the body?
+    pub fn is_kept(&self) -> bool {
+        self.removal.is_none()
+    }
+}
+
+/// A text's fingerprints: exact hash of its normalized tokens and their shingled SimHash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// xxh3-64 of the normalized token stream.
+    pub exact: u64,
+    /// 64-bit SimHash over word shingles.
+    pub simhash: u64,
+    /// Number of normalized tokens.
+    pub tokens: u32,
+}
+
+/// Metadata found in the article's own lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Metadata {
+    /// The headline.
+    pub title: Option<String>,
+    /// The byline, without "By".
+    pub author: Option<String>,
+    /// Publication date, ISO 8601 `YYYY-MM-DD`.
+    pub published: Option<String>,
+    /// Site or publication name.
+    pub site: Option<String>,
+    /// Place of the dateline.
+    pub dateline: Option<String>,
+}
+
+/// A document on its way through the stages.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Its id.
+    pub id: DocId,
+    /// Where it came from.
+    pub source: SourceInfo,
+    /// Decoded text, until the normalizer splits it into paragraphs (then empty).
+    pub raw: String,
+    /// Bytes of the raw file before `raw` starts (a UTF-8 BOM), so spans index the raw file.
+    pub raw_offset: usize,
+    /// Paragraphs in source order, removed ones included.
+    pub paragraphs: Vec<Paragraph>,
+    /// Metadata found so far.
+    pub meta: Metadata,
+    /// Fingerprint of the body (kept paragraphs), filled in by the fingerprint step.
+    pub body: Option<Fingerprint>,
+}
+
+impl Document {
+    /// The kept paragraphs, in order.
+    pub fn kept(&self) -> impl Iterator<Item = &Paragraph> {
+        self.paragraphs.iter().filter(|p| p.is_kept())
+    }
+
+    /// The cleaned body: kept paragraphs separated by one blank line.
+    pub fn body_text(&self) -> String {
+        let mut out = String::new();
+        for p in self.kept() {
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            out.push_str(&p.text);
+        }
+        out
+    }
+}

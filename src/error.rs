@@ -1,0 +1,136 @@
+//! Typed errors below `main`: every variant carries the path (and, for config, the place) it is about.
+//!
+//! Two families: [`ConfigError`] stops a run before anything is written (exit 2), while
+//! [`FileError`] belongs to one input file, becomes an `error` row in the manifest and lets the
+//! rest of the batch go on (exit 1).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// One problem found in `pipeline.toml`, with its place in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// 1-based line of the offending key or value (0 when the place is unknown).
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Dotted key path, e.g. `dedup.paragraph.max-distance` or `boilerplate.rules[2].match`.
+    pub key: String,
+    /// What is wrong, in the words of the parser or validator.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}:{}: {}", self.line, self.column, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: `{}`: {}",
+                self.line, self.column, self.key, self.message
+            )
+        }
+    }
+}
+
+/// Why the configuration could not be used. Always reported before any output is written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The file was read but holds one or more errors; all of them are listed.
+    #[error("{} error{} in {}:\n{}", issues.len(), if issues.len() == 1 { "" } else { "s" }, path.display(), list(path, issues))]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// Every problem found, in file order.
+        issues: Vec<ConfigIssue>,
+    },
+    /// A value given on the command line is out of range.
+    #[error("invalid command-line value for {flag}: {message}")]
+    Flag {
+        /// The flag, e.g. `--jobs`.
+        flag: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn list(path: &std::path::Path, issues: &[ConfigIssue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("  {}:{i}", path.display()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A problem with one input file. The run goes on; the file gets an `error` row in the manifest.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The OS refused to open or read it.
+    #[error("cannot read: {0}")]
+    Io(String),
+    /// Larger than `input.max-file-bytes`.
+    #[error("file is {size} bytes, over the limit of {limit} (input.max-file-bytes)")]
+    TooLarge {
+        /// Size of the file.
+        size: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// Holds NUL bytes: not a text file.
+    #[error("binary file: NUL byte at offset {offset}")]
+    Binary {
+        /// Byte offset of the first NUL.
+        offset: usize,
+    },
+    /// Not valid UTF-8.
+    #[error("not valid UTF-8: invalid byte sequence at offset {offset}")]
+    Encoding {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// Another input maps to the same document id (e.g. `a.txt` and `a.md`).
+    #[error("document id `{id}` is already taken by {first}; rename one of the files")]
+    IdCollision {
+        /// The id both would get.
+        id: String,
+        /// The source that took it first (in sorted order).
+        first: String,
+    },
+}
+
+/// Why a run could not proceed at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// Invalid configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The input path does not exist or cannot be listed.
+    #[error("cannot read input {path}: {source}")]
+    Input {
+        /// The input path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The output could not be written.
+    #[error("cannot write output {path}: {source}")]
+    Output {
+        /// The file or folder that could not be written.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}

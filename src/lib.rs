@@ -1,0 +1,17 @@
+//! newsprep turns raw scraped articles into a clean, deduplicated corpus with provenance.
+//!
+//! The flow, in the order `pipeline` runs it:
+//! `stages::read` (find and decode files) -> `stages::normalize` (paragraphs, Unicode, markup) ->
+//! `stages::metadata` (title, byline, date) -> `stages::boilerplate` (site junk) ->
+//! `stages::dedup` (fingerprints, then the corpus-wide barrier) -> `stages::write`.
+//! Per-document stages are pure and run in parallel; dedup is a barrier fed in input order.
+
+pub mod cli;
+pub mod config;
+pub mod document;
+pub mod error;
+pub mod pipeline;
+pub mod progress;
+pub mod settings;
+pub mod stages;
+pub mod stats;

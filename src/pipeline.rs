@@ -1,0 +1,172 @@
+//! The fixed-order runner: read -> normalize -> metadata -> boilerplate -> fingerprint, in
+//! parallel per document; then the dedup barrier in input order; then write.
+//!
+//! Inputs are processed in chunks of [`CHUNK`] files: the chunk runs under rayon with its order
+//! kept, the barrier sees its documents in input order, and the writer appends them in order.
+//! The chunk size does not depend on the thread count, so output is byte-identical at any `--jobs`.
+
+use crate::document::{DocId, SourceInfo};
+use crate::error::{FileError, RunError};
+use crate::progress::Reporter;
+use crate::settings::{ReadSettings, Settings};
+use crate::stages::Outcome;
+use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
+use crate::stages::dedup::{Dedup, Fingerprints};
+use crate::stages::metadata::ExtractMetadata;
+use crate::stages::normalize::Normalize;
+use crate::stages::read::{self, Input, InputKind};
+use crate::stages::write::Writer;
+use crate::stats::RunStats;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// Files per chunk: large enough to keep threads busy, small enough to bound memory.
+pub const CHUNK: usize = 512;
+
+/// What happened to one input file.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// Read and processed; kept or dropped.
+    Done(Outcome),
+    /// Could not be read or decoded.
+    Failed {
+        /// Its id.
+        id: DocId,
+        /// What is known of it.
+        source: SourceInfo,
+        /// Why.
+        error: FileError,
+    },
+    /// Not read (not an article file type, or a symlinked folder).
+    Skipped {
+        /// Its id.
+        id: DocId,
+        /// What is known of it.
+        source: SourceInfo,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The per-document stages, built once from the settings.
+#[derive(Debug)]
+pub struct Stages {
+    read: ReadSettings,
+    normalize: Normalize,
+    metadata: ExtractMetadata,
+    boilerplate: StripBoilerplate,
+    fingerprints: Fingerprints,
+}
+
+impl Stages {
+    /// Build every per-document stage.
+    pub fn new(s: &Settings) -> Stages {
+        let rules = Arc::new(RuleSet::new(&s.boilerplate));
+        Stages {
+            read: s.read.clone(),
+            normalize: Normalize::new(&s.normalize),
+            metadata: ExtractMetadata::new(&s.metadata, rules.clone()),
+            boilerplate: StripBoilerplate::new(&s.boilerplate, rules),
+            fingerprints: Fingerprints::new(&s.dedup),
+        }
+    }
+
+    /// Read one input and run it through every per-document stage.
+    pub fn process(&self, input: &Input) -> Entry {
+        let unread = || SourceInfo {
+            path: input.rel.clone(),
+            bytes: 0,
+            sha256: String::new(),
+        };
+        match &input.kind {
+            InputKind::Skipped(reason) => Entry::Skipped {
+                id: input.id.clone(),
+                source: unread(),
+                reason: reason.clone(),
+            },
+            InputKind::Collision { first } => {
+                let error = FileError::IdCollision {
+                    id: input.id.0.clone(),
+                    first: first.clone(),
+                };
+                let source = match read::read(input, &self.read) {
+                    Ok(d) => d.source,
+                    Err((s, _)) => s,
+                };
+                Entry::Failed {
+                    id: input.id.clone(),
+                    source,
+                    error,
+                }
+            }
+            InputKind::Article => match read::read(input, &self.read) {
+                Ok(doc) => Entry::Done(
+                    Outcome::Keep(doc)
+                        .then(&self.normalize)
+                        .then(&self.metadata)
+                        .then(&self.boilerplate)
+                        .then(&self.fingerprints),
+                ),
+                Err((source, error)) => Entry::Failed {
+                    id: input.id.clone(),
+                    source,
+                    error,
+                },
+            },
+        }
+    }
+}
+
+/// Run the whole pipeline as the settings say.
+pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
+    let inputs = read::discover(&settings.input, &settings.read)?;
+    refuse_output_inside_input(settings)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| RunError::Output {
+            path: settings.output.clone(),
+            source: std::io::Error::other(e),
+        })?;
+    let stages = Stages::new(settings);
+    let mut dedup = Dedup::new(&settings.dedup);
+    let mut writer = Writer::create(&settings.output)?;
+    let mut stats = RunStats::default();
+    reporter.begin(inputs.len() as u64);
+    for chunk in inputs.chunks(CHUNK) {
+        let processed: Vec<Entry> =
+            pool.install(|| chunk.par_iter().map(|i| stages.process(i)).collect());
+        // The barrier: strictly in input order.
+        let entries: Vec<Entry> = processed
+            .into_iter()
+            .map(|e| match e {
+                Entry::Done(o) => Entry::Done(dedup.check(o)),
+                other => other,
+            })
+            .collect();
+        pool.install(|| writer.write(&entries))?;
+        entries.iter().for_each(|e| stats.record(e));
+        reporter.advance(chunk.len() as u64);
+    }
+    writer.finish(&stats)?;
+    reporter.finish();
+    Ok(stats)
+}
+
+/// Writing into the folder being read would feed output back in as input on the next run.
+fn refuse_output_inside_input(s: &Settings) -> Result<(), RunError> {
+    let (Ok(input), Ok(output)) = (s.input.canonicalize(), std::path::absolute(&s.output)) else {
+        return Ok(());
+    };
+    let output = output.canonicalize().unwrap_or(output);
+    if input.is_dir() && output.starts_with(&input) {
+        return Err(RunError::Output {
+            path: s.output.clone(),
+            source: std::io::Error::other(format!(
+                "the output folder is inside the input folder {}",
+                s.input.display()
+            )),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,306 @@
+//! Settings: the command line merged over `pipeline.toml`, resolved once, with no `Option`s left.
+//!
+//! Only this module knows which source a value came from. Stages are built from these sections.
+
+use crate::cli::RunArgs;
+use crate::config::{
+    self, Category, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig,
+    RuleConfig, RulePack, Scope, UnicodeForm, Zone,
+};
+use crate::error::ConfigError;
+use std::path::{Path, PathBuf};
+
+/// Everything a run needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Folder or file to read.
+    pub input: PathBuf,
+    /// Folder to write to.
+    pub output: PathBuf,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Show a progress bar and the summary.
+    pub verbose: bool,
+    /// Read stage.
+    pub read: ReadSettings,
+    /// Normalize stage.
+    pub normalize: NormalizeSettings,
+    /// Metadata stage.
+    pub metadata: MetadataSettings,
+    /// Boilerplate stage.
+    pub boilerplate: BoilerplateSettings,
+    /// Dedup stage.
+    pub dedup: DedupSettings,
+}
+
+/// How inputs are found and read.
+#[derive(Debug, Clone)]
+pub struct ReadSettings {
+    /// Extensions read as articles, lowercase, without the dot.
+    pub extensions: Vec<String>,
+    /// Larger files are refused.
+    pub max_file_bytes: u64,
+}
+
+/// Text normalization.
+#[derive(Debug, Clone, Copy)]
+pub struct NormalizeSettings {
+    /// Unicode form.
+    pub unicode: UnicodeForm,
+    /// Reduce markdown to text.
+    pub strip_markdown: bool,
+    /// How lines become paragraphs.
+    pub paragraphs: ParagraphSplit,
+}
+
+/// Metadata extraction.
+#[derive(Debug, Clone, Copy)]
+pub struct MetadataSettings {
+    /// Extract at all.
+    pub enabled: bool,
+    /// Paragraphs searched at the top.
+    pub head_paragraphs: usize,
+}
+
+/// One rule, resolved.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Id recorded with removals.
+    pub id: String,
+    /// Category counted.
+    pub category: Category,
+    /// The test.
+    pub matcher: Matcher,
+    /// What a match removes.
+    pub scope: Scope,
+    /// Where it applies.
+    pub zone: Zone,
+    /// Longest paragraph (in words) it may remove.
+    pub max_words: usize,
+}
+
+/// Boilerplate removal.
+#[derive(Debug, Clone)]
+pub struct BoilerplateSettings {
+    /// Remove boilerplate at all.
+    pub enabled: bool,
+    /// Rules in the order they are tried: the config's, then the built-in pack.
+    pub rules: Vec<Rule>,
+    /// Share of paragraphs counted as head.
+    pub head_share: f32,
+    /// Share of paragraphs counted as tail.
+    pub tail_share: f32,
+    /// Kept words needed before a tail marker fires.
+    pub tail_min_words: usize,
+}
+
+/// Near-duplicate detection.
+#[derive(Debug, Clone, Copy)]
+pub struct DedupSettings {
+    /// Words per shingle.
+    pub shingle_words: usize,
+    /// Where paragraph repeats are looked for.
+    pub paragraph_scope: DedupScope,
+    /// Largest paragraph fingerprint distance that is a repeat.
+    pub paragraph_max_distance: u32,
+    /// Shorter paragraphs (in tokens) are never removed as repeats.
+    pub paragraph_min_words: usize,
+    /// What happens to near-duplicate documents.
+    pub document_action: DocumentAction,
+    /// Largest body fingerprint distance that is a duplicate.
+    pub document_max_distance: u32,
+}
+
+impl Settings {
+    /// Resolve `newsprep run` flags over the config file they name (or ./pipeline.toml, or the
+    /// defaults). Relative paths in the file are relative to the file's folder.
+    pub fn resolve(args: &RunArgs) -> Result<Settings, ConfigError> {
+        let (cfg, base) = match &args.config {
+            Some(path) => (config::load(path)?, parent(path)),
+            None => {
+                let path = Path::new("pipeline.toml");
+                if path.exists() {
+                    (config::load(path)?, PathBuf::from("."))
+                } else {
+                    (PipelineConfig::default(), PathBuf::from("."))
+                }
+            }
+        };
+        let mut s = Settings::from_config(&cfg, &base)?;
+        if let Some(i) = &args.input {
+            s.input = i.clone();
+        }
+        if let Some(o) = &args.output {
+            s.output = o.clone();
+        }
+        if let Some(j) = args.jobs {
+            if j > 1024 {
+                return Err(ConfigError::Flag {
+                    flag: "--jobs",
+                    message: format!("{j} threads is more than 1024"),
+                });
+            }
+            s.jobs = resolve_jobs(j);
+        }
+        s.verbose = !args.quiet;
+        Ok(s)
+    }
+
+    /// Settings from a parsed config; `base` is the folder relative paths start from.
+    pub fn from_config(cfg: &PipelineConfig, base: &Path) -> Result<Settings, ConfigError> {
+        let rules = if cfg.boilerplate.enabled {
+            resolve_rules(cfg)?
+        } else {
+            Vec::new()
+        };
+        Ok(Settings {
+            input: join(base, &cfg.input.path),
+            output: join(base, &cfg.output.path),
+            jobs: resolve_jobs(cfg.run.jobs),
+            verbose: true,
+            read: ReadSettings {
+                extensions: cfg.input.extensions.iter().map(|e| e.0.clone()).collect(),
+                max_file_bytes: cfg.input.max_file_bytes.0,
+            },
+            normalize: NormalizeSettings {
+                unicode: cfg.normalize.unicode,
+                strip_markdown: cfg.normalize.strip_markdown,
+                paragraphs: cfg.normalize.paragraphs,
+            },
+            metadata: MetadataSettings {
+                enabled: cfg.metadata.enabled,
+                head_paragraphs: cfg.metadata.head_paragraphs.0,
+            },
+            boilerplate: BoilerplateSettings {
+                enabled: cfg.boilerplate.enabled,
+                rules,
+                head_share: cfg.boilerplate.head_share.0,
+                tail_share: cfg.boilerplate.tail_share.0,
+                tail_min_words: cfg.boilerplate.tail_min_words.0,
+            },
+            dedup: DedupSettings {
+                shingle_words: cfg.dedup.shingle_words.0,
+                paragraph_scope: cfg.dedup.paragraph.scope,
+                paragraph_max_distance: cfg.dedup.paragraph.max_distance.0,
+                paragraph_min_words: cfg.dedup.paragraph.min_words.0,
+                document_action: cfg.dedup.document.action,
+                document_max_distance: cfg.dedup.document.max_distance.0,
+            },
+        })
+    }
+
+    /// The defaults, reading `input` and writing `output`: what a library caller starts from.
+    pub fn defaults(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Settings {
+        let mut s = Settings::from_config(&PipelineConfig::default(), Path::new("."))
+            .expect("the default config and the built-in rule pack are valid (tested)");
+        s.input = input.into();
+        s.output = output.into();
+        s
+    }
+}
+
+/// The built-in rule pack, parsed.
+pub fn builtin_rules() -> RulePack {
+    config::parse(config::BUILTIN_RULES, Path::new("<built-in rules>"))
+        .expect("the built-in rule pack is valid (tested)")
+}
+
+fn resolve_rules(cfg: &PipelineConfig) -> Result<Vec<Rule>, ConfigError> {
+    let bp = &cfg.boilerplate;
+    let mut rules: Vec<Rule> = bp.rules.iter().map(rule).collect();
+    if bp.builtin_rules {
+        let pack: RulePack = config::parse(config::BUILTIN_RULES, Path::new("<built-in rules>"))?;
+        rules.extend(
+            pack.rules
+                .iter()
+                .filter(|r| !bp.disable.contains(&r.id))
+                .map(rule),
+        );
+    }
+    Ok(rules)
+}
+
+fn rule(r: &RuleConfig) -> Rule {
+    Rule {
+        id: r.id.0.clone(),
+        category: r.category,
+        matcher: r.matcher.clone(),
+        scope: r.scope,
+        zone: r.zone,
+        max_words: r.max_words.map_or(usize::MAX, |w| w as usize),
+    }
+}
+
+fn resolve_jobs(j: usize) -> usize {
+    if j == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        j
+    }
+}
+
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn join(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() || base == Path::new(".") {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_pipeline_toml_parses_and_resolves() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.toml");
+        let cfg = config::load(&path).expect("shipped pipeline.toml is valid");
+        let s = Settings::from_config(&cfg, Path::new(".")).unwrap();
+        assert_eq!(s.input, PathBuf::from("raw"));
+        assert_eq!(s.output, PathBuf::from("cleaned"));
+        assert!(s.boilerplate.rules.len() > 10);
+    }
+
+    #[test]
+    fn flags_override_file_and_user_rules_come_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "[input]\npath = \"in\"\n[run]\njobs = 3\n[[boilerplate.rules]]\nid = \"mine\"\ncategory = \"other\"\nmatch.whole = [\"x\"]\n",
+        )
+        .unwrap();
+        let args = RunArgs {
+            config: Some(path),
+            output: Some("elsewhere".into()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(&args).unwrap();
+        assert_eq!(s.input, dir.path().join("in"));
+        assert_eq!(s.output, PathBuf::from("elsewhere"));
+        assert_eq!(s.jobs, 3);
+        assert_eq!(s.boilerplate.rules[0].id, "mine");
+        let args = RunArgs {
+            config: Some(dir.path().join("p.toml")),
+            jobs: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(Settings::resolve(&args).unwrap().jobs, 1);
+    }
+
+    #[test]
+    fn disabled_rules_are_left_out() {
+        let cfg: PipelineConfig =
+            config::parse("[boilerplate]\ndisable = [\"link-only\"]\n", Path::new("p")).unwrap();
+        let s = Settings::from_config(&cfg, Path::new(".")).unwrap();
+        assert!(s.boilerplate.rules.iter().all(|r| r.id != "link-only"));
+        assert!(s.boilerplate.rules.iter().any(|r| r.id == "skip-link"));
+    }
+}

@@ -1,0 +1,384 @@
+//! Stage 4, boilerplate: remove site furniture (share and follow calls, disclaimers, author
+//! boxes, comment widgets, teaser blocks) by an ordered list of rules.
+//!
+//! The rules are data: `pipeline.toml`'s `[[boilerplate.rules]]` first, then the built-in pack in
+//! `rules.toml` (each rule there says what it matches, why, and gives an example that a test runs).
+//! The first rule that matches a paragraph removes it and is recorded with its id and category.
+//! A rule with `scope = "rest"` is a tail marker: it removes its paragraph and everything after.
+//!
+//! All phrase rules share one Aho-Corasick automaton and all regex rules one `RegexSet`, so a
+//! paragraph is scanned once per kind whatever the number of rules.
+
+use crate::config::{Matcher, Scope, Zone};
+use crate::document::{Document, Paragraph, Removal};
+use crate::settings::{BoilerplateSettings, Rule};
+use crate::stages::{DocStage, DropReason, Outcome};
+use aho_corasick::AhoCorasick;
+use regex::RegexSet;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a phrase must occur.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    Start,
+    Anywhere,
+}
+
+/// The compiled rules.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Whole-paragraph phrase -> rule indexes.
+    whole: HashMap<String, Vec<usize>>,
+    /// Start/anywhere phrases; pattern i belongs to `phrase_rules[i]`.
+    phrases: Option<AhoCorasick>,
+    phrase_rules: Vec<(usize, At)>,
+    /// Regex rules; pattern i belongs to `regex_rules[i]`.
+    regexes: RegexSet,
+    regex_rules: Vec<usize>,
+    /// Link-share rules: (rule index, minimum share).
+    link_rules: Vec<(usize, f32)>,
+    head_share: f32,
+    tail_share: f32,
+    tail_min_words: usize,
+}
+
+impl RuleSet {
+    /// Compile the rules of the settings.
+    pub fn new(settings: &BoilerplateSettings) -> RuleSet {
+        let mut whole: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut patterns = Vec::new();
+        let mut phrase_rules = Vec::new();
+        let mut regex_sources = Vec::new();
+        let mut regex_rules = Vec::new();
+        let mut link_rules = Vec::new();
+        for (i, r) in settings.rules.iter().enumerate() {
+            match &r.matcher {
+                Matcher::Whole(ps) => {
+                    ps.0.iter()
+                        .for_each(|p| whole.entry(p.clone()).or_default().push(i))
+                }
+                Matcher::Start(ps) | Matcher::Anywhere(ps) => {
+                    let at = if matches!(r.matcher, Matcher::Start(_)) {
+                        At::Start
+                    } else {
+                        At::Anywhere
+                    };
+                    for p in &ps.0 {
+                        patterns.push(p.clone());
+                        phrase_rules.push((i, at));
+                    }
+                }
+                Matcher::Regex(re) => {
+                    regex_sources.push(re.0.as_str().to_string());
+                    regex_rules.push(i);
+                }
+                Matcher::LinkShare(s) => link_rules.push((i, s.0)),
+            }
+        }
+        let phrases = if patterns.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(&patterns).expect("phrases are plain strings"))
+        };
+        // Each pattern compiled on its own when the config was read, so the set compiles too.
+        let regexes = RegexSet::new(&regex_sources).expect("every pattern compiled alone");
+        RuleSet {
+            rules: settings.rules.clone(),
+            whole,
+            phrases,
+            phrase_rules,
+            regexes,
+            regex_rules,
+            link_rules,
+            head_share: settings.head_share,
+            tail_share: settings.tail_share,
+            tail_min_words: settings.tail_min_words,
+        }
+    }
+
+    /// The rules, in order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The first rule (in order) that matches paragraph `index` of a document of `total`
+    /// paragraphs.
+    pub fn first_match(&self, p: &Paragraph, index: usize, total: usize) -> Option<&Rule> {
+        let key = match_key(&p.text);
+        let mut best = usize::MAX;
+        let mut consider = |i: usize| {
+            if i < best && self.applies(&self.rules[i], p, index, total) {
+                best = i;
+            }
+        };
+        if let Some(ids) = self.whole.get(key.as_str()) {
+            ids.iter().for_each(|&i| consider(i));
+        }
+        if let Some(ac) = &self.phrases {
+            for m in ac.find_overlapping_iter(&key) {
+                let (rule, at) = self.phrase_rules[m.pattern().as_usize()];
+                let starts_ok = m.start() == 0 || !is_word_byte(&key, m.start(), true);
+                let ends_ok = !is_word_byte(&key, m.end(), false);
+                if ends_ok
+                    && ((at == At::Start && m.start() == 0) || (at == At::Anywhere && starts_ok))
+                {
+                    consider(rule);
+                }
+            }
+        }
+        if !self.regex_rules.is_empty() {
+            for m in self.regexes.matches(&p.text).iter() {
+                consider(self.regex_rules[m]);
+            }
+        }
+        for &(i, share) in &self.link_rules {
+            if p.features.link_chars > 0 && p.features.link_share(&p.text) >= share {
+                consider(i);
+            }
+        }
+        self.rules.get(best)
+    }
+
+    fn applies(&self, r: &Rule, p: &Paragraph, index: usize, total: usize) -> bool {
+        if p.features.words > r.max_words {
+            return false;
+        }
+        match r.zone {
+            Zone::Anywhere => true,
+            Zone::Head => (index as f32) < (total as f32 * self.head_share).ceil(),
+            Zone::Tail => (index as f32) >= (total as f32 * (1.0 - self.tail_share)).floor(),
+        }
+    }
+}
+
+/// Is the character touching byte `at` of `s` a letter or digit? `before` looks left of `at`.
+fn is_word_byte(s: &str, at: usize, before: bool) -> bool {
+    let c = if before {
+        s[..at].chars().next_back()
+    } else {
+        s[at..].chars().next()
+    };
+    c.is_some_and(char::is_alphanumeric)
+}
+
+/// The paragraph lowercased, with leading and trailing punctuation and spaces trimmed:
+/// `"Share This:"` => `"share this"`.
+pub fn match_key(text: &str) -> String {
+    text.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
+}
+
+/// The boilerplate stage.
+#[derive(Debug, Clone)]
+pub struct StripBoilerplate {
+    rules: Arc<RuleSet>,
+    enabled: bool,
+}
+
+impl StripBoilerplate {
+    /// Build from the compiled rules.
+    pub fn new(settings: &BoilerplateSettings, rules: Arc<RuleSet>) -> Self {
+        StripBoilerplate {
+            rules,
+            enabled: settings.enabled,
+        }
+    }
+}
+
+impl DocStage for StripBoilerplate {
+    const NAME: &'static str = "boilerplate";
+
+    fn apply(&self, mut doc: Document) -> Outcome {
+        if self.enabled {
+            strip(&mut doc, &self.rules);
+        }
+        if doc.kept().next().is_none() {
+            let removed = doc.paragraphs.len();
+            return Outcome::Drop(
+                doc,
+                DropReason::Empty {
+                    detail: format!("all {removed} paragraphs were metadata or boilerplate"),
+                },
+            );
+        }
+        Outcome::Keep(doc)
+    }
+}
+
+fn strip(doc: &mut Document, rules: &RuleSet) {
+    let total = doc.paragraphs.len();
+    let mut body_words = 0;
+    let mut tail: Option<String> = None;
+    for i in 0..total {
+        let p = &doc.paragraphs[i];
+        if !p.is_kept() {
+            continue;
+        }
+        if let Some(rule) = &tail {
+            doc.paragraphs[i].removal = Some(Removal::AfterTail { rule: rule.clone() });
+            continue;
+        }
+        match rules.first_match(p, i, total) {
+            Some(r) => {
+                if r.scope == Scope::Rest && body_words >= rules.tail_min_words {
+                    tail = Some(r.id.clone());
+                }
+                doc.paragraphs[i].removal = Some(Removal::Boilerplate {
+                    rule: r.id.clone(),
+                    category: r.category.as_str(),
+                });
+            }
+            None => body_words += p.features.words,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ParagraphSplit, UnicodeForm};
+    use crate::document::{DocId, Metadata, SourceInfo};
+    use crate::settings::{NormalizeSettings, Settings};
+    use crate::stages::normalize::Normalize;
+
+    fn normalize(text: &str) -> Vec<Paragraph> {
+        Normalize::new(&NormalizeSettings {
+            unicode: UnicodeForm::Nfc,
+            strip_markdown: true,
+            paragraphs: ParagraphSplit::Auto,
+        })
+        .paragraphs(text, 0)
+    }
+
+    fn rules() -> RuleSet {
+        RuleSet::new(&Settings::defaults("r", "o").boilerplate)
+    }
+
+    fn doc(text: &str) -> Document {
+        Document {
+            id: DocId("t".into()),
+            source: SourceInfo {
+                path: "t.txt".into(),
+                bytes: 0,
+                sha256: String::new(),
+            },
+            raw: String::new(),
+            raw_offset: 0,
+            paragraphs: normalize(text),
+            meta: Metadata::default(),
+            body: None,
+        }
+    }
+
+    /// Which rule removes a paragraph standing at `index` of `total`.
+    fn rule_for(text: &str, index: usize, total: usize) -> Option<String> {
+        let rs = rules();
+        let ps = normalize(text);
+        assert_eq!(ps.len(), 1, "{text:?} should be one paragraph");
+        rs.first_match(&ps[0], index, total).map(|r| r.id.clone())
+    }
+
+    #[test]
+    fn every_builtin_rule_removes_its_own_example() {
+        let pack = crate::settings::builtin_rules();
+        for r in &pack.rules {
+            // Examples are placed at the end of a long page so zone rules apply.
+            assert_eq!(
+                rule_for(&r.example, 19, 20).as_deref(),
+                Some(r.id.0.as_str()),
+                "example of `{}`: {:?}",
+                r.id.0,
+                r.example
+            );
+        }
+    }
+
+    #[test]
+    fn body_sentences_are_not_boilerplate() {
+        let body = [
+            "Moscow is backing Libyan warlord Khalifa Haftar, whose forces have targeted Algerian border crossings.",
+            "Algeria's refusal to join a Russia-led gas cartel proves that the North African state wanted to maintain its own autonomy.",
+            "The Weight of Algerian Diplomacy",
+            "“Military solutions have always failed,” added Attaf stating his country's expertise in the Sahel.",
+            "Share prices fell sharply on Monday after the announcement.",
+            "Comments made by the minister on Sunday angered Moscow, which summoned the ambassador for talks.",
+            "The two countries are set to sign a proposed $12-$17 billion arms deal, including advanced fighters, submarines, and air defence systems, according to local media.",
+            "According to Akram Kharief, a defense expert and founder of Menadefense, Moscow's decision to recall Wagner was directly linked to the deterioration of relations.",
+        ];
+        for t in body {
+            assert_eq!(rule_for(t, 15, 20), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn phrases_respect_word_boundaries_and_limits() {
+        assert_eq!(
+            rule_for("Shareholders were told to follow usual procedure.", 5, 10),
+            None
+        );
+        assert_eq!(
+            rule_for("Follow us on Twitter", 5, 10).as_deref(),
+            Some("follow-us")
+        );
+        let long = format!("{} follow us on Twitter.", "word ".repeat(70));
+        assert_eq!(
+            rule_for(&long, 5, 10),
+            None,
+            "max-words protects long paragraphs"
+        );
+    }
+
+    #[test]
+    fn zone_rules_only_fire_in_their_zone() {
+        let bio = "Jane Doe is a freelance journalist based in Tunis who covers North Africa.";
+        assert_eq!(rule_for(bio, 18, 20).as_deref(), Some("author-bio"));
+        assert_eq!(
+            rule_for(bio, 2, 20),
+            None,
+            "a person introduced in the body stays"
+        );
+    }
+
+    #[test]
+    fn tail_marker_cuts_the_rest_but_not_before_the_body() {
+        let mut d = doc(
+            "Comments\n\nThe article body is long enough to count as real text, with many words in it, more than fifty words for sure, because the threshold says a tail marker only fires once the body has begun, and this paragraph is that body, spelled out at length to cross the line of fifty words for the test.\n\nPopular posts from this blog\n\nAnother story teaser\n\nAnd another",
+        );
+        strip(&mut d, &rules());
+        let reasons: Vec<_> = d
+            .paragraphs
+            .iter()
+            .map(|p| p.removal.as_ref().map(|r| r.counter_key(&d.id)))
+            .collect();
+        assert_eq!(
+            reasons[0].as_deref(),
+            Some("boilerplate:comments"),
+            "marker before body removes only itself"
+        );
+        assert_eq!(reasons[1], None);
+        assert_eq!(reasons[2].as_deref(), Some("boilerplate:related"));
+        assert_eq!(reasons[3].as_deref(), Some("tail"));
+        assert_eq!(reasons[4].as_deref(), Some("tail"));
+    }
+
+    #[test]
+    fn user_rules_come_first() {
+        let cfg: crate::config::PipelineConfig = crate::config::parse(
+            "[[boilerplate.rules]]\nid = \"house-promo\"\ncategory = \"other\"\nmatch.start = [\"share this\"]\n",
+            std::path::Path::new("p"),
+        )
+        .unwrap();
+        let s = Settings::from_config(&cfg, std::path::Path::new(".")).unwrap();
+        let rs = RuleSet::new(&s.boilerplate);
+        let p = &normalize("Share This")[0];
+        assert_eq!(rs.first_match(p, 0, 1).unwrap().id, "house-promo");
+    }
+
+    #[test]
+    fn match_key_trims_punctuation() {
+        assert_eq!(match_key("  Share This: "), "share this");
+        assert_eq!(match_key("» Comments (3)"), "comments (3");
+    }
+}

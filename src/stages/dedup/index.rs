@@ -1,0 +1,147 @@
+//! A near-duplicate index over 64-bit fingerprints: all entries within Hamming distance `k` of a
+//! query, without comparing against every entry.
+//!
+//! Pigeonhole (Manku, Jain and Das Sarma, WWW 2007): split the 64 bits into `k + 1` blocks; two
+//! fingerprints within distance `k` agree exactly on at least one block. One hash table per block
+//! maps block value -> entries, so a query looks at `k + 1` buckets and verifies each candidate.
+//! Buckets are `Vec`s in insertion order and tables are never iterated, so results do not depend
+//! on hashing or threads.
+
+use super::simhash::distance;
+use std::collections::HashMap;
+
+/// The index; `V` is what an entry refers to (a paragraph, a document).
+#[derive(Debug, Clone)]
+pub struct NearIndex<V> {
+    k: u32,
+    /// (shift, mask) of each block.
+    blocks: Vec<(u32, u64)>,
+    tables: Vec<HashMap<u64, Vec<u32>>>,
+    fps: Vec<u64>,
+    values: Vec<V>,
+}
+
+impl<V> NearIndex<V> {
+    /// An empty index answering queries within distance `k` (0 to 63).
+    pub fn new(k: u32) -> Self {
+        let k = k.min(63);
+        let n = k as usize + 1;
+        let mut blocks = Vec::with_capacity(n);
+        let mut shift = 0u32;
+        for i in 0..n {
+            // Spread 64 bits as evenly as possible: the first (64 % n) blocks get one bit more.
+            let width = 64 / n as u32 + u32::from(i < 64 % n);
+            let mask = if width == 64 {
+                u64::MAX
+            } else {
+                (1u64 << width) - 1
+            };
+            blocks.push((shift, mask));
+            shift += width;
+        }
+        NearIndex {
+            k,
+            tables: vec![HashMap::new(); n],
+            blocks,
+            fps: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.fps.len()
+    }
+
+    /// True when nothing was inserted.
+    pub fn is_empty(&self) -> bool {
+        self.fps.is_empty()
+    }
+
+    /// Add an entry.
+    pub fn insert(&mut self, fp: u64, value: V) {
+        let id = u32::try_from(self.fps.len()).expect("fewer than 2^32 entries");
+        for (t, &(shift, mask)) in self.tables.iter_mut().zip(&self.blocks) {
+            t.entry((fp >> shift) & mask).or_default().push(id);
+        }
+        self.fps.push(fp);
+        self.values.push(value);
+    }
+
+    /// The nearest entry within distance `k`, ties broken by the earliest inserted.
+    pub fn nearest(&self, fp: u64) -> Option<(&V, u32)> {
+        let mut best: Option<(u32, u32)> = None; // (distance, id)
+        for (t, &(shift, mask)) in self.tables.iter().zip(&self.blocks) {
+            let Some(bucket) = t.get(&((fp >> shift) & mask)) else {
+                continue;
+            };
+            for &id in bucket {
+                let d = distance(fp, self.fps[id as usize]);
+                if d <= self.k && best.is_none_or(|b| (d, id) < b) {
+                    best = Some((d, id));
+                }
+            }
+        }
+        best.map(|(d, id)| (&self.values[id as usize], d))
+    }
+
+    /// Every entry within distance `k`, as (insertion id, distance), sorted by id.
+    pub fn within(&self, fp: u64) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for (t, &(shift, mask)) in self.tables.iter().zip(&self.blocks) {
+            let Some(bucket) = t.get(&((fp >> shift) & mask)) else {
+                continue;
+            };
+            for &id in bucket {
+                let d = distance(fp, self.fps[id as usize]);
+                if d <= self.k {
+                    out.push((id, d));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_near_and_prefers_nearest_then_earliest() {
+        let mut ix = NearIndex::new(3);
+        ix.insert(0b1111, "a");
+        ix.insert(0b0111, "b");
+        ix.insert(0b1111, "c");
+        assert_eq!(ix.nearest(0b1111), Some((&"a", 0)));
+        assert_eq!(ix.nearest(0b0011), Some((&"b", 1)));
+        assert_eq!(ix.nearest(u64::MAX), None);
+    }
+
+    proptest! {
+        /// The index returns exactly what comparing against every entry returns.
+        #[test]
+        fn matches_brute_force(k in 0u32..=6, seeds in prop::collection::vec(any::<u64>(), 1..60), flips in prop::collection::vec((0usize..60, 0u32..64), 0..200)) {
+            // Make near neighbours on purpose: copies of the seeds with a few bits flipped.
+            let mut fps = seeds.clone();
+            for (i, bit) in flips {
+                let base = seeds[i % seeds.len()];
+                fps.push(base ^ (1u64 << bit) ^ (1u64 << ((bit * 7 + 3) % 64)));
+            }
+            let mut ix = NearIndex::new(k);
+            for (i, &f) in fps.iter().enumerate() {
+                ix.insert(f, i);
+            }
+            for &q in &fps {
+                let brute: Vec<(u32, u32)> = fps.iter().enumerate().filter_map(|(i, &f)| {
+                    let d = distance(q, f);
+                    (d <= k).then_some((i as u32, d))
+                }).collect();
+                prop_assert_eq!(ix.within(q), brute);
+            }
+        }
+    }
+}

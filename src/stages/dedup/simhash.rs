@@ -1,0 +1,150 @@
+//! Fingerprints: normalized tokens, word shingles, and a 64-bit SimHash over them.
+//!
+//! Written here rather than taken from the `simhash` crate: that crate hashes through Rust's
+//! `Hash`, whose output is not stable across compiler versions (stored fingerprints could
+//! change), and `benches/fingerprint.rs` measures it against this code on the same text.
+//! Tokens are lowercase runs of letters and digits; a shingle is `k` consecutive tokens joined by
+//! one space, hashed with xxh3-64; each fingerprint bit is the majority vote of its shingles' bits.
+
+use crate::document::Fingerprint;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// Normalized tokens of `text`, written into `buf` separated by single spaces; returns the byte
+/// range of each token in `buf`. Reusing `buf` avoids an allocation per paragraph.
+pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
+    buf.clear();
+    bounds.clear();
+    let mut in_token = false;
+    let mut start = 0;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if !in_token {
+                if !buf.is_empty() {
+                    buf.push(' ');
+                }
+                start = buf.len();
+                in_token = true;
+            }
+            if c.is_ascii() {
+                buf.push(c.to_ascii_lowercase());
+            } else {
+                buf.extend(c.to_lowercase());
+            }
+        } else if in_token {
+            bounds.push((start as u32, buf.len() as u32));
+            in_token = false;
+        }
+    }
+    if in_token {
+        bounds.push((start as u32, buf.len() as u32));
+    }
+}
+
+/// SimHash of the `k`-word shingles of a token stream (`buf` and `bounds` as from [`tokenize`]).
+/// Fewer than `k` tokens make one shingle of all of them; no tokens give 0.
+pub fn simhash(buf: &str, bounds: &[(u32, u32)], k: usize) -> u64 {
+    if bounds.is_empty() {
+        return 0;
+    }
+    let bytes = buf.as_bytes();
+    let k = k.clamp(1, bounds.len());
+    let shingles = bounds.len() - k + 1;
+    let mut counts = [0u32; 64];
+    for i in 0..shingles {
+        let (s, _) = bounds[i];
+        let (_, e) = bounds[i + k - 1];
+        add_bits(&mut counts, xxh3_64(&bytes[s as usize..e as usize]));
+    }
+    majority(&counts, shingles as u32)
+}
+
+/// Count the set bits of `h` per position, without branches (the loop vectorizes).
+#[inline]
+fn add_bits(counts: &mut [u32; 64], h: u64) {
+    for (b, c) in counts.iter_mut().enumerate() {
+        *c += ((h >> b) & 1) as u32;
+    }
+}
+
+/// Bit b is set when more than half of the `n` shingles had it set.
+#[inline]
+fn majority(counts: &[u32; 64], n: u32) -> u64 {
+    let mut fp = 0u64;
+    for (b, &c) in counts.iter().enumerate() {
+        fp |= u64::from(c * 2 > n) << b;
+    }
+    fp
+}
+
+/// Fingerprint of a text with `k`-word shingles.
+pub fn fingerprint(text: &str, k: usize) -> Fingerprint {
+    let mut buf = String::new();
+    let mut bounds = Vec::new();
+    tokenize(text, &mut buf, &mut bounds);
+    Fingerprint {
+        exact: xxh3_64(buf.as_bytes()),
+        simhash: simhash(&buf, &bounds, k),
+        tokens: bounds.len() as u32,
+    }
+}
+
+/// Bits that differ between two fingerprints.
+#[inline]
+pub fn distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_lowercase_words_and_digits() {
+        let mut buf = String::new();
+        let mut b = Vec::new();
+        tokenize("Wagner’s EXIT, in 2024 — «Tinzaouatène»!", &mut buf, &mut b);
+        assert_eq!(buf, "wagner s exit in 2024 tinzaouatène");
+        assert_eq!(b.len(), 6);
+    }
+
+    #[test]
+    fn fingerprints_are_pinned() {
+        // These values are stored in corpora; a change here is a breaking change of the format.
+        let f = fingerprint("The quick brown fox jumps over the lazy dog.", 3);
+        assert_eq!(format!("{:016x}", f.simhash), "5cc1c8efc0c9b905");
+        assert_eq!(format!("{:016x}", f.exact), "e4541a9cacf545aa");
+        assert_eq!(f.tokens, 9);
+    }
+
+    #[test]
+    fn case_and_punctuation_do_not_matter() {
+        let a = fingerprint("Algeria and Russia, long-time allies, are scrambling.", 3);
+        let b = fingerprint("ALGERIA AND RUSSIA long time allies are scrambling", 3);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn near_texts_are_near_and_different_texts_are_far() {
+        let base = "Algeria and Russia, long-time allies, are scrambling to patch up ties after months of tension over the Sahel, Libya, and military presence in North Africa, reported local media on Friday.";
+        let edited = "Algeria and Russia, long-time allies, are scrambling to patch up ties after months of tension over the Sahel, Libya, and the military presence in North Africa, reported local media on Friday.";
+        let other = "The Wagner group admitted it suffered heavy losses during fighting in Mali over a five-day period against a coalition of separatist rebels.";
+        let (a, b, c) = (
+            fingerprint(base, 3).simhash,
+            fingerprint(edited, 3).simhash,
+            fingerprint(other, 3).simhash,
+        );
+        assert!(
+            distance(a, b) <= 12,
+            "one inserted word: {}",
+            distance(a, b)
+        );
+        assert!(distance(a, c) >= 20, "unrelated: {}", distance(a, c));
+    }
+
+    #[test]
+    fn short_and_empty_texts() {
+        assert_eq!(fingerprint("", 3).simhash, 0);
+        assert_eq!(fingerprint("two words", 3).tokens, 2);
+        assert_ne!(fingerprint("two words", 3).simhash, 0);
+    }
+}

@@ -1,0 +1,66 @@
+//! The stages, in the fixed order the pipeline runs them. Stages are composed in code, not
+//! configured: `pipeline.toml` tunes their parameters, never their order.
+//!
+//! Per-document stages implement [`DocStage`]: they see one document, keep no shared state and
+//! can run in any order on any thread. Corpus-wide work (`dedup::Dedup`) is not a `DocStage` but
+//! an explicit barrier that the pipeline feeds in input order.
+
+pub mod boilerplate;
+pub mod dedup;
+pub mod metadata;
+pub mod normalize;
+pub mod read;
+pub mod write;
+
+use crate::document::{DocId, Document};
+
+/// A stage that sees one document at a time and keeps no shared state.
+pub trait DocStage: Sync {
+    /// Name used in messages.
+    const NAME: &'static str;
+    /// Transform or drop one document.
+    fn apply(&self, doc: Document) -> Outcome;
+}
+
+/// What a stage did with a document.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// It goes on to the next stage.
+    Keep(Document),
+    /// It leaves the corpus (it keeps its manifest row).
+    Drop(Document, DropReason),
+}
+
+impl Outcome {
+    /// Run `stage` on a kept document; a dropped one passes through.
+    pub fn then<S: DocStage>(self, stage: &S) -> Outcome {
+        match self {
+            Outcome::Keep(d) => stage.apply(d),
+            dropped => dropped,
+        }
+    }
+
+    /// The document, kept or not.
+    pub fn doc(&self) -> &Document {
+        match self {
+            Outcome::Keep(d) | Outcome::Drop(d, _) => d,
+        }
+    }
+}
+
+/// Why a whole document left the corpus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropReason {
+    /// Nothing was left of its body.
+    Empty {
+        /// What happened to its paragraphs, for the manifest.
+        detail: String,
+    },
+    /// Its body is a near-duplicate of an earlier document's.
+    Duplicate {
+        /// The earlier document.
+        of: DocId,
+        /// Hamming distance between the two body fingerprints.
+        distance: u32,
+    },
+}

@@ -1,0 +1,368 @@
+//! Stage 6, write: the cleaned corpus and its provenance, every file replaced atomically
+//! (written to a temporary file in the same folder, then renamed over the old one).
+//!
+//! Output, in the output folder:
+//! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line;
+//! - `corpus.jsonl`: one object per kept document: metadata, text, fingerprint and every removed
+//!   paragraph with its raw byte span, reason and rule (see README "Output");
+//! - `manifest.csv`: one row per input file, whatever happened to it;
+//! - `stats.json`: the run's counters.
+//!
+//! A `<id>.txt` left by an earlier run for a document that is no longer kept is removed; the
+//! previous `manifest.csv` says which files earlier runs wrote.
+
+use crate::document::{DocId, Document, ParaRef, Removal};
+use crate::error::RunError;
+use crate::pipeline::Entry;
+use crate::stages::{DropReason, Outcome};
+use crate::stats::RunStats;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use tempfile::NamedTempFile;
+
+/// Version of the `corpus.jsonl` record layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes one run's output.
+#[derive(Debug)]
+pub struct Writer {
+    dir: PathBuf,
+    corpus: BufWriter<NamedTempFile>,
+    manifest: csv::Writer<NamedTempFile>,
+    /// Ids whose `<id>.txt` an earlier run wrote.
+    previous: BTreeSet<String>,
+    /// Ids written by this run.
+    written: BTreeSet<String>,
+}
+
+fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Output {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl Writer {
+    /// Prepare the output folder (created if missing).
+    pub fn create(dir: &Path) -> Result<Writer, RunError> {
+        fs::create_dir_all(dir).map_err(out_err(dir))?;
+        let previous = previous_kept(&dir.join("manifest.csv"));
+        let corpus = BufWriter::new(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
+        let manifest = csv::Writer::from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
+        Ok(Writer {
+            dir: dir.to_path_buf(),
+            corpus,
+            manifest,
+            previous,
+            written: BTreeSet::new(),
+        })
+    }
+
+    /// Write a batch of finished entries, in order.
+    pub fn write(&mut self, entries: &[Entry]) -> Result<(), RunError> {
+        // Text files do not depend on each other: write them in parallel.
+        entries
+            .par_iter()
+            .filter_map(|e| match e {
+                Entry::Done(Outcome::Keep(d)) => Some(d),
+                _ => None,
+            })
+            .try_for_each(|d| {
+                let path = self.dir.join(format!("{}.txt", d.id.0));
+                let mut body = d.body_text();
+                body.push('\n');
+                write_if_changed(&path, body.as_bytes())
+            })?;
+        let corpus_path = self.dir.join("corpus.jsonl");
+        for e in entries {
+            if let Entry::Done(Outcome::Keep(d)) = e {
+                serde_json::to_writer(&mut self.corpus, &CorpusRecord::new(d))
+                    .map_err(|e| out_err(&corpus_path)(e.into()))?;
+                self.corpus
+                    .write_all(b"\n")
+                    .map_err(out_err(&corpus_path))?;
+                self.written.insert(d.id.0.clone());
+            }
+            let manifest_path = self.dir.join("manifest.csv");
+            self.manifest
+                .serialize(ManifestRow::new(e))
+                .map_err(|e| out_err(&manifest_path)(e.into()))?;
+        }
+        Ok(())
+    }
+
+    /// Move everything into place and remove stale text files.
+    pub fn finish(self, stats: &RunStats) -> Result<(), RunError> {
+        let corpus_path = self.dir.join("corpus.jsonl");
+        let manifest_path = self.dir.join("manifest.csv");
+        let corpus = self
+            .corpus
+            .into_inner()
+            .map_err(|e| out_err(&corpus_path)(e.into_error()))?;
+        persist(corpus, &corpus_path)?;
+        let manifest = self
+            .manifest
+            .into_inner()
+            .map_err(|e| out_err(&manifest_path)(e.into_error()))?;
+        persist(manifest, &manifest_path)?;
+        let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
+        json.push('\n');
+        write_if_changed(&self.dir.join("stats.json"), json.as_bytes())?;
+        for id in self.previous.difference(&self.written) {
+            let stale = self.dir.join(format!("{id}.txt"));
+            match fs::remove_file(&stale) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(out_err(&stale)(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn persist(tmp: NamedTempFile, path: &Path) -> Result<(), RunError> {
+    tmp.as_file().sync_all().map_err(out_err(path))?;
+    tmp.persist(path).map_err(|e| out_err(path)(e.error))?;
+    Ok(())
+}
+
+/// Atomically replace `path` with `bytes`, unless it already holds exactly that.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    if fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(out_err(dir))?;
+    let mut tmp = NamedTempFile::new_in(dir).map_err(out_err(dir))?;
+    tmp.write_all(bytes).map_err(out_err(path))?;
+    persist(tmp, path)
+}
+
+/// Ids with status `kept` in an earlier manifest (empty if there is none or it is unreadable).
+fn previous_kept(path: &Path) -> BTreeSet<String> {
+    let Ok(mut r) = csv::Reader::from_path(path) else {
+        return BTreeSet::new();
+    };
+    r.deserialize::<OwnedManifestRow>()
+        .filter_map(Result::ok)
+        .filter(|row| row.status == "kept")
+        .map(|row| row.id)
+        .collect()
+}
+
+/// One line of `corpus.jsonl`.
+#[derive(Debug, Serialize)]
+pub struct CorpusRecord<'a> {
+    /// Layout version.
+    pub schema_version: u32,
+    /// Document id.
+    pub id: &'a DocId,
+    /// Path relative to the input folder.
+    pub source: &'a str,
+    /// Raw file size.
+    pub bytes: u64,
+    /// SHA-256 of the raw file.
+    pub sha256: &'a str,
+    /// Headline.
+    pub title: Option<&'a str>,
+    /// Byline.
+    pub author: Option<&'a str>,
+    /// `YYYY-MM-DD`.
+    pub published: Option<&'a str>,
+    /// Site name.
+    pub site: Option<&'a str>,
+    /// Dateline place.
+    pub dateline: Option<&'a str>,
+    /// Cleaned body, same as `<id>.txt` without its final newline.
+    pub text: String,
+    /// Body SimHash, 16 hex digits.
+    pub simhash: String,
+    /// Raw byte span `[start, end)` of each kept paragraph, in text order.
+    pub spans: Vec<[usize; 2]>,
+    /// Every removed paragraph.
+    pub removed: Vec<RemovedRecord<'a>>,
+}
+
+/// One removed paragraph in `corpus.jsonl`.
+#[derive(Debug, Serialize)]
+pub struct RemovedRecord<'a> {
+    /// Index among the document's paragraphs.
+    pub paragraph: usize,
+    /// Raw span start.
+    pub start: usize,
+    /// Raw span end.
+    pub end: usize,
+    /// `markup`, `metadata`, `boilerplate`, `tail` or `duplicate`.
+    pub reason: &'static str,
+    /// Rule id (markup, boilerplate, tail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'a str>,
+    /// Boilerplate category.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<&'static str>,
+    /// Metadata field it became.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// The paragraph it repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<&'a ParaRef>,
+    /// Fingerprint distance to that paragraph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    /// The normalized text that was removed.
+    pub text: &'a str,
+}
+
+impl<'a> CorpusRecord<'a> {
+    /// The record of a kept document.
+    pub fn new(d: &'a Document) -> Self {
+        let removed = d
+            .paragraphs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                let r = p.removal.as_ref()?;
+                let mut rec = RemovedRecord {
+                    paragraph: i,
+                    start: p.span.start,
+                    end: p.span.end,
+                    reason: r.reason(),
+                    rule: None,
+                    category: None,
+                    field: None,
+                    duplicate_of: None,
+                    distance: None,
+                    text: &p.text,
+                };
+                match r {
+                    Removal::Markup { rule } => rec.rule = Some(rule),
+                    Removal::Metadata(f) => rec.field = Some(f.as_str()),
+                    Removal::Boilerplate { rule, category } => {
+                        rec.rule = Some(rule);
+                        rec.category = Some(category);
+                    }
+                    Removal::AfterTail { rule } => rec.rule = Some(rule),
+                    Removal::Duplicate { of, distance } => {
+                        rec.duplicate_of = Some(of);
+                        rec.distance = Some(*distance);
+                    }
+                }
+                Some(rec)
+            })
+            .collect();
+        CorpusRecord {
+            schema_version: SCHEMA_VERSION,
+            id: &d.id,
+            source: &d.source.path,
+            bytes: d.source.bytes,
+            sha256: &d.source.sha256,
+            title: d.meta.title.as_deref(),
+            author: d.meta.author.as_deref(),
+            published: d.meta.published.as_deref(),
+            site: d.meta.site.as_deref(),
+            dateline: d.meta.dateline.as_deref(),
+            text: d.body_text(),
+            simhash: format!("{:016x}", d.body.map_or(0, |b| b.simhash)),
+            spans: d.kept().map(|p| [p.span.start, p.span.end]).collect(),
+            removed,
+        }
+    }
+}
+
+/// One row of `manifest.csv`.
+#[derive(Debug, Serialize)]
+pub struct ManifestRow<'a> {
+    /// Document id.
+    pub id: &'a str,
+    /// Path relative to the input folder.
+    pub source: &'a str,
+    /// Raw size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the raw bytes (empty if it could not be read).
+    pub sha256: &'a str,
+    /// `kept`, `duplicate`, `empty`, `error` or `skipped`.
+    pub status: &'static str,
+    /// Paragraphs in the written text.
+    pub paragraphs_kept: usize,
+    /// Paragraphs removed (metadata, boilerplate, duplicates, markup).
+    pub paragraphs_removed: usize,
+    /// For `duplicate`: the earlier document.
+    pub duplicate_of: &'a str,
+    /// For `duplicate`: body fingerprint distance.
+    pub distance: Option<u32>,
+    /// Why, for `duplicate`, `empty`, `error` and `skipped`.
+    pub message: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct OwnedManifestRow {
+    id: String,
+    status: String,
+}
+
+impl<'a> ManifestRow<'a> {
+    /// The row of one entry.
+    pub fn new(e: &'a Entry) -> Self {
+        match e {
+            Entry::Done(o) => {
+                let d = o.doc();
+                let kept = d.kept().count();
+                let mut row = ManifestRow {
+                    id: &d.id.0,
+                    source: &d.source.path,
+                    bytes: d.source.bytes,
+                    sha256: &d.source.sha256,
+                    status: "kept",
+                    paragraphs_kept: kept,
+                    paragraphs_removed: d.paragraphs.len() - kept,
+                    duplicate_of: "",
+                    distance: None,
+                    message: String::new(),
+                };
+                match o {
+                    Outcome::Keep(_) => {}
+                    Outcome::Drop(_, DropReason::Duplicate { of, distance }) => {
+                        row.status = "duplicate";
+                        row.duplicate_of = &of.0;
+                        row.distance = Some(*distance);
+                        row.message =
+                            format!("body is a near-duplicate of {of} (distance {distance})");
+                    }
+                    Outcome::Drop(_, DropReason::Empty { detail }) => {
+                        row.status = "empty";
+                        row.message = detail.clone();
+                    }
+                }
+                row
+            }
+            Entry::Failed { id, source, error } => ManifestRow {
+                id: &id.0,
+                source: &source.path,
+                bytes: source.bytes,
+                sha256: &source.sha256,
+                status: "error",
+                paragraphs_kept: 0,
+                paragraphs_removed: 0,
+                duplicate_of: "",
+                distance: None,
+                message: error.to_string(),
+            },
+            Entry::Skipped { id, source, reason } => ManifestRow {
+                id: &id.0,
+                source: &source.path,
+                bytes: source.bytes,
+                sha256: &source.sha256,
+                status: "skipped",
+                paragraphs_kept: 0,
+                paragraphs_removed: 0,
+                duplicate_of: "",
+                distance: None,
+                message: reason.clone(),
+            },
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Run counters: documents by status, paragraphs removed by reason. Written to `stats.json`
+//! (no timings, so it is byte-identical across runs) and printed as the run summary.
+
+use crate::pipeline::Entry;
+use crate::stages::{DropReason, Outcome};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Counts of one run.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RunStats {
+    /// Per-document counts.
+    pub documents: DocCounts,
+    /// Per-paragraph counts.
+    pub paragraphs: ParaCounts,
+    /// Bytes of input read.
+    pub bytes_read: u64,
+    /// (source, message) of every file error, in input order.
+    #[serde(skip)]
+    pub errors: Vec<(String, String)>,
+}
+
+/// Documents by what happened to them; `files` is the sum of the others.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DocCounts {
+    /// Every file found (one manifest row each).
+    pub files: u64,
+    /// Written to the corpus.
+    pub kept: u64,
+    /// Dropped as a near-duplicate of an earlier document.
+    pub duplicate: u64,
+    /// Nothing left after cleaning.
+    pub empty: u64,
+    /// Could not be read or decoded.
+    pub error: u64,
+    /// Not an article type (by extension) or not followed.
+    pub skipped: u64,
+}
+
+/// Paragraphs of kept documents, and removals by reason (`boilerplate:share`, `duplicate:...`).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ParaCounts {
+    /// Paragraphs in the written corpus.
+    pub kept: u64,
+    /// Removed paragraphs by reason key, over all read documents.
+    pub removed: BTreeMap<String, u64>,
+}
+
+impl RunStats {
+    /// Count one finished entry.
+    pub fn record(&mut self, entry: &Entry) {
+        self.documents.files += 1;
+        match entry {
+            Entry::Done(outcome) => {
+                let doc = outcome.doc();
+                self.bytes_read += doc.source.bytes;
+                match outcome {
+                    Outcome::Keep(_) => {
+                        self.documents.kept += 1;
+                        self.paragraphs.kept += doc.kept().count() as u64;
+                    }
+                    Outcome::Drop(_, DropReason::Duplicate { .. }) => self.documents.duplicate += 1,
+                    Outcome::Drop(_, DropReason::Empty { .. }) => self.documents.empty += 1,
+                }
+                // Paragraph removals of a dropped duplicate are not counted: the whole document went.
+                if !matches!(outcome, Outcome::Drop(_, DropReason::Duplicate { .. })) {
+                    for p in &doc.paragraphs {
+                        if let Some(r) = &p.removal {
+                            *self
+                                .paragraphs
+                                .removed
+                                .entry(r.counter_key(&doc.id))
+                                .or_default() += 1;
+                        }
+                    }
+                }
+            }
+            Entry::Failed { source, error, .. } => {
+                self.bytes_read += source.bytes;
+                self.documents.error += 1;
+                self.errors.push((source.path.clone(), error.to_string()));
+            }
+            Entry::Skipped { .. } => self.documents.skipped += 1,
+        }
+    }
+
+    /// Total removed paragraphs.
+    pub fn removed_total(&self) -> u64 {
+        self.paragraphs.removed.values().sum()
+    }
+}
+
+impl fmt::Display for RunStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.documents;
+        writeln!(
+            f,
+            "documents  {} files, {:.1} KiB read",
+            d.files,
+            self.bytes_read as f64 / 1024.0
+        )?;
+        writeln!(f, "  kept       {:>7}", d.kept)?;
+        writeln!(f, "  duplicate  {:>7}", d.duplicate)?;
+        writeln!(f, "  empty      {:>7}", d.empty)?;
+        writeln!(f, "  error      {:>7}", d.error)?;
+        writeln!(f, "  skipped    {:>7}", d.skipped)?;
+        writeln!(
+            f,
+            "paragraphs {} kept, {} removed",
+            self.paragraphs.kept,
+            self.removed_total()
+        )?;
+        for (reason, n) in &self.paragraphs.removed {
+            writeln!(f, "  {reason:<32} {n:>7}")?;
+        }
+        Ok(())
+    }
+}

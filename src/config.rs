@@ -379,6 +379,10 @@ pub struct DocumentDedupConfig {
     pub action: DocumentAction,
     /// Largest Hamming distance between body fingerprints that counts. Default 3.
     pub max_distance: HammingDistance,
+    /// A document is also a duplicate when at least this share of its body words are in
+    /// paragraphs that repeat paragraphs of one earlier document (a syndicated copy with a few
+    /// words edited or a paragraph dropped). Default 0.6.
+    pub containment: Share,
 }
 
 impl Default for DocumentDedupConfig {
@@ -386,6 +390,7 @@ impl Default for DocumentDedupConfig {
         DocumentDedupConfig {
             action: DocumentAction::Drop,
             max_distance: HammingDistance(3),
+            containment: Share(0.6),
         }
     }
 }
@@ -547,28 +552,46 @@ pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let cfg: PipelineConfig = parse(&text, path)?;
-    let issues = check(&cfg, &text);
-    if issues.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(ConfigError::Invalid {
+    let (cfg, mut issues) = parse_all::<PipelineConfig>(&text);
+    // Cross-key checks run on what parsed, so they are reported with the syntax and type errors.
+    if let Some(cfg) = &cfg {
+        issues.extend(check(cfg, &text));
+    }
+    issues.sort_by_key(|i| (i.line, i.column));
+    match cfg {
+        Some(cfg) if issues.is_empty() => Ok(cfg),
+        _ => Err(ConfigError::Invalid {
             path: path.to_path_buf(),
             issues,
-        })
+        }),
     }
 }
 
 /// Parse TOML text into `T`, collecting every error. `path` is only used in the error.
 pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    match parse_all(text) {
+        (Some(v), issues) if issues.is_empty() => Ok(v),
+        (_, issues) => Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues,
+        }),
+    }
+}
+
+/// Parse, blanking each offending key and trying again, until the rest parses. Returns the
+/// value parsed from what was left (None after a syntax error) and every issue, in file order.
+fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<ConfigIssue>) {
     let mut work = text.to_string();
     let mut issues: Vec<ConfigIssue> = Vec::new();
     let mut blanked: Vec<Range<usize>> = Vec::new();
+    let mut value = None;
     // Each pass removes one offending key, so the number of passes is bounded by the keys.
     for _ in 0..256 {
         let err = match toml::from_str::<T>(&work) {
-            Ok(v) if issues.is_empty() => return Ok(v),
-            Ok(_) => break,
+            Ok(v) => {
+                value = Some(v);
+                break;
+            }
             Err(e) => e,
         };
         let span = err.span().unwrap_or(0..0);
@@ -577,45 +600,38 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigEr
         let located = toml_edit::Document::parse(work.clone())
             .ok()
             .and_then(|doc| locate(doc.as_table(), &span, ""));
-        match located {
-            Some((key, range)) => {
-                // A required key we blanked ourselves is "missing" now: not a new error.
-                let consequence = message.starts_with("missing field")
-                    && blanked
-                        .iter()
-                        .any(|b| b.start < range.end && range.start < b.end);
-                if !consequence {
-                    issues.push(ConfigIssue {
-                        line,
-                        column,
-                        key,
-                        message,
-                    });
-                }
-                blanked.push(range.clone());
-                let before = work.clone();
-                blank_lines(&mut work, range);
-                if work == before {
-                    break;
-                }
-            }
-            None => {
-                // A syntax error, or one we cannot pin to a key: report it and stop.
-                issues.push(ConfigIssue {
-                    line,
-                    column,
-                    key: String::new(),
-                    message,
-                });
-                break;
-            }
+        let Some((key, range)) = located else {
+            // A syntax error, or one we cannot pin to a key: report it and stop.
+            issues.push(ConfigIssue {
+                line,
+                column,
+                key: String::new(),
+                message,
+            });
+            break;
+        };
+        // A required key we blanked ourselves is "missing" now: not a new error.
+        let consequence = message.starts_with("missing field")
+            && blanked
+                .iter()
+                .any(|b| b.start < range.end && range.start < b.end);
+        if !consequence {
+            issues.push(ConfigIssue {
+                line,
+                column,
+                key,
+                message,
+            });
+        }
+        blanked.push(range.clone());
+        let before = work.clone();
+        blank_lines(&mut work, range);
+        if work == before {
+            break;
         }
     }
     issues.sort_by_key(|i| (i.line, i.column));
-    Err(ConfigError::Invalid {
-        path: path.to_path_buf(),
-        issues,
-    })
+    (value, issues)
 }
 
 /// Checks that need more than one value: rule ids unique, disabled ids known, some rule left.
@@ -838,11 +854,12 @@ mod tests {
     use super::*;
 
     fn issues(text: &str) -> Vec<ConfigIssue> {
-        match parse::<PipelineConfig>(text, Path::new("pipeline.toml")) {
-            Ok(cfg) => check(&cfg, text),
-            Err(ConfigError::Invalid { issues, .. }) => issues,
-            Err(e) => panic!("unexpected error {e}"),
+        let (cfg, mut issues) = parse_all::<PipelineConfig>(text);
+        if let Some(cfg) = &cfg {
+            issues.extend(check(cfg, text));
         }
+        issues.sort_by_key(|i| (i.line, i.column));
+        issues
     }
 
     #[test]
@@ -910,7 +927,7 @@ mod tests {
         let keys: Vec<_> = found.iter().map(|i| (i.line, i.key.as_str())).collect();
         assert_eq!(
             keys,
-            vec![(3, "boilerplate.disable[0]"), (1, "boilerplate")]
+            vec![(1, "boilerplate"), (3, "boilerplate.disable[0]")]
         );
     }
 

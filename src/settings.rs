@@ -109,6 +109,8 @@ pub struct DedupSettings {
     pub document_action: DocumentAction,
     /// Largest body fingerprint distance that is a duplicate.
     pub document_max_distance: u32,
+    /// Share of body words repeating one earlier document that makes a duplicate.
+    pub document_containment: f32,
 }
 
 impl Settings {
@@ -185,6 +187,7 @@ impl Settings {
                 paragraph_min_words: cfg.dedup.paragraph.min_words.0,
                 document_action: cfg.dedup.document.action,
                 document_max_distance: cfg.dedup.document.max_distance.0,
+                document_containment: cfg.dedup.document.containment.0,
             },
         })
     }

@@ -49,7 +49,7 @@ impl Outcome {
 }
 
 /// Why a whole document left the corpus.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DropReason {
     /// Nothing was left of its body.
     Empty {
@@ -62,5 +62,40 @@ pub enum DropReason {
         of: DocId,
         /// Hamming distance between the two body fingerprints.
         distance: u32,
+        /// Which test found it.
+        basis: DuplicateBasis,
     },
+}
+
+/// How a duplicate document was recognized.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DuplicateBasis {
+    /// The body fingerprints are within `dedup.document.max-distance` (or the bodies are equal).
+    Body,
+    /// This share of its body words are in paragraphs repeating the earlier document's.
+    Containment(f32),
+}
+
+impl DropReason {
+    /// One sentence for the manifest.
+    pub fn message(&self) -> String {
+        match self {
+            DropReason::Empty { detail } => detail.clone(),
+            DropReason::Duplicate {
+                of,
+                distance,
+                basis: DuplicateBasis::Body,
+            } => {
+                format!("body is a near-duplicate of {of} (distance {distance})")
+            }
+            DropReason::Duplicate {
+                of,
+                distance,
+                basis: DuplicateBasis::Containment(share),
+            } => format!(
+                "{:.0}% of its body words repeat paragraphs of {of} (body distance {distance})",
+                share * 100.0
+            ),
+        }
+    }
 }

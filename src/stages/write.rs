@@ -325,16 +325,15 @@ impl<'a> ManifestRow<'a> {
                 };
                 match o {
                     Outcome::Keep(_) => {}
-                    Outcome::Drop(_, DropReason::Duplicate { of, distance }) => {
+                    Outcome::Drop(_, r @ DropReason::Duplicate { of, distance, .. }) => {
                         row.status = "duplicate";
                         row.duplicate_of = &of.0;
                         row.distance = Some(*distance);
-                        row.message =
-                            format!("body is a near-duplicate of {of} (distance {distance})");
+                        row.message = r.message();
                     }
-                    Outcome::Drop(_, DropReason::Empty { detail }) => {
+                    Outcome::Drop(_, r @ DropReason::Empty { .. }) => {
                         row.status = "empty";
-                        row.message = detail.clone();
+                        row.message = r.message();
                     }
                 }
                 row

@@ -15,7 +15,7 @@ pub mod simhash;
 use crate::config::{DedupScope, DocumentAction};
 use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::settings::DedupSettings;
-use crate::stages::{DocStage, DropReason, Outcome};
+use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome};
 use index::NearIndex;
 use std::collections::HashMap;
 
@@ -118,6 +118,8 @@ pub struct Dedup {
     doc_near: NearIndex<usize>,
     /// Kept documents in input order: id and body SimHash.
     docs: Vec<(DocId, u64)>,
+    /// Position of each kept document in `docs`.
+    order: HashMap<DocId, usize>,
 }
 
 impl Dedup {
@@ -130,6 +132,7 @@ impl Dedup {
             doc_exact: HashMap::new(),
             doc_near: NearIndex::new(settings.document_max_distance),
             docs: Vec::new(),
+            order: HashMap::new(),
         }
     }
 
@@ -141,8 +144,10 @@ impl Dedup {
         };
         let s = self.settings;
         let body = doc.body.expect("fingerprint stage ran");
+        let drop_docs = s.document_action == DocumentAction::Drop;
 
-        if s.document_action == DocumentAction::Drop {
+        // 1. The whole body is a near-duplicate of an earlier body.
+        if drop_docs {
             let hit = self
                 .doc_exact
                 .get(&body.exact)
@@ -150,69 +155,96 @@ impl Dedup {
                 .or_else(|| self.doc_near.nearest(body.simhash).map(|(&i, d)| (i, d)));
             if let Some((i, distance)) = hit {
                 let of = self.docs[i].0.clone();
-                return Outcome::Drop(doc, DropReason::Duplicate { of, distance });
+                let basis = DuplicateBasis::Body;
+                return Outcome::Drop(
+                    doc,
+                    DropReason::Duplicate {
+                        of,
+                        distance,
+                        basis,
+                    },
+                );
             }
         }
 
-        if s.paragraph_scope == DedupScope::Corpus {
-            for p in doc.paragraphs.iter_mut().filter(|p| p.is_kept()) {
-                let Some(fp) = p.fingerprint else { continue };
+        // 2. Which kept paragraphs repeat a paragraph of an earlier document.
+        let mut matches: Vec<(usize, ParaRef, u32)> = Vec::new();
+        let mut eligible_tokens = 0u64;
+        if s.paragraph_scope == DedupScope::Corpus || drop_docs {
+            for (i, p) in doc.paragraphs.iter().enumerate() {
+                let (true, Some(fp)) = (p.is_kept(), p.fingerprint) else {
+                    continue;
+                };
                 if (fp.tokens as usize) < s.paragraph_min_words {
                     continue;
                 }
+                eligible_tokens += u64::from(fp.tokens);
                 let hit = self
                     .para_exact
                     .get(&fp.exact)
                     .map(|r| (r, 0))
                     .or_else(|| self.para_near.nearest(fp.simhash));
                 if let Some((of, distance)) = hit {
-                    p.removal = Some(Removal::Duplicate {
-                        of: of.clone(),
-                        distance,
-                    });
-                }
-            }
-            if doc.kept().next().is_none() {
-                // Every paragraph came from earlier documents: the document is a duplicate of
-                // the one it took most paragraphs from (the earliest on a tie).
-                let mut counts: Vec<(usize, &DocId)> = Vec::new();
-                for p in &doc.paragraphs {
-                    if let Some(Removal::Duplicate { of, .. }) = &p.removal {
-                        if of.id != doc.id {
-                            match counts.iter_mut().find(|c| c.1 == &of.id) {
-                                Some(c) => c.0 += 1,
-                                None => counts.push((1, &of.id)),
-                            }
-                        }
-                    }
-                }
-                let order = |id: &DocId| {
-                    self.docs
-                        .iter()
-                        .position(|d| &d.0 == id)
-                        .unwrap_or(usize::MAX)
-                };
-                if let Some(&(_, of)) = counts
-                    .iter()
-                    .max_by(|a, b| a.0.cmp(&b.0).then(order(b.1).cmp(&order(a.1))))
-                {
-                    let of = of.clone();
-                    let distance = self
-                        .docs
-                        .iter()
-                        .find(|d| d.0 == of)
-                        .map_or(64, |d| simhash::distance(d.1, body.simhash));
-                    return Outcome::Drop(doc, DropReason::Duplicate { of, distance });
+                    matches.push((i, of.clone(), distance));
                 }
             }
         }
 
-        // Kept: it becomes part of the corpus later documents are checked against.
+        // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
+        if drop_docs && eligible_tokens > 0 {
+            let mut per_doc: Vec<(usize, u64)> = Vec::new(); // (doc order, tokens)
+            for (i, of, _) in &matches {
+                let order = self.order[&of.id];
+                let tokens = u64::from(doc.paragraphs[*i].fingerprint.map_or(0, |f| f.tokens));
+                match per_doc.iter_mut().find(|d| d.0 == order) {
+                    Some(d) => d.1 += tokens,
+                    None => per_doc.push((order, tokens)),
+                }
+            }
+            let best = per_doc
+                .iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+            if let Some(&(order, tokens)) = best {
+                if tokens as f64 >= f64::from(s.document_containment) * eligible_tokens as f64 {
+                    let (of, fp) = self.docs[order].clone();
+                    let distance = simhash::distance(fp, body.simhash);
+                    let basis = DuplicateBasis::Containment(
+                        (tokens as f64 / eligible_tokens as f64) as f32,
+                    );
+                    return Outcome::Drop(
+                        doc,
+                        DropReason::Duplicate {
+                            of,
+                            distance,
+                            basis,
+                        },
+                    );
+                }
+            }
+        }
+
+        // 4. Remove the repeated paragraphs.
+        if s.paragraph_scope == DedupScope::Corpus {
+            for (i, of, distance) in matches {
+                doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance });
+            }
+            if doc.kept().next().is_none() {
+                return Outcome::Drop(
+                    doc,
+                    DropReason::Empty {
+                        detail: "every paragraph repeats an earlier document".into(),
+                    },
+                );
+            }
+        }
+
+        // 5. Kept: it becomes part of the corpus later documents are checked against.
         let n = self.docs.len();
         self.doc_exact.entry(body.exact).or_insert(n);
         self.doc_near.insert(body.simhash, n);
+        self.order.insert(doc.id.clone(), n);
         self.docs.push((doc.id.clone(), body.simhash));
-        if s.paragraph_scope == DedupScope::Corpus {
+        if s.paragraph_scope == DedupScope::Corpus || drop_docs {
             for (i, p) in doc.paragraphs.iter().enumerate() {
                 let (true, Some(fp)) = (p.is_kept(), p.fingerprint) else {
                     continue;
@@ -347,7 +379,30 @@ mod tests {
     }
 
     #[test]
-    fn document_made_only_of_earlier_paragraphs_is_a_duplicate() {
+    fn syndicated_copy_with_edits_is_contained_in_the_original() {
+        let s = settings();
+        let fp = Fingerprints::new(&s);
+        let mut dd = Dedup::new(&s);
+        dd.check(fp.apply(doc("a", &[A, B, C, D])));
+        // The lede reworded and the last paragraph dropped: the body fingerprint moves, but B
+        // and C (most of the words) repeat `a`.
+        let edited =
+            "Algeria and Russia, old allies, scramble to patch up ties after months of strain.";
+        let o = dd.check(fp.apply(doc("b", &[edited, B, C])));
+        assert!(
+            matches!(o, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"),
+            "{o:?}"
+        );
+        // Reusing one paragraph of four is not containment: only that paragraph goes.
+        let new1 =
+            "Growers' associations have asked the government for emergency loans to cover storage.";
+        let new2 = "A third paragraph of new reporting, with more than enough words to count here.";
+        let o = dd.check(fp.apply(doc("c", &[edited, new1, new2, B])));
+        assert_eq!(kept(&o), vec![edited, new1, new2]);
+    }
+
+    #[test]
+    fn with_document_dedup_off_a_fully_repeated_document_is_empty() {
         let s = DedupSettings {
             document_action: DocumentAction::Off,
             ..settings()
@@ -356,7 +411,10 @@ mod tests {
         let mut dd = Dedup::new(&s);
         dd.check(fp.apply(doc("a", &[A, B, C, D])));
         let o = dd.check(fp.apply(doc("b", &[B, D])));
-        assert!(matches!(o, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"));
+        assert!(
+            matches!(o, Outcome::Drop(_, DropReason::Empty { .. })),
+            "{o:?}"
+        );
     }
 
     #[test]

@@ -8,7 +8,46 @@
 //! on hashing or threads.
 
 use super::simhash::distance;
+use crate::document::Fingerprint;
 use std::collections::HashMap;
+
+/// Exact hashes first, then SimHash within distance `k`: what every dedup lookup needs.
+/// The first value inserted under an exact hash is the one returned for it.
+#[derive(Debug, Clone)]
+pub struct FingerprintIndex<V> {
+    exact: HashMap<u64, usize>,
+    near: NearIndex<usize>,
+    values: Vec<V>,
+}
+
+impl<V> FingerprintIndex<V> {
+    /// An empty index matching within SimHash distance `k`.
+    pub fn new(k: u32) -> Self {
+        FingerprintIndex {
+            exact: HashMap::new(),
+            near: NearIndex::new(k),
+            values: Vec::new(),
+        }
+    }
+
+    /// The earlier entry this fingerprint repeats: an exact match (distance 0), else the nearest
+    /// SimHash within `k` (earliest on a tie).
+    pub fn find(&self, fp: &Fingerprint) -> Option<(&V, u32)> {
+        let i = match self.exact.get(&fp.exact) {
+            Some(&i) => (i, 0),
+            None => self.near.nearest(fp.simhash).map(|(&i, d)| (i, d))?,
+        };
+        Some((&self.values[i.0], i.1))
+    }
+
+    /// Add an entry.
+    pub fn insert(&mut self, fp: &Fingerprint, value: V) {
+        let i = self.values.len();
+        self.exact.entry(fp.exact).or_insert(i);
+        self.near.insert(fp.simhash, i);
+        self.values.push(value);
+    }
+}
 
 /// The index; `V` is what an entry refers to (a paragraph, a document).
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use crate::config::{DedupScope, DocumentAction};
 use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::settings::DedupSettings;
 use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome};
-use index::NearIndex;
+use index::FingerprintIndex;
 use std::collections::HashMap;
 
 /// Pure per-document part: fingerprints and repeats inside one document.
@@ -32,6 +32,16 @@ impl Fingerprints {
             settings: *settings,
         }
     }
+}
+
+/// Kept paragraphs long enough for paragraph dedup, with their index and fingerprint.
+fn eligible(doc: &Document, min_words: usize) -> impl Iterator<Item = (usize, Fingerprint)> + '_ {
+    doc.paragraphs.iter().enumerate().filter_map(move |(i, p)| {
+        let fp = p
+            .fingerprint
+            .filter(|f| p.is_kept() && f.tokens as usize >= min_words)?;
+        Some((i, fp))
+    })
 }
 
 /// Does this paragraph take part in paragraph dedup: kept, or the title (a repeat of the title
@@ -58,32 +68,28 @@ impl DocStage for Fingerprints {
             }
         }
         if s.paragraph_scope != DedupScope::Off {
-            let mut exact: HashMap<u64, usize> = HashMap::new();
-            let mut near: NearIndex<usize> = NearIndex::new(s.paragraph_max_distance);
+            // The title takes part as an original only (a doubled title repeats it).
+            let mut seen: FingerprintIndex<usize> = FingerprintIndex::new(s.paragraph_max_distance);
             for i in 0..doc.paragraphs.len() {
                 let p = &doc.paragraphs[i];
-                let Some(fp) = p.fingerprint else { continue };
-                if (fp.tokens as usize) < s.paragraph_min_words {
+                let Some(fp) = p
+                    .fingerprint
+                    .filter(|f| f.tokens as usize >= s.paragraph_min_words)
+                else {
                     continue;
-                }
-                let hit = exact
-                    .get(&fp.exact)
-                    .map(|&j| (j, 0))
-                    .or_else(|| near.nearest(fp.simhash).map(|(&j, d)| (j, d)));
-                match hit {
-                    Some((j, distance)) if p.is_kept() => {
+                };
+                match seen.find(&fp) {
+                    Some((&j, distance)) if p.is_kept() => {
+                        let o = &doc.paragraphs[j];
                         let of = ParaRef {
                             id: doc.id.clone(),
                             paragraph: j,
-                            start: doc.paragraphs[j].span.start,
-                            end: doc.paragraphs[j].span.end,
+                            start: o.span.start,
+                            end: o.span.end,
                         };
                         doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance });
                     }
-                    _ => {
-                        exact.entry(fp.exact).or_insert(i);
-                        near.insert(fp.simhash, i);
-                    }
+                    _ => seen.insert(&fp, i),
                 }
             }
         }
@@ -112,10 +118,10 @@ impl DocStage for Fingerprints {
 #[derive(Debug)]
 pub struct Dedup {
     settings: DedupSettings,
-    para_exact: HashMap<u64, ParaRef>,
-    para_near: NearIndex<ParaRef>,
-    doc_exact: HashMap<u64, usize>,
-    doc_near: NearIndex<usize>,
+    /// Paragraphs of kept documents.
+    paragraphs: FingerprintIndex<ParaRef>,
+    /// Bodies of kept documents; the value is the position in `docs`.
+    bodies: FingerprintIndex<usize>,
     /// Kept documents in input order: id and body SimHash.
     docs: Vec<(DocId, u64)>,
     /// Position of each kept document in `docs`.
@@ -127,10 +133,8 @@ impl Dedup {
     pub fn new(settings: &DedupSettings) -> Self {
         Dedup {
             settings: *settings,
-            para_exact: HashMap::new(),
-            para_near: NearIndex::new(settings.paragraph_max_distance),
-            doc_exact: HashMap::new(),
-            doc_near: NearIndex::new(settings.document_max_distance),
+            paragraphs: FingerprintIndex::new(settings.paragraph_max_distance),
+            bodies: FingerprintIndex::new(settings.document_max_distance),
             docs: Vec::new(),
             order: HashMap::new(),
         }
@@ -145,15 +149,11 @@ impl Dedup {
         let s = self.settings;
         let body = doc.body.expect("fingerprint stage ran");
         let drop_docs = s.document_action == DocumentAction::Drop;
+        let index_paragraphs = s.paragraph_scope == DedupScope::Corpus || drop_docs;
 
         // 1. The whole body is a near-duplicate of an earlier body.
         if drop_docs {
-            let hit = self
-                .doc_exact
-                .get(&body.exact)
-                .map(|&i| (i, 0))
-                .or_else(|| self.doc_near.nearest(body.simhash).map(|(&i, d)| (i, d)));
-            if let Some((i, distance)) = hit {
+            if let Some((&i, distance)) = self.bodies.find(&body) {
                 let of = self.docs[i].0.clone();
                 let basis = DuplicateBasis::Body;
                 return Outcome::Drop(
@@ -170,21 +170,10 @@ impl Dedup {
         // 2. Which kept paragraphs repeat a paragraph of an earlier document.
         let mut matches: Vec<(usize, ParaRef, u32)> = Vec::new();
         let mut eligible_tokens = 0u64;
-        if s.paragraph_scope == DedupScope::Corpus || drop_docs {
-            for (i, p) in doc.paragraphs.iter().enumerate() {
-                let (true, Some(fp)) = (p.is_kept(), p.fingerprint) else {
-                    continue;
-                };
-                if (fp.tokens as usize) < s.paragraph_min_words {
-                    continue;
-                }
+        if index_paragraphs {
+            for (i, fp) in eligible(&doc, s.paragraph_min_words) {
                 eligible_tokens += u64::from(fp.tokens);
-                let hit = self
-                    .para_exact
-                    .get(&fp.exact)
-                    .map(|r| (r, 0))
-                    .or_else(|| self.para_near.nearest(fp.simhash));
-                if let Some((of, distance)) = hit {
+                if let Some((of, distance)) = self.paragraphs.find(&fp) {
                     matches.push((i, of.clone(), distance));
                 }
             }
@@ -192,7 +181,7 @@ impl Dedup {
 
         // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
         if drop_docs && eligible_tokens > 0 {
-            let mut per_doc: Vec<(usize, u64)> = Vec::new(); // (doc order, tokens)
+            let mut per_doc: Vec<(usize, u64)> = Vec::new(); // (position in docs, tokens)
             for (i, of, _) in &matches {
                 let order = self.order[&of.id];
                 let tokens = u64::from(doc.paragraphs[*i].fingerprint.map_or(0, |f| f.tokens));
@@ -205,12 +194,11 @@ impl Dedup {
                 .iter()
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
             if let Some(&(order, tokens)) = best {
-                if tokens as f64 >= f64::from(s.document_containment) * eligible_tokens as f64 {
+                let share = tokens as f64 / eligible_tokens as f64;
+                if share >= f64::from(s.document_containment) {
                     let (of, fp) = self.docs[order].clone();
                     let distance = simhash::distance(fp, body.simhash);
-                    let basis = DuplicateBasis::Containment(
-                        (tokens as f64 / eligible_tokens as f64) as f32,
-                    );
+                    let basis = DuplicateBasis::Containment(share as f32);
                     return Outcome::Drop(
                         doc,
                         DropReason::Duplicate {
@@ -229,37 +217,26 @@ impl Dedup {
                 doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance });
             }
             if doc.kept().next().is_none() {
-                return Outcome::Drop(
-                    doc,
-                    DropReason::Empty {
-                        detail: "every paragraph repeats an earlier document".into(),
-                    },
-                );
+                let detail = "every paragraph repeats an earlier document".to_string();
+                return Outcome::Drop(doc, DropReason::Empty { detail });
             }
         }
 
         // 5. Kept: it becomes part of the corpus later documents are checked against.
         let n = self.docs.len();
-        self.doc_exact.entry(body.exact).or_insert(n);
-        self.doc_near.insert(body.simhash, n);
+        self.bodies.insert(&body, n);
         self.order.insert(doc.id.clone(), n);
         self.docs.push((doc.id.clone(), body.simhash));
-        if s.paragraph_scope == DedupScope::Corpus || drop_docs {
-            for (i, p) in doc.paragraphs.iter().enumerate() {
-                let (true, Some(fp)) = (p.is_kept(), p.fingerprint) else {
-                    continue;
-                };
-                if (fp.tokens as usize) < s.paragraph_min_words {
-                    continue;
-                }
+        if index_paragraphs {
+            for (i, fp) in eligible(&doc, s.paragraph_min_words) {
+                let span = doc.paragraphs[i].span;
                 let r = ParaRef {
                     id: doc.id.clone(),
                     paragraph: i,
-                    start: p.span.start,
-                    end: p.span.end,
+                    start: span.start,
+                    end: span.end,
                 };
-                self.para_exact.entry(fp.exact).or_insert_with(|| r.clone());
-                self.para_near.insert(fp.simhash, r);
+                self.paragraphs.insert(&fp, r);
             }
         }
         Outcome::Keep(doc)

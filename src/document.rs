@@ -39,6 +39,17 @@ pub struct SourceInfo {
     pub sha256: String,
 }
 
+impl SourceInfo {
+    /// A source known only by its path (not read yet, or unreadable).
+    pub fn unread(path: impl Into<String>) -> SourceInfo {
+        SourceInfo {
+            path: path.into(),
+            bytes: 0,
+            sha256: String::new(),
+        }
+    }
+}
+
 /// How a paragraph was written in the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -245,6 +256,19 @@ pub struct Document {
 }
 
 impl Document {
+    /// A document fresh from the reader: decoded text, no paragraphs or metadata yet.
+    pub fn new(id: DocId, source: SourceInfo, raw: String, raw_offset: usize) -> Document {
+        Document {
+            id,
+            source,
+            raw,
+            raw_offset,
+            paragraphs: Vec::new(),
+            meta: Metadata::default(),
+            body: None,
+        }
+    }
+
     /// The kept paragraphs, in order.
     pub fn kept(&self) -> impl Iterator<Item = &Paragraph> {
         self.paragraphs.iter().filter(|p| p.is_kept())

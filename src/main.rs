@@ -49,11 +49,12 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     if settings.verbose {
         eprintln!(
-            "newsprep: {} -> {} in {:.2}s ({} threads)",
+            "newsprep: {} -> {} in {:.2}s ({} threads, config: {})",
             settings.input.display(),
             settings.output.display(),
             started.elapsed().as_secs_f64(),
-            settings.jobs
+            settings.jobs,
+            settings.config
         );
         eprint!("{stats}");
     }

@@ -73,11 +73,7 @@ impl Stages {
 
     /// Read one input and run it through every per-document stage.
     pub fn process(&self, input: &Input) -> Entry {
-        let unread = || SourceInfo {
-            path: input.rel.clone(),
-            bytes: 0,
-            sha256: String::new(),
-        };
+        let unread = || SourceInfo::unread(input.rel.clone());
         match &input.kind {
             InputKind::Skipped(reason) => Entry::Skipped {
                 id: input.id.clone(),

@@ -36,7 +36,7 @@ impl Bar {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} files [{bar:30}] {per_sec} eta {eta}",
+                    "{spinner} {pos}/{len} files [{bar:30}] {elapsed} elapsed, eta {eta}",
                 )
                 .expect("static template")
                 .progress_chars("=> "),

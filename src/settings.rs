@@ -10,9 +10,29 @@ use crate::config::{
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
 
+/// Where the configuration came from, for the run summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// A `pipeline.toml` file.
+    File(PathBuf),
+    /// No file: built-in defaults.
+    Defaults,
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+            ConfigSource::Defaults => f.write_str("built-in defaults (no pipeline.toml)"),
+        }
+    }
+}
+
 /// Everything a run needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// Where the configuration came from.
+    pub config: ConfigSource,
     /// Folder or file to read.
     pub input: PathBuf,
     /// Folder to write to.
@@ -117,18 +137,31 @@ impl Settings {
     /// Resolve `newsprep run` flags over the config file they name (or ./pipeline.toml, or the
     /// defaults). Relative paths in the file are relative to the file's folder.
     pub fn resolve(args: &RunArgs) -> Result<Settings, ConfigError> {
-        let (cfg, base) = match &args.config {
-            Some(path) => (config::load(path)?, parent(path)),
+        let (cfg, base, source) = match &args.config {
+            Some(path) => (
+                config::load(path)?,
+                parent(path),
+                ConfigSource::File(path.clone()),
+            ),
             None => {
                 let path = Path::new("pipeline.toml");
                 if path.exists() {
-                    (config::load(path)?, PathBuf::from("."))
+                    (
+                        config::load(path)?,
+                        PathBuf::from("."),
+                        ConfigSource::File(path.to_path_buf()),
+                    )
                 } else {
-                    (PipelineConfig::default(), PathBuf::from("."))
+                    (
+                        PipelineConfig::default(),
+                        PathBuf::from("."),
+                        ConfigSource::Defaults,
+                    )
                 }
             }
         };
         let mut s = Settings::from_config(&cfg, &base)?;
+        s.config = source;
         if let Some(i) = &args.input {
             s.input = i.clone();
         }
@@ -156,6 +189,7 @@ impl Settings {
             Vec::new()
         };
         Ok(Settings {
+            config: ConfigSource::Defaults,
             input: join(base, &cfg.input.path),
             output: join(base, &cfg.output.path),
             jobs: resolve_jobs(cfg.run.jobs),

@@ -174,6 +174,21 @@ pub fn parse_byline(t: &str) -> Option<Byline> {
     }
     let c = BYLINE.captures(t)?;
     let name = c["name"].trim().to_string();
+    // "By Monday, the talks had collapsed." is a sentence, not a byline: a name is not a day or
+    // a month, and what follows a byline's comma is a capitalized outlet or a date, in few words.
+    let first = name.split_whitespace().next().unwrap_or("").to_lowercase();
+    if NOT_NAMES.contains(&first.trim_end_matches('.')) {
+        return None;
+    }
+    if let Some(rest) = c.name("rest").map(|r| r.as_str()) {
+        let capitalized = rest
+            .chars()
+            .next()
+            .is_some_and(|ch| ch.is_uppercase() || ch.is_ascii_digit());
+        if !capitalized || rest.split_whitespace().count() > 8 {
+            return None;
+        }
+    }
     let date = c.name("rest").and_then(|r| find_date(r.as_str()));
     Some(Byline { name, date })
 }
@@ -205,6 +220,41 @@ fn is_all_caps_name(t: &str) -> bool {
 
 // ---------------------------------------------------------------------------------------------
 // Dates.
+
+/// Capitalized words after "By" that start a time phrase, not a name ("May" is left out: it is
+/// also a first name).
+const NOT_NAMES: [&str; 30] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
 
 const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
 
@@ -317,7 +367,7 @@ fn valid(y: u32, m: u32, d: u32) -> bool {
 mod tests {
     use super::*;
     use crate::config::{ParagraphSplit, UnicodeForm};
-    use crate::document::{DocId, Metadata, SourceInfo};
+    use crate::document::{DocId, SourceInfo};
     use crate::settings::{NormalizeSettings, Settings};
     use crate::stages::normalize::Normalize;
 
@@ -328,19 +378,12 @@ mod tests {
             strip_markdown: true,
             paragraphs: ParagraphSplit::Auto,
         });
-        let doc = Document {
-            id: DocId("t".into()),
-            source: SourceInfo {
-                path: "t.txt".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            raw: text.into(),
-            raw_offset: 0,
-            paragraphs: Vec::new(),
-            meta: Metadata::default(),
-            body: None,
-        };
+        let doc = Document::new(
+            DocId("t".into()),
+            SourceInfo::unread("t.txt"),
+            text.into(),
+            0,
+        );
         let rules = Arc::new(RuleSet::new(&s.boilerplate));
         match n.apply(doc).then(&ExtractMetadata::new(&s.metadata, rules)) {
             Outcome::Keep(d) => d,

@@ -4,7 +4,7 @@
 //! can give every file a row. Reading checks size, computes the SHA-256 of the raw bytes, refuses
 //! binary data and invalid UTF-8 with the offset, and strips a UTF-8 BOM (spans still count it).
 
-use crate::document::{DocId, Document, Metadata, SourceInfo};
+use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
 use crate::settings::ReadSettings;
 use sha2::{Digest, Sha256};
@@ -150,11 +150,7 @@ fn split_ext(rel: &str) -> (&str, &str) {
 
 /// Read and decode one article. On failure the error keeps whatever source facts were known.
 pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceInfo, FileError)> {
-    let mut source = SourceInfo {
-        path: input.rel.clone(),
-        bytes: 0,
-        sha256: String::new(),
-    };
+    let mut source = SourceInfo::unread(input.rel.clone());
     let io = |e: std::io::Error| FileError::Io(e.to_string());
     let mut file = match fs::File::open(&input.path) {
         Ok(f) => f,
@@ -198,15 +194,7 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
         Ok(t) => t,
         Err(e) => return Err((source, e)),
     };
-    Ok(Document {
-        id: input.id.clone(),
-        source,
-        raw: text.0,
-        raw_offset: text.1,
-        paragraphs: Vec::new(),
-        meta: Metadata::default(),
-        body: None,
-    })
+    Ok(Document::new(input.id.clone(), source, text.0, text.1))
 }
 
 /// UTF-8 with or without BOM. Returns the text and the number of bytes before it (the BOM).

@@ -365,3 +365,158 @@ impl<'a> ManifestRow<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Features, Fingerprint, MetaField, Paragraph, SourceInfo, Span};
+
+    fn para(text: &str, start: usize, removal: Option<Removal>) -> Paragraph {
+        let span = Span {
+            start,
+            end: start + text.len(),
+        };
+        Paragraph {
+            text: text.into(),
+            span,
+            features: Features::default(),
+            removal,
+            fingerprint: None,
+        }
+    }
+
+    fn doc(id: &str) -> Document {
+        let mut d = Document::new(
+            DocId(id.into()),
+            SourceInfo::unread(format!("{id}.txt")),
+            String::new(),
+            0,
+        );
+        let of = ParaRef {
+            id: DocId(id.into()),
+            paragraph: 1,
+            start: 7,
+            end: 17,
+        };
+        d.paragraphs = vec![
+            para("Title", 0, Some(Removal::Metadata(MetaField::Title))),
+            para("Body text.", 7, None),
+            para(
+                "Share This",
+                19,
+                Some(Removal::Boilerplate {
+                    rule: "share-buttons".into(),
+                    category: "share",
+                }),
+            ),
+            para(
+                "Body text.",
+                31,
+                Some(Removal::Duplicate { of, distance: 0 }),
+            ),
+        ];
+        d.meta.title = Some("Title".into());
+        d.body = Some(Fingerprint {
+            exact: 1,
+            simhash: 0xabc,
+            tokens: 2,
+        });
+        d
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_if_changed_replaces_atomically_and_leaves_no_temp_files() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/a.txt");
+        write_if_changed(&path, b"one").unwrap();
+        let first = fs::metadata(&path).unwrap().ino();
+        write_if_changed(&path, b"one").unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().ino(),
+            first,
+            "identical content is not rewritten"
+        );
+        write_if_changed(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_ne!(
+            fs::metadata(&path).unwrap().ino(),
+            first,
+            "new content arrives by rename"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["a.txt"]);
+    }
+
+    #[test]
+    fn corpus_record_lists_every_removal_with_its_provenance() {
+        let d = doc("a");
+        let v = serde_json::to_value(CorpusRecord::new(&d)).unwrap();
+        assert_eq!(v["text"], "Body text.");
+        assert_eq!(v["title"], "Title");
+        assert_eq!(v["simhash"], "0000000000000abc");
+        assert_eq!(v["spans"], serde_json::json!([[7, 17]]));
+        let removed = v["removed"].as_array().unwrap();
+        assert_eq!(removed.len(), 3);
+        assert_eq!(
+            removed[0],
+            serde_json::json!({"paragraph": 0, "start": 0, "end": 5, "reason": "metadata", "field": "title", "text": "Title"})
+        );
+        assert_eq!(removed[1]["rule"], "share-buttons");
+        assert_eq!(removed[1]["category"], "share");
+        assert_eq!(
+            removed[2]["duplicate_of"],
+            serde_json::json!({"id": "a", "paragraph": 1, "start": 7, "end": 17})
+        );
+        assert_eq!(removed[2]["distance"], 0);
+    }
+
+    #[test]
+    fn a_rerun_removes_text_files_of_documents_no_longer_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Writer::create(dir.path()).unwrap();
+        w.write(&[
+            Entry::Done(Outcome::Keep(doc("a"))),
+            Entry::Done(Outcome::Keep(doc("b"))),
+        ])
+        .unwrap();
+        w.finish(&RunStats::default()).unwrap();
+        assert!(dir.path().join("b.txt").exists());
+
+        let mut w = Writer::create(dir.path()).unwrap();
+        let dup = DropReason::Duplicate {
+            of: DocId("a".into()),
+            distance: 0,
+            basis: crate::stages::DuplicateBasis::Body,
+        };
+        w.write(&[
+            Entry::Done(Outcome::Keep(doc("a"))),
+            Entry::Done(Outcome::Drop(doc("b"), dup)),
+        ])
+        .unwrap();
+        w.finish(&RunStats::default()).unwrap();
+        assert!(!dir.path().join("b.txt").exists(), "b is a duplicate now");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "Body text.\n"
+        );
+        let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
+        assert!(
+            manifest.contains(
+                "b,b.txt,0,,duplicate,1,3,a,0,body is a near-duplicate of a (distance 0)"
+            ),
+            "{manifest}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("corpus.jsonl"))
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+    }
+}

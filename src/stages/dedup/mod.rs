@@ -246,7 +246,7 @@ impl Dedup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Features, Metadata, Paragraph, SourceInfo, Span};
+    use crate::document::{Features, Paragraph, SourceInfo, Span};
     use crate::settings::Settings;
 
     fn doc(id: &str, paras: &[&str]) -> Document {
@@ -268,19 +268,14 @@ mod tests {
                 }
             })
             .collect();
-        Document {
-            id: DocId(id.into()),
-            source: SourceInfo {
-                path: format!("{id}.txt"),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            raw: String::new(),
-            raw_offset: 0,
-            paragraphs,
-            meta: Metadata::default(),
-            body: None,
-        }
+        let mut d = Document::new(
+            DocId(id.into()),
+            SourceInfo::unread(format!("{id}.txt")),
+            String::new(),
+            0,
+        );
+        d.paragraphs = paragraphs;
+        d
     }
 
     const A: &str = "Algeria and Russia, long-time allies, are scrambling to patch up ties after months of tension over the Sahel.";

@@ -11,20 +11,12 @@ use std::hint::black_box;
 /// The bundled sample articles, one paragraph per element.
 fn paragraphs() -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("raw");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("raw/ exists")
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).expect("raw/ exists").map(|e| e.unwrap().path()).collect();
     files.sort();
     files
         .iter()
-        .flat_map(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .split("\n")
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|f| std::fs::read_to_string(f).unwrap().split("\n").map(str::to_string).collect::<Vec<_>>())
         .filter(|p| p.split_whitespace().count() >= 6)
         .collect()
 }
@@ -46,25 +38,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("fingerprint");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("newsprep (xxh3, 3-word shingles)", |b| {
-        b.iter(|| {
-            paras
-                .iter()
-                .fold(0u64, |acc, p| acc ^ fingerprint(black_box(p), 3).simhash)
-        })
+        b.iter(|| paras.iter().fold(0u64, |acc, p| acc ^ fingerprint(black_box(p), 3).simhash))
     });
     g.bench_function("simhash crate (same shingles)", |b| {
-        b.iter(|| {
-            paras
-                .iter()
-                .fold(0u64, |acc, p| acc ^ crate_shingled(black_box(p), 3))
-        })
+        b.iter(|| paras.iter().fold(0u64, |acc, p| acc ^ crate_shingled(black_box(p), 3)))
     });
     g.bench_function("simhash crate (its own whitespace words)", |b| {
-        b.iter(|| {
-            paras
-                .iter()
-                .fold(0u64, |acc, p| acc ^ simhash::simhash(black_box(p)))
-        })
+        b.iter(|| paras.iter().fold(0u64, |acc, p| acc ^ simhash::simhash(black_box(p))))
     });
     g.finish();
 }

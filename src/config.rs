@@ -64,9 +64,7 @@ pub struct OutputConfig {
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig {
-            path: PathBuf::from("cleaned"),
-        }
+        OutputConfig { path: PathBuf::from("cleaned") }
     }
 }
 
@@ -92,11 +90,7 @@ pub struct NormalizeConfig {
 
 impl Default for NormalizeConfig {
     fn default() -> Self {
-        NormalizeConfig {
-            unicode: UnicodeForm::Nfc,
-            strip_markdown: true,
-            paragraphs: ParagraphSplit::Auto,
-        }
+        NormalizeConfig { unicode: UnicodeForm::Nfc, strip_markdown: true, paragraphs: ParagraphSplit::Auto }
     }
 }
 
@@ -139,10 +133,7 @@ pub struct MetadataConfig {
 
 impl Default for MetadataConfig {
     fn default() -> Self {
-        MetadataConfig {
-            enabled: true,
-            head_paragraphs: Count(12),
-        }
+        MetadataConfig { enabled: true, head_paragraphs: Count(12) }
     }
 }
 
@@ -456,9 +447,7 @@ impl<'de> Deserialize<'de> for Share {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = f64::deserialize(d)?;
         if !(0.0..=1.0).contains(&v) {
-            return Err(de::Error::custom(format!(
-                "{v} is out of range: expected 0.0 to 1.0"
-            )));
+            return Err(de::Error::custom(format!("{v} is out of range: expected 0.0 to 1.0")));
         }
         Ok(Share(v as f32))
     }
@@ -488,11 +477,7 @@ pub struct RuleId(pub String);
 impl<'de> Deserialize<'de> for RuleId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        if s.is_empty()
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             return Err(de::Error::custom(format!(
                 "`{s}` is not a rule id: use lowercase letters, digits and `-`"
             )));
@@ -513,11 +498,7 @@ impl<'de> Deserialize<'de> for Phrases {
         }
         let mut out = Vec::with_capacity(v.len());
         for p in v {
-            let p = p
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .to_lowercase();
+            let p = p.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
             if p.is_empty() {
                 return Err(de::Error::custom("a phrase is empty"));
             }
@@ -534,9 +515,7 @@ pub struct Pattern(pub regex::Regex);
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        regex::Regex::new(&s)
-            .map(Pattern)
-            .map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
+        regex::Regex::new(&s).map(Pattern).map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
     }
 }
 
@@ -548,10 +527,8 @@ pub const BUILTIN_RULES: &str = include_str!("stages/boilerplate/rules.toml");
 
 /// Read and parse a `pipeline.toml`, reporting every error in it at once.
 pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     let (cfg, mut issues) = parse_all::<PipelineConfig>(&text);
     // Cross-key checks run on what parsed, so they are reported with the syntax and type errors.
     if let Some(cfg) = &cfg {
@@ -560,10 +537,7 @@ pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
     issues.sort_by_key(|i| (i.line, i.column));
     match cfg {
         Some(cfg) if issues.is_empty() => Ok(cfg),
-        _ => Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            issues,
-        }),
+        _ => Err(ConfigError::Invalid { path: path.to_path_buf(), issues }),
     }
 }
 
@@ -571,10 +545,7 @@ pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
 pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
     match parse_all(text) {
         (Some(v), issues) if issues.is_empty() => Ok(v),
-        (_, issues) => Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            issues,
-        }),
+        (_, issues) => Err(ConfigError::Invalid { path: path.to_path_buf(), issues }),
     }
 }
 
@@ -597,31 +568,18 @@ fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<ConfigIssue>) {
         let span = err.span().unwrap_or(0..0);
         let (line, column) = line_col(text, span.start);
         let message = err.message().to_string();
-        let located = toml_edit::Document::parse(work.clone())
-            .ok()
-            .and_then(|doc| locate(doc.as_table(), &span, ""));
+        let located =
+            toml_edit::Document::parse(work.clone()).ok().and_then(|doc| locate(doc.as_table(), &span, ""));
         let Some((key, range)) = located else {
             // A syntax error, or one we cannot pin to a key: report it and stop.
-            issues.push(ConfigIssue {
-                line,
-                column,
-                key: String::new(),
-                message,
-            });
+            issues.push(ConfigIssue { line, column, key: String::new(), message });
             break;
         };
         // A required key we blanked ourselves is "missing" now: not a new error.
         let consequence = message.starts_with("missing field")
-            && blanked
-                .iter()
-                .any(|b| b.start < range.end && range.start < b.end);
+            && blanked.iter().any(|b| b.start < range.end && range.start < b.end);
         if !consequence {
-            issues.push(ConfigIssue {
-                line,
-                column,
-                key,
-                message,
-            });
+            issues.push(ConfigIssue { line, column, key, message });
         }
         blanked.push(range.clone());
         let before = work.clone();
@@ -639,24 +597,14 @@ fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
     let mut issues = Vec::new();
     let doc = toml_edit::Document::parse(text.to_string()).ok();
     let at = |key: &str, message: String| {
-        let (line, column) = doc
-            .as_ref()
-            .and_then(|d| key_offset(d.as_table(), key))
-            .map_or((0, 0), |o| line_col(text, o));
-        ConfigIssue {
-            line,
-            column,
-            key: key.to_string(),
-            message,
-        }
+        let (line, column) =
+            doc.as_ref().and_then(|d| key_offset(d.as_table(), key)).map_or((0, 0), |o| line_col(text, o));
+        ConfigIssue { line, column, key: key.to_string(), message }
     };
     let builtin: RulePack = match parse(BUILTIN_RULES, Path::new("<built-in rules>")) {
         Ok(p) => p,
         Err(e) => {
-            return vec![at(
-                "boilerplate",
-                format!("built-in rule pack is broken: {e}"),
-            )];
+            return vec![at("boilerplate", format!("built-in rule pack is broken: {e}"))];
         }
     };
     let bp = &cfg.boilerplate;
@@ -679,11 +627,7 @@ fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
     }
     if bp.enabled {
         let builtin_left = if bp.builtin_rules {
-            builtin
-                .rules
-                .iter()
-                .filter(|r| !bp.disable.contains(&r.id))
-                .count()
+            builtin.rules.iter().filter(|r| !bp.disable.contains(&r.id)).count()
         } else {
             0
         };
@@ -702,14 +646,8 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let column = String::from_utf8_lossy(&before[col_start..])
-        .chars()
-        .count()
-        + 1;
+    let col_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[col_start..]).chars().count() + 1;
     (line, column)
 }
 
@@ -717,28 +655,15 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// next parse sees the same offsets without that key.
 fn blank_lines(text: &mut String, range: Range<usize>) {
     let bytes = text.as_bytes();
-    let start = bytes[..range.start.min(bytes.len())]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
+    let start = bytes[..range.start.min(bytes.len())].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     let end = range.end.min(bytes.len());
-    let end = bytes[end..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |p| end + p);
-    let blanked: String = text[start..end]
-        .chars()
-        .map(|c| if c == '\n' { '\n' } else { ' ' })
-        .collect();
+    let end = bytes[end..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |p| end + p);
+    let blanked: String = text[start..end].chars().map(|c| if c == '\n' { '\n' } else { ' ' }).collect();
     text.replace_range(start..end, &blanked);
 }
 
 fn join_key(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
+    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
 }
 
 /// Byte range covered by an item and everything below it.
@@ -770,11 +695,7 @@ fn extent(item: &toml_edit::Item) -> Option<Range<usize>> {
 }
 
 /// Find the deepest table-level key whose lines contain `span`: its dotted path and byte range.
-fn locate(
-    table: &toml_edit::Table,
-    span: &Range<usize>,
-    prefix: &str,
-) -> Option<(String, Range<usize>)> {
+fn locate(table: &toml_edit::Table, span: &Range<usize>, prefix: &str) -> Option<(String, Range<usize>)> {
     let inside = |r: &Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
     for (k, item) in table.iter() {
         let path = join_key(prefix, k);
@@ -821,11 +742,7 @@ fn key_offset(table: &toml_edit::Table, path: &str) -> Option<usize> {
             Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (part, None),
         };
-        offset = table
-            .key(name)
-            .and_then(|k| k.span())
-            .map(|s| s.start)
-            .or(offset);
+        offset = table.key(name).and_then(|k| k.span()).map(|s| s.start).or(offset);
         let it = table.get(name)?;
         item = Some(it);
         match (it, index) {
@@ -835,11 +752,7 @@ fn key_offset(table: &toml_edit::Table, path: &str) -> Option<usize> {
                 table = t;
             }
             (toml_edit::Item::Value(toml_edit::Value::Array(arr)), Some(i)) => {
-                return arr
-                    .get(i)
-                    .and_then(|v| v.span())
-                    .map(|s| s.start)
-                    .or(offset);
+                return arr.get(i).and_then(|v| v.span()).map(|s| s.start).or(offset);
             }
             (toml_edit::Item::Table(t), None) => table = t,
             _ => {}
@@ -885,18 +798,10 @@ mod tests {
                 (9, "nope"),
             ]
         );
-        assert!(
-            found[0].message.contains("unknown field `bogus`"),
-            "{:?}",
-            found[0]
-        );
+        assert!(found[0].message.contains("unknown field `bogus`"), "{:?}", found[0]);
         assert!(found[1].message.contains("invalid type"), "{:?}", found[1]);
         assert!(found[2].message.contains("out of range"), "{:?}", found[2]);
-        assert!(
-            found[3].message.contains("unknown variant `everywhere`"),
-            "{:?}",
-            found[3]
-        );
+        assert!(found[3].message.contains("unknown variant `everywhere`"), "{:?}", found[3]);
     }
 
     #[test]
@@ -904,11 +809,7 @@ mod tests {
         let text = "[[boilerplate.rules]]\nid = \"ok\"\ncategory = \"share\"\nmatch.whole = [\"share\"]\n\n[[boilerplate.rules]]\nid = \"Bad Id\"\ncategory = \"share\"\nmatch.regex = \"(unclosed\"\n";
         let found = issues(text);
         let keys: Vec<_> = found.iter().map(|i| i.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            vec!["boilerplate.rules[1].id", "boilerplate.rules[1].match"],
-            "{found:?}"
-        );
+        assert_eq!(keys, vec!["boilerplate.rules[1].id", "boilerplate.rules[1].match"], "{found:?}");
         assert!(found[1].message.contains("invalid regex"));
         assert_eq!(found[1].line, 9);
     }
@@ -925,10 +826,7 @@ mod tests {
         let text = "[boilerplate]\nbuiltin-rules = false\ndisable = [\"no-such-rule\"]\n";
         let found = issues(text);
         let keys: Vec<_> = found.iter().map(|i| (i.line, i.key.as_str())).collect();
-        assert_eq!(
-            keys,
-            vec![(1, "boilerplate"), (3, "boilerplate.disable[0]")]
-        );
+        assert_eq!(keys, vec![(1, "boilerplate"), (3, "boilerplate.disable[0]")]);
     }
 
     #[test]

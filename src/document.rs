@@ -42,11 +42,7 @@ pub struct SourceInfo {
 impl SourceInfo {
     /// A source known only by its path (not read yet, or unreadable).
     pub fn unread(path: impl Into<String>) -> SourceInfo {
-        SourceInfo {
-            path: path.into(),
-            bytes: 0,
-            sha256: String::new(),
-        }
+        SourceInfo { path: path.into(), bytes: 0, sha256: String::new() }
     }
 }
 
@@ -80,11 +76,7 @@ impl Features {
     /// Share of the text's characters that were link text, 0.0 to 1.0.
     pub fn link_share(&self, text: &str) -> f32 {
         let chars = text.chars().filter(|c| !c.is_whitespace()).count();
-        if chars == 0 {
-            0.0
-        } else {
-            (self.link_chars as f32 / chars as f32).min(1.0)
-        }
+        if chars == 0 { 0.0 } else { (self.link_chars as f32 / chars as f32).min(1.0) }
     }
 }
 

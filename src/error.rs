@@ -26,11 +26,7 @@ impl fmt::Display for ConfigIssue {
         if self.key.is_empty() {
             write!(f, "{}:{}: {}", self.line, self.column, self.message)
         } else {
-            write!(
-                f,
-                "{}:{}: `{}`: {}",
-                self.line, self.column, self.key, self.message
-            )
+            write!(f, "{}:{}: `{}`: {}", self.line, self.column, self.key, self.message)
         }
     }
 }
@@ -66,11 +62,7 @@ pub enum ConfigError {
 }
 
 fn list(path: &std::path::Path, issues: &[ConfigIssue]) -> String {
-    issues
-        .iter()
-        .map(|i| format!("  {}:{i}", path.display()))
-        .collect::<Vec<_>>()
-        .join("\n")
+    issues.iter().map(|i| format!("  {}:{i}", path.display())).collect::<Vec<_>>().join("\n")
 }
 
 /// A problem with one input file. The run goes on; the file gets an `error` row in the manifest.

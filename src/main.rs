@@ -31,13 +31,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(args)?;
     let started = Instant::now();
     let bar = Bar::new(settings.verbose);
-    let stats = pipeline::run(&settings, &bar as &dyn Reporter).with_context(|| {
-        format!(
-            "run {} -> {}",
-            settings.input.display(),
-            settings.output.display()
-        )
-    })?;
+    let stats = pipeline::run(&settings, &bar as &dyn Reporter)
+        .with_context(|| format!("run {} -> {}", settings.input.display(), settings.output.display()))?;
     for (source, message) in stats.errors.iter().take(SHOW_ERRORS) {
         eprintln!("newsprep: {source}: {message}");
     }
@@ -58,9 +53,5 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         );
         eprint!("{stats}");
     }
-    Ok(if stats.documents.error > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if stats.documents.error > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

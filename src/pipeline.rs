@@ -75,25 +75,16 @@ impl Stages {
     pub fn process(&self, input: &Input) -> Entry {
         let unread = || SourceInfo::unread(input.rel.clone());
         match &input.kind {
-            InputKind::Skipped(reason) => Entry::Skipped {
-                id: input.id.clone(),
-                source: unread(),
-                reason: reason.clone(),
-            },
+            InputKind::Skipped(reason) => {
+                Entry::Skipped { id: input.id.clone(), source: unread(), reason: reason.clone() }
+            }
             InputKind::Collision { first } => {
-                let error = FileError::IdCollision {
-                    id: input.id.0.clone(),
-                    first: first.clone(),
-                };
+                let error = FileError::IdCollision { id: input.id.0.clone(), first: first.clone() };
                 let source = match read::read(input, &self.read) {
                     Ok(d) => d.source,
                     Err((s, _)) => s,
                 };
-                Entry::Failed {
-                    id: input.id.clone(),
-                    source,
-                    error,
-                }
+                Entry::Failed { id: input.id.clone(), source, error }
             }
             InputKind::Article => match read::read(input, &self.read) {
                 Ok(doc) => Entry::Done(
@@ -103,11 +94,7 @@ impl Stages {
                         .then(&self.boilerplate)
                         .then(&self.fingerprints),
                 ),
-                Err((source, error)) => Entry::Failed {
-                    id: input.id.clone(),
-                    source,
-                    error,
-                },
+                Err((source, error)) => Entry::Failed { id: input.id.clone(), source, error },
             },
         }
     }
@@ -120,18 +107,14 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.jobs)
         .build()
-        .map_err(|e| RunError::Output {
-            path: settings.output.clone(),
-            source: std::io::Error::other(e),
-        })?;
+        .map_err(|e| RunError::Output { path: settings.output.clone(), source: std::io::Error::other(e) })?;
     let stages = Stages::new(settings);
     let mut dedup = Dedup::new(&settings.dedup);
     let mut writer = Writer::create(&settings.output)?;
     let mut stats = RunStats::default();
     reporter.begin(inputs.len() as u64);
     for chunk in inputs.chunks(CHUNK) {
-        let processed: Vec<Entry> =
-            pool.install(|| chunk.par_iter().map(|i| stages.process(i)).collect());
+        let processed: Vec<Entry> = pool.install(|| chunk.par_iter().map(|i| stages.process(i)).collect());
         // The barrier: strictly in input order.
         let entries: Vec<Entry> = processed
             .into_iter()

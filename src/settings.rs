@@ -4,8 +4,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::{
-    self, Category, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig,
-    RuleConfig, RulePack, Scope, UnicodeForm, Zone,
+    self, Category, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig, RuleConfig,
+    RulePack, Scope, UnicodeForm, Zone,
 };
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
@@ -138,25 +138,13 @@ impl Settings {
     /// defaults). Relative paths in the file are relative to the file's folder.
     pub fn resolve(args: &RunArgs) -> Result<Settings, ConfigError> {
         let (cfg, base, source) = match &args.config {
-            Some(path) => (
-                config::load(path)?,
-                parent(path),
-                ConfigSource::File(path.clone()),
-            ),
+            Some(path) => (config::load(path)?, parent(path), ConfigSource::File(path.clone())),
             None => {
                 let path = Path::new("pipeline.toml");
                 if path.exists() {
-                    (
-                        config::load(path)?,
-                        PathBuf::from("."),
-                        ConfigSource::File(path.to_path_buf()),
-                    )
+                    (config::load(path)?, PathBuf::from("."), ConfigSource::File(path.to_path_buf()))
                 } else {
-                    (
-                        PipelineConfig::default(),
-                        PathBuf::from("."),
-                        ConfigSource::Defaults,
-                    )
+                    (PipelineConfig::default(), PathBuf::from("."), ConfigSource::Defaults)
                 }
             }
         };
@@ -183,11 +171,7 @@ impl Settings {
 
     /// Settings from a parsed config; `base` is the folder relative paths start from.
     pub fn from_config(cfg: &PipelineConfig, base: &Path) -> Result<Settings, ConfigError> {
-        let rules = if cfg.boilerplate.enabled {
-            resolve_rules(cfg)?
-        } else {
-            Vec::new()
-        };
+        let rules = if cfg.boilerplate.enabled { resolve_rules(cfg)? } else { Vec::new() };
         Ok(Settings {
             config: ConfigSource::Defaults,
             input: join(base, &cfg.input.path),
@@ -247,12 +231,7 @@ fn resolve_rules(cfg: &PipelineConfig) -> Result<Vec<Rule>, ConfigError> {
     let mut rules: Vec<Rule> = bp.rules.iter().map(rule).collect();
     if bp.builtin_rules {
         let pack: RulePack = config::parse(config::BUILTIN_RULES, Path::new("<built-in rules>"))?;
-        rules.extend(
-            pack.rules
-                .iter()
-                .filter(|r| !bp.disable.contains(&r.id))
-                .map(rule),
-        );
+        rules.extend(pack.rules.iter().filter(|r| !bp.disable.contains(&r.id)).map(rule));
     }
     Ok(rules)
 }
@@ -269,11 +248,7 @@ fn rule(r: &RuleConfig) -> Rule {
 }
 
 fn resolve_jobs(j: usize) -> usize {
-    if j == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        j
-    }
+    if j == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { j }
 }
 
 fn parent(path: &Path) -> PathBuf {
@@ -284,11 +259,7 @@ fn parent(path: &Path) -> PathBuf {
 }
 
 fn join(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() || base == Path::new(".") {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
+    if p.is_absolute() || base == Path::new(".") { p.to_path_buf() } else { base.join(p) }
 }
 
 #[cfg(test)]
@@ -314,21 +285,13 @@ mod tests {
             "[input]\npath = \"in\"\n[run]\njobs = 3\n[[boilerplate.rules]]\nid = \"mine\"\ncategory = \"other\"\nmatch.whole = [\"x\"]\n",
         )
         .unwrap();
-        let args = RunArgs {
-            config: Some(path),
-            output: Some("elsewhere".into()),
-            ..Default::default()
-        };
+        let args = RunArgs { config: Some(path), output: Some("elsewhere".into()), ..Default::default() };
         let s = Settings::resolve(&args).unwrap();
         assert_eq!(s.input, dir.path().join("in"));
         assert_eq!(s.output, PathBuf::from("elsewhere"));
         assert_eq!(s.jobs, 3);
         assert_eq!(s.boilerplate.rules[0].id, "mine");
-        let args = RunArgs {
-            config: Some(dir.path().join("p.toml")),
-            jobs: Some(1),
-            ..Default::default()
-        };
+        let args = RunArgs { config: Some(dir.path().join("p.toml")), jobs: Some(1), ..Default::default() };
         assert_eq!(Settings::resolve(&args).unwrap().jobs, 1);
     }
 

@@ -67,11 +67,7 @@ impl RunStats {
                 if !matches!(outcome, Outcome::Drop(_, DropReason::Duplicate { .. })) {
                     for p in &doc.paragraphs {
                         if let Some(r) = &p.removal {
-                            *self
-                                .paragraphs
-                                .removed
-                                .entry(r.counter_key(&doc.id))
-                                .or_default() += 1;
+                            *self.paragraphs.removed.entry(r.counter_key(&doc.id)).or_default() += 1;
                         }
                     }
                 }
@@ -94,23 +90,13 @@ impl RunStats {
 impl fmt::Display for RunStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.documents;
-        writeln!(
-            f,
-            "documents  {} files, {:.1} KiB read",
-            d.files,
-            self.bytes_read as f64 / 1024.0
-        )?;
+        writeln!(f, "documents  {} files, {:.1} KiB read", d.files, self.bytes_read as f64 / 1024.0)?;
         writeln!(f, "  kept       {:>7}", d.kept)?;
         writeln!(f, "  duplicate  {:>7}", d.duplicate)?;
         writeln!(f, "  empty      {:>7}", d.empty)?;
         writeln!(f, "  error      {:>7}", d.error)?;
         writeln!(f, "  skipped    {:>7}", d.skipped)?;
-        writeln!(
-            f,
-            "paragraphs {} kept, {} removed",
-            self.paragraphs.kept,
-            self.removed_total()
-        )?;
+        writeln!(f, "paragraphs {} kept, {} removed", self.paragraphs.kept, self.removed_total())?;
         for (reason, n) in &self.paragraphs.removed {
             writeln!(f, "  {reason:<32} {n:>7}")?;
         }

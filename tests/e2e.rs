@@ -37,11 +37,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 walk(base, &p, out);
             } else {
-                let rel = p
-                    .strip_prefix(base)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
                 out.insert(rel, fs::read(&p).unwrap());
             }
         }
@@ -54,12 +50,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn snapshot_case(case: &str) {
     let out = tempfile::tempdir().unwrap();
     let o = run_case(case, out.path(), 2);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&o.stderr));
     let files = tree(out.path());
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
     insta::assert_snapshot!(format!("{case}__files"), names.join("\n"));
@@ -88,29 +79,17 @@ fn output_is_byte_identical_across_thread_counts_and_reruns() {
         assert!(run_case(case, four.path(), 4).status.success());
         let first = tree(one.path());
         assert!(first.len() > 3, "{case}: output was written");
-        assert_eq!(
-            first,
-            tree(four.path()),
-            "{case}: --jobs 1 and --jobs 4 differ"
-        );
+        assert_eq!(first, tree(four.path()), "{case}: --jobs 1 and --jobs 4 differ");
         assert!(run_case(case, one.path(), 3).status.success());
-        assert_eq!(
-            first,
-            tree(one.path()),
-            "{case}: a second run changed the output"
-        );
+        assert_eq!(first, tree(one.path()), "{case}: a second run changed the output");
     }
 }
 
 #[test]
 fn committed_cleaned_is_the_output_of_committed_raw() {
     let out = tempfile::tempdir().unwrap();
-    let o = newsprep()
-        .current_dir(root())
-        .args(["run", "--quiet", "--output"])
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let o =
+        newsprep().current_dir(root()).args(["run", "--quiet", "--output"]).arg(out.path()).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         tree(out.path()),
@@ -129,24 +108,12 @@ fn malformed_config_reports_every_error_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let o = newsprep()
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = newsprep().args(["run", "--config"]).arg(&cfg).arg("--output").arg(&out).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("3 errors in"), "{err}");
-    assert!(
-        err.contains(":3:1: `input.shuffle`: unknown field `shuffle`"),
-        "{err}"
-    );
-    assert!(
-        err.contains(":6:16: `dedup.paragraph.max-distance`: invalid type: string \"three\""),
-        "{err}"
-    );
+    assert!(err.contains(":3:1: `input.shuffle`: unknown field `shuffle`"), "{err}");
+    assert!(err.contains(":6:16: `dedup.paragraph.max-distance`: invalid type: string \"three\""), "{err}");
     assert!(
         err.contains(":9:12: `boilerplate.disable[0]`: no built-in rule has the id `no-such-rule`"),
         "{err}"
@@ -161,43 +128,20 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
     fs::create_dir(&raw).unwrap();
     let article = "A headline for the good file\n\nThe good file has a body paragraph that is long enough to be kept by every stage of the pipeline.\n";
     fs::write(raw.join("good.txt"), article).unwrap();
-    fs::write(
-        raw.join("latin1.txt"),
-        b"Caf\xe9 society returns to the capital\n",
-    )
-    .unwrap();
-    fs::write(
-        raw.join("binary.txt"),
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-    )
-    .unwrap();
+    fs::write(raw.join("latin1.txt"), b"Caf\xe9 society returns to the capital\n").unwrap();
+    fs::write(raw.join("binary.txt"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
     fs::write(raw.join("empty.md"), "").unwrap();
-    fs::write(
-        raw.join("only-junk.txt"),
-        "Share This\n\nFollow us on Twitter\n",
-    )
-    .unwrap();
+    fs::write(raw.join("only-junk.txt"), "Share This\n\nFollow us on Twitter\n").unwrap();
     fs::write(raw.join("notes.pdf"), "%PDF-1.4").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.path().join("nowhere.txt"), raw.join("vanished.txt")).unwrap();
     let out = dir.path().join("out");
-    let o = newsprep()
-        .args(["run", "--quiet", "--input"])
-        .arg(&raw)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o =
+        newsprep().args(["run", "--quiet", "--input"]).arg(&raw).arg("--output").arg(&out).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "file errors give exit 1");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("latin1.txt: not valid UTF-8: invalid byte sequence at offset 3"),
-        "{err}"
-    );
-    assert!(
-        err.contains("binary.txt: binary file: NUL byte at offset 8"),
-        "{err}"
-    );
+    assert!(err.contains("latin1.txt: not valid UTF-8: invalid byte sequence at offset 3"), "{err}");
+    assert!(err.contains("binary.txt: binary file: NUL byte at offset 8"), "{err}");
 
     let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
     let rows: Vec<(String, String)> = manifest
@@ -217,20 +161,11 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
         ("only-junk.txt", "empty"),
         ("vanished.txt", "error"),
     ];
-    let expect: Vec<(String, String)> = expect
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+    let expect: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     #[cfg(unix)]
     assert_eq!(rows, expect, "{manifest}");
-    assert!(
-        manifest.contains("cannot read: No such file or directory"),
-        "{manifest}"
-    );
-    assert!(
-        manifest.contains("all 2 paragraphs were metadata or boilerplate"),
-        "{manifest}"
-    );
+    assert!(manifest.contains("cannot read: No such file or directory"), "{manifest}");
+    assert!(manifest.contains("all 2 paragraphs were metadata or boilerplate"), "{manifest}");
     let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
     assert_eq!(corpus.lines().count(), 1);
     assert!(corpus.contains("\"id\":\"good\""));
@@ -283,12 +218,7 @@ fn summary_counts_removals_by_reason() {
         .unwrap();
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    for line in [
-        "kept             5",
-        "duplicate:same-document",
-        "boilerplate:share",
-        "tail",
-    ] {
+    for line in ["kept             5", "duplicate:same-document", "boilerplate:share", "tail"] {
         assert!(err.contains(line), "summary lacks {line:?}:\n{err}");
     }
 }

@@ -30,10 +30,7 @@ pub struct ExtractMetadata {
 impl ExtractMetadata {
     /// Build from settings and the boilerplate rule set.
     pub fn new(settings: &MetadataSettings, rules: Arc<RuleSet>) -> Self {
-        ExtractMetadata {
-            settings: *settings,
-            rules,
-        }
+        ExtractMetadata { settings: *settings, rules }
     }
 }
 
@@ -54,16 +51,11 @@ fn take(p: &mut Paragraph, field: MetaField) {
 
 fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
     let total = doc.paragraphs.len();
-    let kept: Vec<usize> = (0..total)
-        .filter(|&i| doc.paragraphs[i].is_kept())
-        .collect();
+    let kept: Vec<usize> = (0..total).filter(|&i| doc.paragraphs[i].is_kept()).collect();
     let head: Vec<usize> = kept.iter().copied().take(head).collect();
 
     // Title: the first paragraph that is not boilerplate, if it reads like a headline.
-    if let Some(&i) = head
-        .iter()
-        .find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none())
-    {
+    if let Some(&i) = head.iter().find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none()) {
         let p = &doc.paragraphs[i];
         if (p.features.block == Block::Heading || looks_like_title(&p.text))
             && parse_date_line(&p.text).is_none()
@@ -155,8 +147,7 @@ static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-static PERSON: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^{}$", NAME.as_str())).unwrap());
+static PERSON: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!(r"^{}$", NAME.as_str())).unwrap());
 
 /// A byline: the name, and a date if the line gives one ("By Jane Doe | March 3, 2024").
 #[derive(Debug, PartialEq, Eq)]
@@ -181,10 +172,7 @@ pub fn parse_byline(t: &str) -> Option<Byline> {
         return None;
     }
     if let Some(rest) = c.name("rest").map(|r| r.as_str()) {
-        let capitalized = rest
-            .chars()
-            .next()
-            .is_some_and(|ch| ch.is_uppercase() || ch.is_ascii_digit());
+        let capitalized = rest.chars().next().is_some_and(|ch| ch.is_uppercase() || ch.is_ascii_digit());
         if !capitalized || rest.split_whitespace().count() > 8 {
             return None;
         }
@@ -203,9 +191,7 @@ fn is_person_name(t: &str) -> bool {
 fn is_place(t: &str) -> bool {
     let words: Vec<&str> = t.split_whitespace().collect();
     (1..=3).contains(&words.len())
-        && words
-            .iter()
-            .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+        && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase))
         && !t.chars().any(|c| c.is_ascii_digit())
 }
 
@@ -267,9 +253,9 @@ static DATE_ANYWHERE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"(?i)\b{}\b", DATE.as_str())).unwrap());
 static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
     let weekday = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?";
-    let time = r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,5}|\s*[+-]\d{2}:?\d{2})?)?";
-    let prefix =
-        r"(?:(?:published|posted|updated|last updated|date|first published)(?:\s+on)?\s*:?\s*)?";
+    let time =
+        r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,5}|\s*[+-]\d{2}:?\d{2})?)?";
+    let prefix = r"(?:(?:published|posted|updated|last updated|date|first published)(?:\s+on)?\s*:?\s*)?";
     Regex::new(&format!(
         r"(?i)^(?:(?P<site>[^,|•·\d][^,|•·]{{1,58}}?)\s*[,|•·]\s*)?{prefix}{weekday}{date}{time}\.?$",
         date = DATE.as_str()
@@ -293,16 +279,10 @@ pub fn parse_date_line(t: &str) -> Option<DateLine> {
     }
     let c = DATE_LINE.captures(t)?;
     let iso = iso_from(&c)?;
-    let site = c
-        .name("site")
-        .map(|s| s.as_str().trim().to_string())
-        .filter(|s| {
-            let lower = s.to_lowercase();
-            !lower.is_empty()
-                && !["published", "posted", "updated", "date"]
-                    .iter()
-                    .any(|w| lower.starts_with(w))
-        });
+    let site = c.name("site").map(|s| s.as_str().trim().to_string()).filter(|s| {
+        let lower = s.to_lowercase();
+        !lower.is_empty() && !["published", "posted", "updated", "date"].iter().any(|w| lower.starts_with(w))
+    });
     Some(DateLine { iso, site })
 }
 
@@ -313,53 +293,26 @@ pub fn find_date(t: &str) -> Option<String> {
 
 fn iso_from(c: &regex::Captures) -> Option<String> {
     let (y, m, d) = if let Some(y) = c.name("y1") {
-        (
-            y.as_str().parse().ok()?,
-            month(&c["m1"])?,
-            c["d1"].parse().ok()?,
-        )
+        (y.as_str().parse().ok()?, month(&c["m1"])?, c["d1"].parse().ok()?)
     } else if let Some(y) = c.name("y2") {
-        (
-            y.as_str().parse().ok()?,
-            month(&c["m2"])?,
-            c["d2"].parse().ok()?,
-        )
+        (y.as_str().parse().ok()?, month(&c["m2"])?, c["d2"].parse().ok()?)
     } else {
-        (
-            c["y3"].parse().ok()?,
-            c["mo3"].parse().ok()?,
-            c["d3"].parse().ok()?,
-        )
+        (c["y3"].parse().ok()?, c["mo3"].parse().ok()?, c["d3"].parse().ok()?)
     };
     valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
 }
 
 fn month(name: &str) -> Option<u32> {
     let n = name.to_lowercase();
-    let i = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ]
-    .iter()
-    .position(|m| n.starts_with(m))?;
+    let i = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        .iter()
+        .position(|m| n.starts_with(m))?;
     Some(i as u32 + 1)
 }
 
 fn valid(y: u32, m: u32, d: u32) -> bool {
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     (1000..=2999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]
 }
 
@@ -378,12 +331,7 @@ mod tests {
             strip_markdown: true,
             paragraphs: ParagraphSplit::Auto,
         });
-        let doc = Document::new(
-            DocId("t".into()),
-            SourceInfo::unread("t.txt"),
-            text.into(),
-            0,
-        );
+        let doc = Document::new(DocId("t".into()), SourceInfo::unread("t.txt"), text.into(), 0);
         let rules = Arc::new(RuleSet::new(&s.boilerplate));
         match n.apply(doc).then(&ExtractMetadata::new(&s.metadata, rules)) {
             Outcome::Keep(d) => d,
@@ -398,15 +346,10 @@ mod tests {
         assert_eq!(iso("September 02, 2024").as_deref(), Some("2024-09-02"));
         assert_eq!(iso("Sept. 2, 2024").as_deref(), Some("2024-09-02"));
         assert_eq!(iso("Published: 2024-09-02").as_deref(), Some("2024-09-02"));
-        assert_eq!(
-            iso("Monday, 2nd of March 2020 at 10:30 GMT").as_deref(),
-            Some("2020-03-02")
-        );
+        assert_eq!(iso("Monday, 2nd of March 2020 at 10:30 GMT").as_deref(), Some("2020-03-02"));
         assert_eq!(iso("February 30, 2024"), None, "invalid day");
         assert_eq!(
-            iso(
-                "The talks resumed on March 3, 2024 in Algiers after weeks of pressure from the partners."
-            ),
+            iso("The talks resumed on March 3, 2024 in Algiers after weeks of pressure from the partners."),
             None
         );
         let d = parse_date_line("Global Research, September 02, 2024").unwrap();
@@ -415,25 +358,14 @@ mod tests {
 
     #[test]
     fn bylines() {
+        assert_eq!(parse_byline("By Andrew Korybko").unwrap().name, "Andrew Korybko");
         assert_eq!(
-            parse_byline("By Andrew Korybko").unwrap().name,
-            "Andrew Korybko"
-        );
-        assert_eq!(
-            parse_byline("Written by Jane van der Berg and John Roe")
-                .unwrap()
-                .name,
+            parse_byline("Written by Jane van der Berg and John Roe").unwrap().name,
             "Jane van der Berg and John Roe"
         );
         let b = parse_byline("By Basma El Atti | 03 January, 2025").unwrap();
-        assert_eq!(
-            (b.name.as_str(), b.date.as_deref()),
-            ("Basma El Atti", Some("2025-01-03"))
-        );
-        assert_eq!(
-            parse_byline("By the end of the week the talks had stalled."),
-            None
-        );
+        assert_eq!((b.name.as_str(), b.date.as_deref()), ("Basma El Atti", Some("2025-01-03")));
+        assert_eq!(parse_byline("By the end of the week the talks had stalled."), None);
     }
 
     #[test]
@@ -441,25 +373,13 @@ mod tests {
         let d = run(
             "# Close Russian Partner Algeria Wants Wagner to Withdraw\n\nBy [Andrew Korybko](#)\n\nGlobal Research, September 02, 2024\n\nRegion: [Europe](#)\n\nBody text of the article that goes on.\n",
         );
-        assert_eq!(
-            d.meta.title.as_deref(),
-            Some("Close Russian Partner Algeria Wants Wagner to Withdraw")
-        );
+        assert_eq!(d.meta.title.as_deref(), Some("Close Russian Partner Algeria Wants Wagner to Withdraw"));
         assert_eq!(d.meta.author.as_deref(), Some("Andrew Korybko"));
         assert_eq!(d.meta.published.as_deref(), Some("2024-09-02"));
         assert_eq!(d.meta.site.as_deref(), Some("Global Research"));
-        assert_eq!(
-            d.paragraphs[0].removal,
-            Some(Removal::Metadata(MetaField::Title))
-        );
-        assert_eq!(
-            d.paragraphs[2].removal,
-            Some(Removal::Metadata(MetaField::Published))
-        );
-        assert!(
-            d.paragraphs[3].is_kept(),
-            "metadata leaves boilerplate to its stage"
-        );
+        assert_eq!(d.paragraphs[0].removal, Some(Removal::Metadata(MetaField::Title)));
+        assert_eq!(d.paragraphs[2].removal, Some(Removal::Metadata(MetaField::Published)));
+        assert!(d.paragraphs[3].is_kept(), "metadata leaves boilerplate to its stage");
     }
 
     #[test]
@@ -467,10 +387,7 @@ mod tests {
         let d = run(
             "At the heart of Algeria's concerns lies the presence of Wagner.\nBasma El Atti\nRabat\n03 January, 2025\nTHE NEW ARAB\nAlgeria and Russia, long-time allies, are scrambling to patch up ties.\n",
         );
-        assert_eq!(
-            d.meta.title, None,
-            "a lede ending in a full stop is not a headline"
-        );
+        assert_eq!(d.meta.title, None, "a lede ending in a full stop is not a headline");
         assert_eq!(d.meta.author.as_deref(), Some("Basma El Atti"));
         assert_eq!(d.meta.dateline.as_deref(), Some("Rabat"));
         assert_eq!(d.meta.published.as_deref(), Some("2025-01-03"));
@@ -483,10 +400,7 @@ mod tests {
         let d = run(
             "Skip to main content\n\nWagner's Departure from Mali: A Diplomatic Victory\n\nAfter four years the group has left.\n\nBy Belgacem Merbah\n\nComments\n",
         );
-        assert_eq!(
-            d.meta.title.as_deref(),
-            Some("Wagner's Departure from Mali: A Diplomatic Victory")
-        );
+        assert_eq!(d.meta.title.as_deref(), Some("Wagner's Departure from Mali: A Diplomatic Victory"));
         assert_eq!(d.meta.author.as_deref(), Some("Belgacem Merbah"));
         assert!(d.paragraphs[0].is_kept(), "left for the boilerplate stage");
     }
@@ -501,11 +415,7 @@ mod tests {
             Some("Algeria expresses dissatisfaction over Russia's role in Mali")
         );
         assert_eq!(
-            (
-                d.meta.author.clone(),
-                d.meta.published.clone(),
-                d.meta.site.clone()
-            ),
+            (d.meta.author.clone(), d.meta.published.clone(), d.meta.site.clone()),
             (None, None, None)
         );
     }

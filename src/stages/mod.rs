@@ -81,18 +81,10 @@ impl DropReason {
     pub fn message(&self) -> String {
         match self {
             DropReason::Empty { detail } => detail.clone(),
-            DropReason::Duplicate {
-                of,
-                distance,
-                basis: DuplicateBasis::Body,
-            } => {
+            DropReason::Duplicate { of, distance, basis: DuplicateBasis::Body } => {
                 format!("body is a near-duplicate of {of} (distance {distance})")
             }
-            DropReason::Duplicate {
-                of,
-                distance,
-                basis: DuplicateBasis::Containment(share),
-            } => format!(
+            DropReason::Duplicate { of, distance, basis: DuplicateBasis::Containment(share) } => format!(
                 "{:.0}% of its body words repeat paragraphs of {of} (body distance {distance})",
                 share * 100.0
             ),

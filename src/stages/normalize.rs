@@ -28,19 +28,13 @@ pub struct Normalize {
 impl Normalize {
     /// Build from settings.
     pub fn new(settings: &NormalizeSettings) -> Self {
-        Normalize {
-            settings: *settings,
-        }
+        Normalize { settings: *settings }
     }
 
     /// Split `text` into paragraphs; spans are offset by `base` (bytes before `text` in the file).
     pub fn paragraphs(&self, text: &str, base: usize) -> Vec<Paragraph> {
         let lines = lines(text);
-        let wrap = if self.settings.paragraphs == ParagraphSplit::Auto {
-            wrap_width(&lines)
-        } else {
-            None
-        };
+        let wrap = if self.settings.paragraphs == ParagraphSplit::Auto { wrap_width(&lines) } else { None };
         let mut out: Vec<Paragraph> = Vec::new();
         let mut i = 0;
         while i < lines.len() {
@@ -61,18 +55,11 @@ impl Normalize {
                 }
                 i += 1;
             }
-            let span = Span {
-                start: base + lines[first].start,
-                end: base + lines[i].end,
-            };
+            let span = Span { start: base + lines[first].start, end: base + lines[i].end };
             let kind = lines[first].kind;
             if kind == LineKind::Separator {
                 // A `---` or `===` right under a text line is a setext heading underline.
-                let underline = lines[first]
-                    .text
-                    .trim()
-                    .chars()
-                    .all(|c| c == '-' || c == '=');
+                let underline = lines[first].text.trim().chars().all(|c| c == '-' || c == '=');
                 if underline && first > 0 && lines[first - 1].kind == LineKind::Text {
                     if let Some(prev) = out.last_mut() {
                         prev.features.block = Block::Heading;
@@ -111,10 +98,7 @@ impl Normalize {
             return true;
         }
         if let Some(w) = wrap {
-            let first_word = bt
-                .split_whitespace()
-                .next()
-                .map_or(0, |w| w.chars().count());
+            let first_word = bt.split_whitespace().next().map_or(0, |w| w.chars().count());
             if at.chars().count() + 1 + first_word > w {
                 return true;
             }
@@ -148,20 +132,8 @@ impl Normalize {
         };
         let text = collapse_whitespace(&text).into_owned();
         features.words = text.split_whitespace().count();
-        let removal = if text.is_empty() {
-            Some(Removal::Markup {
-                rule: "empty-markup",
-            })
-        } else {
-            None
-        };
-        Paragraph {
-            text,
-            span,
-            features,
-            removal,
-            fingerprint: None,
-        }
+        let removal = if text.is_empty() { Some(Removal::Markup { rule: "empty-markup" }) } else { None };
+        Paragraph { text, span, features, removal, fingerprint: None }
     }
 }
 
@@ -242,8 +214,7 @@ fn lines(text: &str) -> Vec<Line<'_>> {
     out
 }
 
-static HEADING_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^ {0,3}#{1,6}(?:\s|$)").unwrap());
+static HEADING_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^ {0,3}#{1,6}(?:\s|$)").unwrap());
 static LIST_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s{0,3}(?:[-+•·▪◦]|\*|\d{1,3}[.)])\s+\S").unwrap());
 
@@ -262,24 +233,15 @@ fn line(text: &str, start: usize, end: usize) -> Line<'_> {
     };
     // Span without trailing whitespace, so it ends on the last visible byte.
     let trimmed = t.trim_end_matches(|c: char| c.is_whitespace() || is_invisible(c));
-    Line {
-        start,
-        end: start + trimmed.len(),
-        text: t,
-        kind,
-    }
+    Line { start, end: start + trimmed.len(), text: t, kind }
 }
 
 fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
-    )
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 fn is_blank(t: &str) -> bool {
-    t.chars()
-        .all(|c| c.is_whitespace() || is_invisible(c) || c.is_control())
+    t.chars().all(|c| c.is_whitespace() || is_invisible(c) || c.is_control())
 }
 
 /// `*`, `\*`, `---`, `* * *`, `===`, `• • •`: a line of only separator marks.
@@ -302,12 +264,7 @@ fn wrap_width(lines: &[Line]) -> Option<usize> {
     let widths: Vec<(usize, bool)> = lines
         .windows(2)
         .filter(|w| w[0].kind == LineKind::Text && w[1].kind == LineKind::Text)
-        .map(|w| {
-            (
-                w[0].text.trim_end().chars().count(),
-                ends_sentence(w[0].text.trim_end()),
-            )
-        })
+        .map(|w| (w[0].text.trim_end().chars().count(), ends_sentence(w[0].text.trim_end())))
         .collect();
     if widths.len() < 4 {
         return None;
@@ -363,10 +320,7 @@ re!(ESCAPE, r"\\([\\`*_{}\[\]()#+\-.!<>|~])");
 re!(HEADING, r"^\s{0,3}#{1,6}\s*|\s+#+\s*$");
 re!(QUOTE, r"^(?:>\s?)+");
 re!(IMAGE, r"!\[[^\]]*\]\([^)]*\)");
-re!(
-    LINK,
-    r#"\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?\)"#
-);
+re!(LINK, r#"\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?\)"#);
 re!(REF_LINK, r"\[([^\[\]]+)\]\[[^\[\]]*\]");
 re!(AUTOLINK, r"<((?:https?|mailto):[^>\s]+)>");
 re!(
@@ -374,15 +328,9 @@ re!(
     r"(?i)</?(?:a|b|i|u|em|strong|span|div|p|br|hr|img|small|sup|sub|font|figure|figcaption|section|article|header|footer)\b[^<>]{0,500}>"
 );
 re!(STRONG_STAR, r"\*\*([^*\s](?:[^*]*?[^*\s])?)\*\*");
-re!(
-    STRONG_UNDERSCORE,
-    r"(^|[^\p{L}\p{N}_])__([^_\s](?:[^_]*?[^_\s])?)__([^\p{L}\p{N}_]|$)"
-);
+re!(STRONG_UNDERSCORE, r"(^|[^\p{L}\p{N}_])__([^_\s](?:[^_]*?[^_\s])?)__([^\p{L}\p{N}_]|$)");
 re!(EMPH_STAR, r"\*(\S(?:[^*]*?\S)?)\*");
-re!(
-    EMPH_UNDERSCORE,
-    r"(^|[^\p{L}\p{N}_])_(\S(?:[^_]*?\S)?)_([^\p{L}\p{N}_]|$)"
-);
+re!(EMPH_UNDERSCORE, r"(^|[^\p{L}\p{N}_])_(\S(?:[^_]*?\S)?)_([^\p{L}\p{N}_]|$)");
 re!(STRIKE, r"~~([^~]+)~~");
 re!(CODE, r"`([^`]+)`");
 re!(
@@ -534,12 +482,10 @@ const ESCAPE_BASE: u32 = 0xF700;
 
 /// Reduce markdown in one paragraph, recording link share and emphasis in `features`.
 pub fn strip_markdown<'a>(text: &'a str, features: &mut Features) -> Cow<'a, str> {
-    if !text.bytes().any(|b| {
-        matches!(
-            b,
-            b'\\' | b'#' | b'>' | b'!' | b'[' | b'<' | b'*' | b'_' | b'~' | b'`' | b'&'
-        )
-    }) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'#' | b'>' | b'!' | b'[' | b'<' | b'*' | b'_' | b'~' | b'`' | b'&'))
+    {
         return Cow::Borrowed(text);
     }
     let trimmed = text.trim();
@@ -547,16 +493,12 @@ pub fn strip_markdown<'a>(text: &'a str, features: &mut Features) -> Cow<'a, str
         && ((trimmed.starts_with('*') && trimmed.ends_with('*'))
             || (trimmed.starts_with('_') && trimmed.ends_with('_')));
     // Protect escapes; drop any pre-existing code points in the protection range.
-    let mut s: String = text
-        .chars()
-        .filter(|&c| !(ESCAPE_BASE..ESCAPE_BASE + 0x80).contains(&(c as u32)))
-        .collect();
+    let mut s: String =
+        text.chars().filter(|&c| !(ESCAPE_BASE..ESCAPE_BASE + 0x80).contains(&(c as u32))).collect();
     if s.contains('\\') {
         s = ESCAPE
             .replace_all(&s, |c: &Captures| {
-                char::from_u32(ESCAPE_BASE + u32::from(c[1].as_bytes()[0]))
-                    .unwrap()
-                    .to_string()
+                char::from_u32(ESCAPE_BASE + u32::from(c[1].as_bytes()[0])).unwrap().to_string()
             })
             .into_owned();
     }
@@ -564,10 +506,7 @@ pub fn strip_markdown<'a>(text: &'a str, features: &mut Features) -> Cow<'a, str
         if !s.bytes().any(|b| rule.trigger.contains(&b)) {
             continue;
         }
-        if let Cow::Owned(o) = rule
-            .pattern
-            .replace_all(&s, |c: &Captures| (rule.replace)(c, features))
-        {
+        if let Cow::Owned(o) = rule.pattern.replace_all(&s, |c: &Captures| (rule.replace)(c, features)) {
             s = o;
         }
     }
@@ -592,9 +531,7 @@ pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
     let clean = !text.starts_with(' ')
         && !text.ends_with(' ')
         && !text.contains("  ")
-        && !text
-            .chars()
-            .any(|c| (c.is_whitespace() && c != ' ') || is_invisible(c) || c.is_control());
+        && !text.chars().any(|c| (c.is_whitespace() && c != ' ') || is_invisible(c) || c.is_control());
     if clean {
         return Cow::Borrowed(text);
     }
@@ -629,12 +566,7 @@ mod tests {
     }
 
     fn texts(input: &str) -> Vec<String> {
-        norm()
-            .paragraphs(input, 0)
-            .into_iter()
-            .filter(|p| p.is_kept())
-            .map(|p| p.text)
-            .collect()
+        norm().paragraphs(input, 0).into_iter().filter(|p| p.is_kept()).map(|p| p.text).collect()
     }
 
     #[test]
@@ -642,14 +574,8 @@ mod tests {
         let raw = "First para.\n\n\u{a0}\nSecond para.  \n";
         let ps = norm().paragraphs(raw, 3);
         assert_eq!(ps.len(), 2);
-        assert_eq!(
-            &raw[ps[0].span.start - 3..ps[0].span.end - 3],
-            "First para."
-        );
-        assert_eq!(
-            &raw[ps[1].span.start - 3..ps[1].span.end - 3],
-            "Second para."
-        );
+        assert_eq!(&raw[ps[0].span.start - 3..ps[0].span.end - 3], "First para.");
+        assert_eq!(&raw[ps[1].span.start - 3..ps[1].span.end - 3], "Second para.");
     }
 
     #[test]
@@ -697,11 +623,7 @@ mod tests {
     fn link_debris_emphasis_and_escapes_are_reduced() {
         let raw = "By [Andrew Korybko](#)\n\n*The best [scenario](http://x.org/a_(b)) is **clear**.*\n\n\\*\n\n## [Become a Member](#)\n\nsnake_case and 5 \\* 3 stay";
         let ps = norm().paragraphs(raw, 0);
-        let kept: Vec<_> = ps
-            .iter()
-            .filter(|p| p.is_kept())
-            .map(|p| p.text.as_str())
-            .collect();
+        let kept: Vec<_> = ps.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str()).collect();
         assert_eq!(
             kept,
             vec![
@@ -730,10 +652,7 @@ mod tests {
     #[test]
     fn whitespace_and_unicode() {
         assert_eq!(collapse_whitespace("a\u{a0}\u{a0}b \t c \u{200b}"), "a b c");
-        assert!(matches!(
-            collapse_whitespace("clean text"),
-            Cow::Borrowed(_)
-        ));
+        assert!(matches!(collapse_whitespace("clean text"), Cow::Borrowed(_)));
         // e + combining acute composes to é under NFC.
         assert_eq!(texts("Tinzaoute\u{301}ne"), vec!["Tinzaout\u{e9}ne"]);
         assert_eq!(texts("AT&amp;T&#8217;s"), vec!["AT&T\u{2019}s"]);
@@ -741,10 +660,7 @@ mod tests {
 
     #[test]
     fn crlf_and_lone_cr_end_lines() {
-        assert_eq!(
-            texts("One.\r\n\r\nTwo.\rThree."),
-            vec!["One.", "Two.", "Three."]
-        );
+        assert_eq!(texts("One.\r\n\r\nTwo.\rThree."), vec!["One.", "Two.", "Three."]);
     }
 
     #[test]

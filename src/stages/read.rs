@@ -43,22 +43,14 @@ pub enum InputKind {
 /// List the inputs under `input` (a folder, walked recursively, or a single file), sorted by
 /// relative path. Hidden files and folders (starting with `.`) are passed over, as ripgrep does.
 pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, RunError> {
-    let meta = fs::metadata(input).map_err(|source| RunError::Input {
-        path: input.to_path_buf(),
-        source,
-    })?;
+    let meta = fs::metadata(input).map_err(|source| RunError::Input { path: input.to_path_buf(), source })?;
     let mut found: Vec<(String, PathBuf, Option<String>)> = Vec::new();
     if meta.is_file() {
-        let name = input
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         found.push((name, input.to_path_buf(), None));
     } else {
-        walk(input, "", &mut found).map_err(|source| RunError::Input {
-            path: input.to_path_buf(),
-            source,
-        })?;
+        walk(input, "", &mut found)
+            .map_err(|source| RunError::Input { path: input.to_path_buf(), source })?;
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -69,43 +61,21 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
         let id = DocId(stem.to_string());
         let kind = if let Some(reason) = skip {
             InputKind::Skipped(reason)
-        } else if !settings
-            .extensions
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(ext))
-        {
-            let what = if ext.is_empty() {
-                "no extension".to_string()
-            } else {
-                format!("extension .{ext}")
-            };
-            InputKind::Skipped(format!(
-                "{what} is not read (input.extensions = {:?})",
-                settings.extensions
-            ))
+        } else if !settings.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+            let what = if ext.is_empty() { "no extension".to_string() } else { format!("extension .{ext}") };
+            InputKind::Skipped(format!("{what} is not read (input.extensions = {:?})", settings.extensions))
         } else if let Some(first) = taken.get(&id.0) {
-            InputKind::Collision {
-                first: first.clone(),
-            }
+            InputKind::Collision { first: first.clone() }
         } else {
             taken.insert(id.0.clone(), rel.clone());
             InputKind::Article
         };
-        out.push(Input {
-            rel,
-            path,
-            id,
-            kind,
-        });
+        out.push(Input { rel, path, id, kind });
     }
     Ok(out)
 }
 
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    out: &mut Vec<(String, PathBuf, Option<String>)>,
-) -> std::io::Result<()> {
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf, Option<String>)>) -> std::io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -113,11 +83,7 @@ fn walk(
         if name.starts_with('.') {
             continue;
         }
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
+        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
         let path = e.path();
         let ft = e.file_type()?;
         if ft.is_dir() {
@@ -125,11 +91,9 @@ fn walk(
         } else if ft.is_symlink() {
             // Followed only to files: a symlinked folder could loop.
             match fs::metadata(&path) {
-                Ok(m) if m.is_dir() => out.push((
-                    rel,
-                    path,
-                    Some("symlink to a folder is not followed".into()),
-                )),
+                Ok(m) if m.is_dir() => {
+                    out.push((rel, path, Some("symlink to a folder is not followed".into())))
+                }
                 _ => out.push((rel, path, None)),
             }
         } else {
@@ -163,20 +127,11 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
     };
     source.bytes = len;
     if len > settings.max_file_bytes {
-        return Err((
-            source,
-            FileError::TooLarge {
-                size: len,
-                limit: settings.max_file_bytes,
-            },
-        ));
+        return Err((source, FileError::TooLarge { size: len, limit: settings.max_file_bytes }));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     // Read at most limit + 1 bytes: a file that grows while being read is still bounded.
-    if let Err(e) = (&mut file)
-        .take(settings.max_file_bytes + 1)
-        .read_to_end(&mut bytes)
-    {
+    if let Err(e) = (&mut file).take(settings.max_file_bytes + 1).read_to_end(&mut bytes) {
         return Err((source, io(e)));
     }
     source.bytes = bytes.len() as u64;
@@ -184,10 +139,7 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
     if bytes.len() as u64 > settings.max_file_bytes {
         return Err((
             source,
-            FileError::TooLarge {
-                size: bytes.len() as u64,
-                limit: settings.max_file_bytes,
-            },
+            FileError::TooLarge { size: bytes.len() as u64, limit: settings.max_file_bytes },
         ));
     }
     let text = match decode(bytes) {
@@ -202,29 +154,21 @@ pub fn decode(bytes: Vec<u8>) -> Result<(String, usize), FileError> {
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(FileError::Binary { offset });
     }
-    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let mut bytes = bytes;
     bytes.drain(..bom);
     match String::from_utf8(bytes) {
         Ok(s) => Ok((s, bom)),
-        Err(e) => Err(FileError::Encoding {
-            offset: e.utf8_error().valid_up_to() + bom,
-        }),
+        Err(e) => Err(FileError::Encoding { offset: e.utf8_error().valid_up_to() + bom }),
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[cfg(test)]
@@ -232,10 +176,7 @@ mod tests {
     use super::*;
 
     fn settings() -> ReadSettings {
-        ReadSettings {
-            extensions: vec!["txt".into(), "md".into()],
-            max_file_bytes: 1 << 20,
-        }
+        ReadSettings { extensions: vec!["txt".into(), "md".into()], max_file_bytes: 1 << 20 }
     }
 
     #[test]
@@ -243,37 +184,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir_all(d.path().join("sub")).unwrap();
         fs::create_dir_all(d.path().join(".git")).unwrap();
-        for f in [
-            "b.txt",
-            "a.md",
-            "a.txt",
-            "sub/c.txt",
-            "notes.pdf",
-            ".hidden.txt",
-            ".git/x.txt",
-        ] {
+        for f in ["b.txt", "a.md", "a.txt", "sub/c.txt", "notes.pdf", ".hidden.txt", ".git/x.txt"] {
             fs::write(d.path().join(f), "x").unwrap();
         }
         let found = discover(d.path(), &settings()).unwrap();
-        let rows: Vec<_> = found
-            .iter()
-            .map(|i| (i.rel.as_str(), i.id.0.as_str(), &i.kind))
-            .collect();
+        let rows: Vec<_> = found.iter().map(|i| (i.rel.as_str(), i.id.0.as_str(), &i.kind)).collect();
         assert_eq!(rows[0], ("a.md", "a", &InputKind::Article));
-        assert_eq!(
-            rows[1],
-            (
-                "a.txt",
-                "a",
-                &InputKind::Collision {
-                    first: "a.md".into()
-                }
-            )
-        );
+        assert_eq!(rows[1], ("a.txt", "a", &InputKind::Collision { first: "a.md".into() }));
         assert_eq!(rows[2], ("b.txt", "b", &InputKind::Article));
-        assert!(
-            matches!(rows[3], ("notes.pdf", "notes", InputKind::Skipped(r)) if r.contains(".pdf"))
-        );
+        assert!(matches!(rows[3], ("notes.pdf", "notes", InputKind::Skipped(r)) if r.contains(".pdf")));
         assert_eq!(rows[4], ("sub/c.txt", "sub/c", &InputKind::Article));
         assert_eq!(rows.len(), 5);
     }
@@ -290,18 +209,9 @@ mod tests {
 
     #[test]
     fn decode_handles_bom_and_refuses_bad_bytes() {
-        assert_eq!(
-            decode(b"\xEF\xBB\xBFhi".to_vec()).unwrap(),
-            ("hi".to_string(), 3)
-        );
-        assert_eq!(
-            decode(b"ab\x00c".to_vec()),
-            Err(FileError::Binary { offset: 2 })
-        );
-        assert_eq!(
-            decode(b"caf\xe9 au lait".to_vec()),
-            Err(FileError::Encoding { offset: 3 })
-        );
+        assert_eq!(decode(b"\xEF\xBB\xBFhi".to_vec()).unwrap(), ("hi".to_string(), 3));
+        assert_eq!(decode(b"ab\x00c".to_vec()), Err(FileError::Binary { offset: 2 }));
+        assert_eq!(decode(b"caf\xe9 au lait".to_vec()), Err(FileError::Encoding { offset: 3 }));
     }
 
     #[test]
@@ -311,17 +221,8 @@ mod tests {
         let input = &discover(d.path(), &settings()).unwrap()[0];
         let doc = read(input, &settings()).unwrap();
         assert_eq!(doc.source.bytes, 3);
-        assert_eq!(
-            doc.source.sha256,
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        let small = ReadSettings {
-            max_file_bytes: 2,
-            ..settings()
-        };
-        assert!(matches!(
-            read(input, &small),
-            Err((_, FileError::TooLarge { size: 3, limit: 2 }))
-        ));
+        assert_eq!(doc.source.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let small = ReadSettings { max_file_bytes: 2, ..settings() };
+        assert!(matches!(read(input, &small), Err((_, FileError::TooLarge { size: 3, limit: 2 }))));
     }
 }

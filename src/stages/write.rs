@@ -40,10 +40,7 @@ pub struct Writer {
 }
 
 fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
-    move |source| RunError::Output {
-        path: path.to_path_buf(),
-        source,
-    }
+    move |source| RunError::Output { path: path.to_path_buf(), source }
 }
 
 impl Writer {
@@ -53,13 +50,7 @@ impl Writer {
         let previous = previous_kept(&dir.join("manifest.csv"));
         let corpus = BufWriter::new(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
         let manifest = csv::Writer::from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
-        Ok(Writer {
-            dir: dir.to_path_buf(),
-            corpus,
-            manifest,
-            previous,
-            written: BTreeSet::new(),
-        })
+        Ok(Writer { dir: dir.to_path_buf(), corpus, manifest, previous, written: BTreeSet::new() })
     }
 
     /// Write a batch of finished entries, in order.
@@ -82,15 +73,11 @@ impl Writer {
             if let Entry::Done(Outcome::Keep(d)) = e {
                 serde_json::to_writer(&mut self.corpus, &CorpusRecord::new(d))
                     .map_err(|e| out_err(&corpus_path)(e.into()))?;
-                self.corpus
-                    .write_all(b"\n")
-                    .map_err(out_err(&corpus_path))?;
+                self.corpus.write_all(b"\n").map_err(out_err(&corpus_path))?;
                 self.written.insert(d.id.0.clone());
             }
             let manifest_path = self.dir.join("manifest.csv");
-            self.manifest
-                .serialize(ManifestRow::new(e))
-                .map_err(|e| out_err(&manifest_path)(e.into()))?;
+            self.manifest.serialize(ManifestRow::new(e)).map_err(|e| out_err(&manifest_path)(e.into()))?;
         }
         Ok(())
     }
@@ -99,15 +86,9 @@ impl Writer {
     pub fn finish(self, stats: &RunStats) -> Result<(), RunError> {
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
-        let corpus = self
-            .corpus
-            .into_inner()
-            .map_err(|e| out_err(&corpus_path)(e.into_error()))?;
+        let corpus = self.corpus.into_inner().map_err(|e| out_err(&corpus_path)(e.into_error()))?;
         persist(corpus, &corpus_path)?;
-        let manifest = self
-            .manifest
-            .into_inner()
-            .map_err(|e| out_err(&manifest_path)(e.into_error()))?;
+        let manifest = self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?;
         persist(manifest, &manifest_path)?;
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');
@@ -372,55 +353,26 @@ mod tests {
     use crate::document::{Features, Fingerprint, MetaField, Paragraph, SourceInfo, Span};
 
     fn para(text: &str, start: usize, removal: Option<Removal>) -> Paragraph {
-        let span = Span {
-            start,
-            end: start + text.len(),
-        };
-        Paragraph {
-            text: text.into(),
-            span,
-            features: Features::default(),
-            removal,
-            fingerprint: None,
-        }
+        let span = Span { start, end: start + text.len() };
+        Paragraph { text: text.into(), span, features: Features::default(), removal, fingerprint: None }
     }
 
     fn doc(id: &str) -> Document {
-        let mut d = Document::new(
-            DocId(id.into()),
-            SourceInfo::unread(format!("{id}.txt")),
-            String::new(),
-            0,
-        );
-        let of = ParaRef {
-            id: DocId(id.into()),
-            paragraph: 1,
-            start: 7,
-            end: 17,
-        };
+        let mut d =
+            Document::new(DocId(id.into()), SourceInfo::unread(format!("{id}.txt")), String::new(), 0);
+        let of = ParaRef { id: DocId(id.into()), paragraph: 1, start: 7, end: 17 };
         d.paragraphs = vec![
             para("Title", 0, Some(Removal::Metadata(MetaField::Title))),
             para("Body text.", 7, None),
             para(
                 "Share This",
                 19,
-                Some(Removal::Boilerplate {
-                    rule: "share-buttons".into(),
-                    category: "share",
-                }),
+                Some(Removal::Boilerplate { rule: "share-buttons".into(), category: "share" }),
             ),
-            para(
-                "Body text.",
-                31,
-                Some(Removal::Duplicate { of, distance: 0 }),
-            ),
+            para("Body text.", 31, Some(Removal::Duplicate { of, distance: 0 })),
         ];
         d.meta.title = Some("Title".into());
-        d.body = Some(Fingerprint {
-            exact: 1,
-            simhash: 0xabc,
-            tokens: 2,
-        });
+        d.body = Some(Fingerprint { exact: 1, simhash: 0xabc, tokens: 2 });
         d
     }
 
@@ -433,22 +385,12 @@ mod tests {
         write_if_changed(&path, b"one").unwrap();
         let first = fs::metadata(&path).unwrap().ino();
         write_if_changed(&path, b"one").unwrap();
-        assert_eq!(
-            fs::metadata(&path).unwrap().ino(),
-            first,
-            "identical content is not rewritten"
-        );
+        assert_eq!(fs::metadata(&path).unwrap().ino(), first, "identical content is not rewritten");
         write_if_changed(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_ne!(
-            fs::metadata(&path).unwrap().ino(),
-            first,
-            "new content arrives by rename"
-        );
-        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        assert_ne!(fs::metadata(&path).unwrap().ino(), first, "new content arrives by rename");
+        let names: Vec<_> =
+            fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec!["a.txt"]);
     }
 
@@ -479,11 +421,7 @@ mod tests {
     fn a_rerun_removes_text_files_of_documents_no_longer_kept() {
         let dir = tempfile::tempdir().unwrap();
         let mut w = Writer::create(dir.path()).unwrap();
-        w.write(&[
-            Entry::Done(Outcome::Keep(doc("a"))),
-            Entry::Done(Outcome::Keep(doc("b"))),
-        ])
-        .unwrap();
+        w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
         w.finish(&RunStats::default()).unwrap();
         assert!(dir.path().join("b.txt").exists());
 
@@ -493,30 +431,15 @@ mod tests {
             distance: 0,
             basis: crate::stages::DuplicateBasis::Body,
         };
-        w.write(&[
-            Entry::Done(Outcome::Keep(doc("a"))),
-            Entry::Done(Outcome::Drop(doc("b"), dup)),
-        ])
-        .unwrap();
+        w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Drop(doc("b"), dup))]).unwrap();
         w.finish(&RunStats::default()).unwrap();
         assert!(!dir.path().join("b.txt").exists(), "b is a duplicate now");
-        assert_eq!(
-            fs::read_to_string(dir.path().join("a.txt")).unwrap(),
-            "Body text.\n"
-        );
+        assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "Body text.\n");
         let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
         assert!(
-            manifest.contains(
-                "b,b.txt,0,,duplicate,1,3,a,0,body is a near-duplicate of a (distance 0)"
-            ),
+            manifest.contains("b,b.txt,0,,duplicate,1,3,a,0,body is a near-duplicate of a (distance 0)"),
             "{manifest}"
         );
-        assert_eq!(
-            fs::read_to_string(dir.path().join("corpus.jsonl"))
-                .unwrap()
-                .lines()
-                .count(),
-            1
-        );
+        assert_eq!(fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap().lines().count(), 1);
     }
 }

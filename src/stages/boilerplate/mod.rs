@@ -56,16 +56,9 @@ impl RuleSet {
         let mut link_rules = Vec::new();
         for (i, r) in settings.rules.iter().enumerate() {
             match &r.matcher {
-                Matcher::Whole(ps) => {
-                    ps.0.iter()
-                        .for_each(|p| whole.entry(p.clone()).or_default().push(i))
-                }
+                Matcher::Whole(ps) => ps.0.iter().for_each(|p| whole.entry(p.clone()).or_default().push(i)),
                 Matcher::Start(ps) | Matcher::Anywhere(ps) => {
-                    let at = if matches!(r.matcher, Matcher::Start(_)) {
-                        At::Start
-                    } else {
-                        At::Anywhere
-                    };
+                    let at = if matches!(r.matcher, Matcher::Start(_)) { At::Start } else { At::Anywhere };
                     for p in &ps.0 {
                         patterns.push(p.clone());
                         phrase_rules.push((i, at));
@@ -116,9 +109,7 @@ impl RuleSet {
                 let (rule, at) = self.phrase_rules[m.pattern().as_usize()];
                 let starts_ok = m.start() == 0 || !is_word_byte(&key, m.start(), true);
                 let ends_ok = !is_word_byte(&key, m.end(), false);
-                if ends_ok
-                    && ((at == At::Start && m.start() == 0) || (at == At::Anywhere && starts_ok))
-                {
+                if ends_ok && ((at == At::Start && m.start() == 0) || (at == At::Anywhere && starts_ok)) {
                     consider(rule);
                 }
             }
@@ -151,19 +142,14 @@ impl RuleSet {
 
 /// Is the character touching byte `at` of `s` a letter or digit? `before` looks left of `at`.
 fn is_word_byte(s: &str, at: usize, before: bool) -> bool {
-    let c = if before {
-        s[..at].chars().next_back()
-    } else {
-        s[at..].chars().next()
-    };
+    let c = if before { s[..at].chars().next_back() } else { s[at..].chars().next() };
     c.is_some_and(char::is_alphanumeric)
 }
 
 /// The paragraph lowercased, with leading and trailing punctuation and spaces trimmed:
 /// `"Share This:"` => `"share this"`.
 pub fn match_key(text: &str) -> String {
-    text.trim_matches(|c: char| !c.is_alphanumeric())
-        .to_lowercase()
+    text.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()
 }
 
 /// The boilerplate stage.
@@ -176,10 +162,7 @@ pub struct StripBoilerplate {
 impl StripBoilerplate {
     /// Build from the compiled rules.
     pub fn new(settings: &BoilerplateSettings, rules: Arc<RuleSet>) -> Self {
-        StripBoilerplate {
-            rules,
-            enabled: settings.enabled,
-        }
+        StripBoilerplate { rules, enabled: settings.enabled }
     }
 }
 
@@ -221,10 +204,8 @@ fn strip(doc: &mut Document, rules: &RuleSet) {
                 if r.scope == Scope::Rest && body_words >= rules.tail_min_words {
                     tail = Some(r.id.clone());
                 }
-                doc.paragraphs[i].removal = Some(Removal::Boilerplate {
-                    rule: r.id.clone(),
-                    category: r.category.as_str(),
-                });
+                doc.paragraphs[i].removal =
+                    Some(Removal::Boilerplate { rule: r.id.clone(), category: r.category.as_str() });
             }
             None => body_words += p.features.words,
         }
@@ -253,12 +234,7 @@ mod tests {
     }
 
     fn doc(text: &str) -> Document {
-        let mut d = Document::new(
-            DocId("t".into()),
-            SourceInfo::unread("t.txt"),
-            String::new(),
-            0,
-        );
+        let mut d = Document::new(DocId("t".into()), SourceInfo::unread("t.txt"), String::new(), 0);
         d.paragraphs = normalize(text);
         d
     }
@@ -305,31 +281,17 @@ mod tests {
 
     #[test]
     fn phrases_respect_word_boundaries_and_limits() {
-        assert_eq!(
-            rule_for("Shareholders were told to follow usual procedure.", 5, 10),
-            None
-        );
-        assert_eq!(
-            rule_for("Follow us on Twitter", 5, 10).as_deref(),
-            Some("follow-us")
-        );
+        assert_eq!(rule_for("Shareholders were told to follow usual procedure.", 5, 10), None);
+        assert_eq!(rule_for("Follow us on Twitter", 5, 10).as_deref(), Some("follow-us"));
         let long = format!("{} follow us on Twitter.", "word ".repeat(70));
-        assert_eq!(
-            rule_for(&long, 5, 10),
-            None,
-            "max-words protects long paragraphs"
-        );
+        assert_eq!(rule_for(&long, 5, 10), None, "max-words protects long paragraphs");
     }
 
     #[test]
     fn zone_rules_only_fire_in_their_zone() {
         let bio = "Jane Doe is a freelance journalist based in Tunis who covers North Africa.";
         assert_eq!(rule_for(bio, 18, 20).as_deref(), Some("author-bio"));
-        assert_eq!(
-            rule_for(bio, 2, 20),
-            None,
-            "a person introduced in the body stays"
-        );
+        assert_eq!(rule_for(bio, 2, 20), None, "a person introduced in the body stays");
     }
 
     #[test]
@@ -338,11 +300,8 @@ mod tests {
             "Comments\n\nThe article body is long enough to count as real text, with many words in it, more than fifty words for sure, because the threshold says a tail marker only fires once the body has begun, and this paragraph is that body, spelled out at length to cross the line of fifty words for the test.\n\nPopular posts from this blog\n\nAnother story teaser\n\nAnd another",
         );
         strip(&mut d, &rules());
-        let reasons: Vec<_> = d
-            .paragraphs
-            .iter()
-            .map(|p| p.removal.as_ref().map(|r| r.counter_key(&d.id)))
-            .collect();
+        let reasons: Vec<_> =
+            d.paragraphs.iter().map(|p| p.removal.as_ref().map(|r| r.counter_key(&d.id))).collect();
         assert_eq!(
             reasons[0].as_deref(),
             Some("boilerplate:comments"),

@@ -23,11 +23,7 @@ pub struct FingerprintIndex<V> {
 impl<V> FingerprintIndex<V> {
     /// An empty index matching within SimHash distance `k`.
     pub fn new(k: u32) -> Self {
-        FingerprintIndex {
-            exact: HashMap::new(),
-            near: NearIndex::new(k),
-            values: Vec::new(),
-        }
+        FingerprintIndex { exact: HashMap::new(), near: NearIndex::new(k), values: Vec::new() }
     }
 
     /// The earlier entry this fingerprint repeats: an exact match (distance 0), else the nearest
@@ -70,21 +66,11 @@ impl<V> NearIndex<V> {
         for i in 0..n {
             // Spread 64 bits as evenly as possible: the first (64 % n) blocks get one bit more.
             let width = 64 / n as u32 + u32::from(i < 64 % n);
-            let mask = if width == 64 {
-                u64::MAX
-            } else {
-                (1u64 << width) - 1
-            };
+            let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
             blocks.push((shift, mask));
             shift += width;
         }
-        NearIndex {
-            k,
-            tables: vec![HashMap::new(); n],
-            blocks,
-            fps: Vec::new(),
-            values: Vec::new(),
-        }
+        NearIndex { k, tables: vec![HashMap::new(); n], blocks, fps: Vec::new(), values: Vec::new() }
     }
 
     /// Number of entries.

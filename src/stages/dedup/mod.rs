@@ -28,18 +28,14 @@ pub struct Fingerprints {
 impl Fingerprints {
     /// Build from settings.
     pub fn new(settings: &DedupSettings) -> Self {
-        Fingerprints {
-            settings: *settings,
-        }
+        Fingerprints { settings: *settings }
     }
 }
 
 /// Kept paragraphs long enough for paragraph dedup, with their index and fingerprint.
 fn eligible(doc: &Document, min_words: usize) -> impl Iterator<Item = (usize, Fingerprint)> + '_ {
     doc.paragraphs.iter().enumerate().filter_map(move |(i, p)| {
-        let fp = p
-            .fingerprint
-            .filter(|f| p.is_kept() && f.tokens as usize >= min_words)?;
+        let fp = p.fingerprint.filter(|f| p.is_kept() && f.tokens as usize >= min_words)?;
         Some((i, fp))
     })
 }
@@ -72,10 +68,7 @@ impl DocStage for Fingerprints {
             let mut seen: FingerprintIndex<usize> = FingerprintIndex::new(s.paragraph_max_distance);
             for i in 0..doc.paragraphs.len() {
                 let p = &doc.paragraphs[i];
-                let Some(fp) = p
-                    .fingerprint
-                    .filter(|f| f.tokens as usize >= s.paragraph_min_words)
-                else {
+                let Some(fp) = p.fingerprint.filter(|f| f.tokens as usize >= s.paragraph_min_words) else {
                     continue;
                 };
                 match seen.find(&fp) {
@@ -105,9 +98,7 @@ impl DocStage for Fingerprints {
         if doc.kept().next().is_none() {
             return Outcome::Drop(
                 doc,
-                DropReason::Empty {
-                    detail: "every paragraph repeats another".into(),
-                },
+                DropReason::Empty { detail: "every paragraph repeats another".into() },
             );
         }
         Outcome::Keep(doc)
@@ -156,14 +147,7 @@ impl Dedup {
             if let Some((&i, distance)) = self.bodies.find(&body) {
                 let of = self.docs[i].0.clone();
                 let basis = DuplicateBasis::Body;
-                return Outcome::Drop(
-                    doc,
-                    DropReason::Duplicate {
-                        of,
-                        distance,
-                        basis,
-                    },
-                );
+                return Outcome::Drop(doc, DropReason::Duplicate { of, distance, basis });
             }
         }
 
@@ -190,23 +174,14 @@ impl Dedup {
                     None => per_doc.push((order, tokens)),
                 }
             }
-            let best = per_doc
-                .iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+            let best = per_doc.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
             if let Some(&(order, tokens)) = best {
                 let share = tokens as f64 / eligible_tokens as f64;
                 if share >= f64::from(s.document_containment) {
                     let (of, fp) = self.docs[order].clone();
                     let distance = simhash::distance(fp, body.simhash);
                     let basis = DuplicateBasis::Containment(share as f32);
-                    return Outcome::Drop(
-                        doc,
-                        DropReason::Duplicate {
-                            of,
-                            distance,
-                            basis,
-                        },
-                    );
+                    return Outcome::Drop(doc, DropReason::Duplicate { of, distance, basis });
                 }
             }
         }
@@ -230,12 +205,7 @@ impl Dedup {
         if index_paragraphs {
             for (i, fp) in eligible(&doc, s.paragraph_min_words) {
                 let span = doc.paragraphs[i].span;
-                let r = ParaRef {
-                    id: doc.id.clone(),
-                    paragraph: i,
-                    start: span.start,
-                    end: span.end,
-                };
+                let r = ParaRef { id: doc.id.clone(), paragraph: i, start: span.start, end: span.end };
                 self.paragraphs.insert(&fp, r);
             }
         }
@@ -254,10 +224,7 @@ mod tests {
         let paragraphs = paras
             .iter()
             .map(|t| {
-                let span = Span {
-                    start: at,
-                    end: at + t.len(),
-                };
+                let span = Span { start: at, end: at + t.len() };
                 at += t.len() + 2;
                 Paragraph {
                     text: t.to_string(),
@@ -268,20 +235,18 @@ mod tests {
                 }
             })
             .collect();
-        let mut d = Document::new(
-            DocId(id.into()),
-            SourceInfo::unread(format!("{id}.txt")),
-            String::new(),
-            0,
-        );
+        let mut d =
+            Document::new(DocId(id.into()), SourceInfo::unread(format!("{id}.txt")), String::new(), 0);
         d.paragraphs = paragraphs;
         d
     }
 
     const A: &str = "Algeria and Russia, long-time allies, are scrambling to patch up ties after months of tension over the Sahel.";
     const B: &str = "Vyacheslav Volodin, Speaker of Russia's State Duma, is scheduled to visit Algiers in the coming weeks.";
-    const C: &str = "The visit comes after Wagner Group airstrikes near Algeria's southern border with Mali in April.";
-    const D: &str = "Last month, the Algeria-Russia Friendship Parliamentary Group met in Algiers to discuss relations.";
+    const C: &str =
+        "The visit comes after Wagner Group airstrikes near Algeria's southern border with Mali in April.";
+    const D: &str =
+        "Last month, the Algeria-Russia Friendship Parliamentary Group met in Algiers to discuss relations.";
 
     fn settings() -> DedupSettings {
         Settings::defaults("r", "o").dedup
@@ -299,12 +264,7 @@ mod tests {
         assert_eq!(
             d.paragraphs[3].removal,
             Some(Removal::Duplicate {
-                of: ParaRef {
-                    id: DocId("t".into()),
-                    paragraph: 0,
-                    start: 0,
-                    end: A.len()
-                },
+                of: ParaRef { id: DocId("t".into()), paragraph: 0, start: 0, end: A.len() },
                 distance: 0
             })
         );
@@ -312,7 +272,8 @@ mod tests {
 
     #[test]
     fn doubled_title_is_removed_against_the_title() {
-        let title = "Cracks Appearing in Algiers-Moscow Relations following Ukraine's Support to Tuareg Separatists";
+        let title =
+            "Cracks Appearing in Algiers-Moscow Relations following Ukraine's Support to Tuareg Separatists";
         let mut d = doc("t", &[title, title, A]);
         d.paragraphs[0].removal = Some(Removal::Metadata(MetaField::Title));
         let o = Fingerprints::new(&settings()).apply(d);
@@ -358,16 +319,11 @@ mod tests {
         dd.check(fp.apply(doc("a", &[A, B, C, D])));
         // The lede reworded and the last paragraph dropped: the body fingerprint moves, but B
         // and C (most of the words) repeat `a`.
-        let edited =
-            "Algeria and Russia, old allies, scramble to patch up ties after months of strain.";
+        let edited = "Algeria and Russia, old allies, scramble to patch up ties after months of strain.";
         let o = dd.check(fp.apply(doc("b", &[edited, B, C])));
-        assert!(
-            matches!(o, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"),
-            "{o:?}"
-        );
+        assert!(matches!(o, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"), "{o:?}");
         // Reusing one paragraph of four is not containment: only that paragraph goes.
-        let new1 =
-            "Growers' associations have asked the government for emergency loans to cover storage.";
+        let new1 = "Growers' associations have asked the government for emergency loans to cover storage.";
         let new2 = "A third paragraph of new reporting, with more than enough words to count here.";
         let o = dd.check(fp.apply(doc("c", &[edited, new1, new2, B])));
         assert_eq!(kept(&o), vec![edited, new1, new2]);
@@ -375,18 +331,12 @@ mod tests {
 
     #[test]
     fn with_document_dedup_off_a_fully_repeated_document_is_empty() {
-        let s = DedupSettings {
-            document_action: DocumentAction::Off,
-            ..settings()
-        };
+        let s = DedupSettings { document_action: DocumentAction::Off, ..settings() };
         let fp = Fingerprints::new(&s);
         let mut dd = Dedup::new(&s);
         dd.check(fp.apply(doc("a", &[A, B, C, D])));
         let o = dd.check(fp.apply(doc("b", &[B, D])));
-        assert!(
-            matches!(o, Outcome::Drop(_, DropReason::Empty { .. })),
-            "{o:?}"
-        );
+        assert!(matches!(o, Outcome::Drop(_, DropReason::Empty { .. })), "{o:?}");
     }
 
     #[test]

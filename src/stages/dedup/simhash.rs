@@ -128,16 +128,9 @@ mod tests {
         let base = "Algeria and Russia, long-time allies, are scrambling to patch up ties after months of tension over the Sahel, Libya, and military presence in North Africa, reported local media on Friday.";
         let edited = "Algeria and Russia, long-time allies, are scrambling to patch up ties after months of tension over the Sahel, Libya, and the military presence in North Africa, reported local media on Friday.";
         let other = "The Wagner group admitted it suffered heavy losses during fighting in Mali over a five-day period against a coalition of separatist rebels.";
-        let (a, b, c) = (
-            fingerprint(base, 3).simhash,
-            fingerprint(edited, 3).simhash,
-            fingerprint(other, 3).simhash,
-        );
-        assert!(
-            distance(a, b) <= 12,
-            "one inserted word: {}",
-            distance(a, b)
-        );
+        let (a, b, c) =
+            (fingerprint(base, 3).simhash, fingerprint(edited, 3).simhash, fingerprint(other, 3).simhash);
+        assert!(distance(a, b) <= 12, "one inserted word: {}", distance(a, b));
         assert!(distance(a, c) >= 20, "unrelated: {}", distance(a, c));
     }
 

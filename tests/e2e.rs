@@ -222,3 +222,80 @@ fn summary_counts_removals_by_reason() {
         assert!(err.contains(line), "summary lacks {line:?}:\n{err}");
     }
 }
+
+/// The sample articles' checklist, asserted directly (not only through snapshots): no markup
+/// debris, the New Arab body once, the doubled title once and only as the title, every
+/// boilerplate line gone, metadata found where the article states it.
+#[test]
+fn samples_meet_the_cleaning_checklist() {
+    let out = tempfile::tempdir().unwrap();
+    assert!(run_case("samples", out.path(), 2).status.success());
+    let text = |id: &str| fs::read_to_string(out.path().join(format!("{id}.txt"))).unwrap();
+    let all: String = [
+        "000_4428cae25f039108",
+        "001_9d29f262d3a62c43",
+        "002_897de2a47dc8da2c",
+        "003_188609054b0dde38",
+        "004_ccffc555df548dd7",
+    ]
+    .iter()
+    .map(|id| text(id))
+    .collect();
+    for debris in ["](", "\\*", "  ", "**", "# "] {
+        assert!(!all.contains(debris), "debris {debris:?} left");
+    }
+    for junk in [
+        "Skip to main content",
+        "Share This",
+        "CATEGORIES",
+        "Follow us",
+        "Copyright",
+        "fair use",
+        "Disclaimer",
+        "Articles by",
+        "About the author",
+        "Become a Member",
+        "Comment on",
+        "Popular posts",
+        "No comments",
+        "Post a Comment",
+        "Region:",
+        "Theme:",
+        "[Getty]",
+        "Featured image",
+        "originally published",
+        "is an American Moscow-based political analyst",
+        "The Fall of the Rafale",
+        "publications@",
+    ] {
+        assert!(!all.contains(junk), "boilerplate {junk:?} left");
+    }
+    let new_arab = text("004_ccffc555df548dd7");
+    assert_eq!(new_arab.matches("The Wagner Group has had a foothold in Libya since 2018.").count(), 1);
+    assert_eq!(new_arab.matches("\n\n").count() + 1, 27, "27 body paragraphs, once each");
+    let title = "Cracks Appearing in Algiers-Moscow Relations";
+    assert!(!text("002_897de2a47dc8da2c").contains(title), "the doubled title leaves the body");
+
+    let corpus = fs::read_to_string(out.path().join("corpus.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = corpus.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let meta = |i: usize, k: &str| records[i][k].as_str().map(str::to_string);
+    assert_eq!(meta(0, "author").as_deref(), Some("Andrew Korybko"));
+    assert_eq!(meta(0, "published").as_deref(), Some("2024-09-02"));
+    assert_eq!(meta(0, "site").as_deref(), Some("Global Research"));
+    assert!(meta(2, "title").unwrap().starts_with(title));
+    assert_eq!(meta(3, "author").as_deref(), Some("Belgacem Merbah"));
+    assert_eq!(meta(4, "author").as_deref(), Some("Basma El Atti"));
+    assert_eq!(meta(4, "published").as_deref(), Some("2025-01-03"));
+    assert_eq!(meta(4, "site").as_deref(), Some("THE NEW ARAB"));
+    // Every removed span points at raw bytes that hold the removed text's first word.
+    for r in &records {
+        let raw =
+            fs::read(root().join("tests/cases/samples/raw").join(r["source"].as_str().unwrap())).unwrap();
+        for x in r["removed"].as_array().unwrap() {
+            let span = &raw[x["start"].as_u64().unwrap() as usize..x["end"].as_u64().unwrap() as usize];
+            let first = x["text"].as_str().unwrap().split_whitespace().next().unwrap_or("");
+            let first = first.trim_matches(|c: char| !c.is_alphanumeric());
+            assert!(String::from_utf8_lossy(span).contains(first), "span of {x} in {}", r["id"]);
+        }
+    }
+}

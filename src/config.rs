@@ -525,6 +525,15 @@ impl<'de> Deserialize<'de> for Pattern {
 /// The built-in boilerplate rule pack, shipped inside the binary.
 pub const BUILTIN_RULES: &str = include_str!("stages/boilerplate/rules.toml");
 
+static BUILTIN_PACK: std::sync::LazyLock<RulePack> = std::sync::LazyLock::new(|| {
+    parse(BUILTIN_RULES, Path::new("<built-in rules>")).expect("the built-in rule pack is valid (tested)")
+});
+
+/// The built-in rule pack, parsed once.
+pub fn builtin_pack() -> &'static RulePack {
+    &BUILTIN_PACK
+}
+
 /// Read and parse a `pipeline.toml`, reporting every error in it at once.
 pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
@@ -601,12 +610,7 @@ fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
             doc.as_ref().and_then(|d| key_offset(d.as_table(), key)).map_or((0, 0), |o| line_col(text, o));
         ConfigIssue { line, column, key: key.to_string(), message }
     };
-    let builtin: RulePack = match parse(BUILTIN_RULES, Path::new("<built-in rules>")) {
-        Ok(p) => p,
-        Err(e) => {
-            return vec![at("boilerplate", format!("built-in rule pack is broken: {e}"))];
-        }
-    };
+    let builtin = builtin_pack();
     let bp = &cfg.boilerplate;
     let mut seen = std::collections::BTreeSet::new();
     for (i, r) in bp.rules.iter().enumerate() {

@@ -4,8 +4,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::{
-    self, Category, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig, RuleConfig,
-    RulePack, Scope, UnicodeForm, Zone,
+    self, Category, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig, RuleConfig, Scope,
+    UnicodeForm, Zone,
 };
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
@@ -171,7 +171,7 @@ impl Settings {
 
     /// Settings from a parsed config; `base` is the folder relative paths start from.
     pub fn from_config(cfg: &PipelineConfig, base: &Path) -> Result<Settings, ConfigError> {
-        let rules = if cfg.boilerplate.enabled { resolve_rules(cfg)? } else { Vec::new() };
+        let rules = if cfg.boilerplate.enabled { resolve_rules(cfg) } else { Vec::new() };
         Ok(Settings {
             config: ConfigSource::Defaults,
             input: join(base, &cfg.input.path),
@@ -220,20 +220,14 @@ impl Settings {
     }
 }
 
-/// The built-in rule pack, parsed.
-pub fn builtin_rules() -> RulePack {
-    config::parse(config::BUILTIN_RULES, Path::new("<built-in rules>"))
-        .expect("the built-in rule pack is valid (tested)")
-}
-
-fn resolve_rules(cfg: &PipelineConfig) -> Result<Vec<Rule>, ConfigError> {
+fn resolve_rules(cfg: &PipelineConfig) -> Vec<Rule> {
     let bp = &cfg.boilerplate;
     let mut rules: Vec<Rule> = bp.rules.iter().map(rule).collect();
     if bp.builtin_rules {
-        let pack: RulePack = config::parse(config::BUILTIN_RULES, Path::new("<built-in rules>"))?;
+        let pack = config::builtin_pack();
         rules.extend(pack.rules.iter().filter(|r| !bp.disable.contains(&r.id)).map(rule));
     }
-    Ok(rules)
+    rules
 }
 
 fn rule(r: &RuleConfig) -> Rule {

@@ -86,11 +86,6 @@ impl RuleSet {
         }
     }
 
-    /// The rules, in order.
-    pub fn rules(&self) -> &[Rule] {
-        &self.rules
-    }
-
     /// The first rule (in order) that matches paragraph `index` of a document of `total`
     /// paragraphs.
     pub fn first_match(&self, p: &Paragraph, index: usize, total: usize) -> Option<&Rule> {
@@ -249,7 +244,7 @@ mod tests {
 
     #[test]
     fn every_builtin_rule_removes_its_own_example() {
-        let pack = crate::settings::builtin_rules();
+        let pack = crate::config::builtin_pack();
         for r in &pack.rules {
             // Examples are placed at the end of a long page so zone rules apply.
             assert_eq!(

@@ -51,14 +51,16 @@ impl DocStage for Fingerprints {
 
     fn apply(&self, mut doc: Document) -> Outcome {
         let s = &self.settings;
-        let mut buf = String::new();
+        // Each paragraph's normalized tokens, kept for the body fingerprint below so no text is
+        // tokenized twice.
+        let mut tokens: Vec<String> = vec![String::new(); doc.paragraphs.len()];
         let mut bounds = Vec::new();
-        for p in &mut doc.paragraphs {
+        for (p, buf) in doc.paragraphs.iter_mut().zip(&mut tokens) {
             if takes_part(p.removal.as_ref()) {
-                simhash::tokenize(&p.text, &mut buf, &mut bounds);
+                simhash::tokenize(&p.text, buf, &mut bounds);
                 p.fingerprint = Some(Fingerprint {
                     exact: xxhash_rust::xxh3::xxh3_64(buf.as_bytes()),
-                    simhash: simhash::simhash(&buf, &bounds, s.shingle_words),
+                    simhash: simhash::simhash(buf, &bounds, s.shingle_words),
                     tokens: bounds.len() as u32,
                 });
             }
@@ -86,15 +88,18 @@ impl DocStage for Fingerprints {
                 }
             }
         }
-        // Body fingerprint over the kept paragraphs' tokens, as one stream.
+        // Body fingerprint over the kept paragraphs' tokens, as one stream: the same stream
+        // `tokenize` gives for their texts joined by spaces.
         let mut body = String::new();
-        for p in doc.kept() {
-            if !body.is_empty() {
-                body.push(' ');
+        for (p, t) in doc.paragraphs.iter().zip(&tokens) {
+            if p.is_kept() && !t.is_empty() {
+                if !body.is_empty() {
+                    body.push(' ');
+                }
+                body.push_str(t);
             }
-            body.push_str(&p.text);
         }
-        doc.body = Some(simhash::fingerprint(&body, s.shingle_words));
+        doc.body = Some(simhash::fingerprint_tokens(&body, s.shingle_words));
         if doc.kept().next().is_none() {
             return Outcome::Drop(
                 doc,

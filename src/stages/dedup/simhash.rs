@@ -88,6 +88,27 @@ pub fn fingerprint(text: &str, k: usize) -> Fingerprint {
     }
 }
 
+/// Fingerprint of text that is already a normalized token stream (tokens joined by single
+/// spaces, as [`tokenize`] writes them); equal to [`fingerprint`] of the original text.
+pub fn fingerprint_tokens(tokens: &str, k: usize) -> Fingerprint {
+    let mut bounds = Vec::new();
+    let mut start = 0;
+    for (i, b) in tokens.bytes().enumerate() {
+        if b == b' ' {
+            bounds.push((start as u32, i as u32));
+            start = i + 1;
+        }
+    }
+    if start < tokens.len() {
+        bounds.push((start as u32, tokens.len() as u32));
+    }
+    Fingerprint {
+        exact: xxh3_64(tokens.as_bytes()),
+        simhash: simhash(tokens, &bounds, k),
+        tokens: bounds.len() as u32,
+    }
+}
+
 /// Bits that differ between two fingerprints.
 #[inline]
 pub fn distance(a: u64, b: u64) -> u32 {
@@ -132,6 +153,20 @@ mod tests {
             (fingerprint(base, 3).simhash, fingerprint(edited, 3).simhash, fingerprint(other, 3).simhash);
         assert!(distance(a, b) <= 12, "one inserted word: {}", distance(a, b));
         assert!(distance(a, c) >= 20, "unrelated: {}", distance(a, c));
+    }
+
+    #[test]
+    fn fingerprint_of_a_token_stream_equals_fingerprint_of_the_text() {
+        for text in [
+            "",
+            "one",
+            "Wagner’s EXIT, in 2024 — «Tinzaouatène»!",
+            "The quick brown fox jumps over the lazy dog.",
+        ] {
+            let mut buf = String::new();
+            tokenize(text, &mut buf, &mut Vec::new());
+            assert_eq!(fingerprint_tokens(&buf, 3), fingerprint(text, 3), "{text:?}");
+        }
     }
 
     #[test]

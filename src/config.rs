@@ -672,30 +672,32 @@ fn join_key(prefix: &str, key: &str) -> String {
 
 /// Byte range covered by an item and everything below it.
 fn extent(item: &toml_edit::Item) -> Option<Range<usize>> {
-    fn widen(acc: &mut Option<Range<usize>>, r: Option<Range<usize>>) {
-        if let Some(r) = r {
-            *acc = Some(match acc.take() {
-                Some(a) => a.start.min(r.start)..a.end.max(r.end),
-                None => r,
-            });
-        }
-    }
     let mut acc = item.span();
     match item {
-        toml_edit::Item::Table(t) => {
-            for (k, v) in t.iter() {
-                widen(&mut acc, t.key(k).and_then(|k| k.span()));
-                widen(&mut acc, extent(v));
-            }
-        }
-        toml_edit::Item::ArrayOfTables(a) => {
-            for t in a.iter() {
-                widen(&mut acc, extent(&toml_edit::Item::Table(t.clone())));
-            }
-        }
+        toml_edit::Item::Table(t) => widen(&mut acc, table_extent(t)),
+        toml_edit::Item::ArrayOfTables(a) => a.iter().for_each(|t| widen(&mut acc, table_extent(t))),
         _ => {}
     }
     acc
+}
+
+/// Byte range covered by a table's header and everything in it.
+fn table_extent(t: &toml_edit::Table) -> Option<Range<usize>> {
+    let mut acc = t.span();
+    for (k, v) in t.iter() {
+        widen(&mut acc, t.key(k).and_then(|k| k.span()));
+        widen(&mut acc, extent(v));
+    }
+    acc
+}
+
+fn widen(acc: &mut Option<Range<usize>>, r: Option<Range<usize>>) {
+    if let Some(r) = r {
+        *acc = Some(match acc.take() {
+            Some(a) => a.start.min(r.start)..a.end.max(r.end),
+            None => r,
+        });
+    }
 }
 
 /// Find the deepest table-level key whose lines contain `span`: its dotted path and byte range.
@@ -722,7 +724,7 @@ fn locate(table: &toml_edit::Table, span: &Range<usize>, prefix: &str) -> Option
             toml_edit::Item::ArrayOfTables(a) => {
                 for (i, t) in a.iter().enumerate() {
                     let elem = format!("{path}[{i}]");
-                    if let Some(r) = extent(&toml_edit::Item::Table(t.clone())) {
+                    if let Some(r) = table_extent(t) {
                         if inside(&r) {
                             return Some(locate(t, span, &elem).unwrap_or((elem, r)));
                         }
@@ -738,7 +740,6 @@ fn locate(table: &toml_edit::Table, span: &Range<usize>, prefix: &str) -> Option
 
 /// Byte offset of a dotted key path (with `[i]` indexes), for semantic errors.
 fn key_offset(table: &toml_edit::Table, path: &str) -> Option<usize> {
-    let mut item: Option<&toml_edit::Item> = None;
     let mut table = table;
     let mut offset = None;
     for part in path.split('.') {
@@ -747,9 +748,7 @@ fn key_offset(table: &toml_edit::Table, path: &str) -> Option<usize> {
             None => (part, None),
         };
         offset = table.key(name).and_then(|k| k.span()).map(|s| s.start).or(offset);
-        let it = table.get(name)?;
-        item = Some(it);
-        match (it, index) {
+        match (table.get(name)?, index) {
             (toml_edit::Item::ArrayOfTables(a), Some(i)) => {
                 let t = a.get(i)?;
                 offset = t.span().map(|s| s.start).or(offset);
@@ -762,7 +761,6 @@ fn key_offset(table: &toml_edit::Table, path: &str) -> Option<usize> {
             _ => {}
         }
     }
-    let _ = item;
     offset
 }
 

@@ -148,7 +148,7 @@ impl Settings {
                 }
             }
         };
-        let mut s = Settings::from_config(&cfg, &base)?;
+        let mut s = Settings::from_config(&cfg, &base);
         s.config = source;
         if let Some(i) = &args.input {
             s.input = i.clone();
@@ -170,9 +170,9 @@ impl Settings {
     }
 
     /// Settings from a parsed config; `base` is the folder relative paths start from.
-    pub fn from_config(cfg: &PipelineConfig, base: &Path) -> Result<Settings, ConfigError> {
+    pub fn from_config(cfg: &PipelineConfig, base: &Path) -> Settings {
         let rules = if cfg.boilerplate.enabled { resolve_rules(cfg) } else { Vec::new() };
-        Ok(Settings {
+        Settings {
             config: ConfigSource::Defaults,
             input: join(base, &cfg.input.path),
             output: join(base, &cfg.output.path),
@@ -207,13 +207,12 @@ impl Settings {
                 document_max_distance: cfg.dedup.document.max_distance.0,
                 document_containment: cfg.dedup.document.containment.0,
             },
-        })
+        }
     }
 
     /// The defaults, reading `input` and writing `output`: what a library caller starts from.
     pub fn defaults(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Settings {
-        let mut s = Settings::from_config(&PipelineConfig::default(), Path::new("."))
-            .expect("the default config and the built-in rule pack are valid (tested)");
+        let mut s = Settings::from_config(&PipelineConfig::default(), Path::new("."));
         s.input = input.into();
         s.output = output.into();
         s
@@ -264,7 +263,7 @@ mod tests {
     fn shipped_pipeline_toml_parses_and_resolves() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.toml");
         let cfg = config::load(&path).expect("shipped pipeline.toml is valid");
-        let s = Settings::from_config(&cfg, Path::new(".")).unwrap();
+        let s = Settings::from_config(&cfg, Path::new("."));
         assert_eq!(s.input, PathBuf::from("raw"));
         assert_eq!(s.output, PathBuf::from("cleaned"));
         assert!(s.boilerplate.rules.len() > 10);
@@ -293,7 +292,7 @@ mod tests {
     fn disabled_rules_are_left_out() {
         let cfg: PipelineConfig =
             config::parse("[boilerplate]\ndisable = [\"link-only\"]\n", Path::new("p")).unwrap();
-        let s = Settings::from_config(&cfg, Path::new(".")).unwrap();
+        let s = Settings::from_config(&cfg, Path::new("."));
         assert!(s.boilerplate.rules.iter().all(|r| r.id != "link-only"));
         assert!(s.boilerplate.rules.iter().any(|r| r.id == "skip-link"));
     }

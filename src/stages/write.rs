@@ -69,6 +69,7 @@ impl Writer {
                 write_if_changed(&path, body.as_bytes())
             })?;
         let corpus_path = self.dir.join("corpus.jsonl");
+        let manifest_path = self.dir.join("manifest.csv");
         for e in entries {
             if let Entry::Done(Outcome::Keep(d)) = e {
                 serde_json::to_writer(&mut self.corpus, &CorpusRecord::new(d))
@@ -76,7 +77,6 @@ impl Writer {
                 self.corpus.write_all(b"\n").map_err(out_err(&corpus_path))?;
                 self.written.insert(d.id.0.clone());
             }
-            let manifest_path = self.dir.join("manifest.csv");
             self.manifest.serialize(ManifestRow::new(e)).map_err(|e| out_err(&manifest_path)(e.into()))?;
         }
         Ok(())

@@ -315,7 +315,7 @@ mod tests {
             std::path::Path::new("p"),
         )
         .unwrap();
-        let s = Settings::from_config(&cfg, std::path::Path::new(".")).unwrap();
+        let s = Settings::from_config(&cfg, std::path::Path::new("."));
         let rs = RuleSet::new(&s.boilerplate);
         let p = &normalize("Share This")[0];
         assert_eq!(rs.first_match(p, 0, 1).unwrap().id, "house-promo");

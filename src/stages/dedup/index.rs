@@ -73,16 +73,6 @@ impl<V> NearIndex<V> {
         NearIndex { k, tables: vec![HashMap::new(); n], blocks, fps: Vec::new(), values: Vec::new() }
     }
 
-    /// Number of entries.
-    pub fn len(&self) -> usize {
-        self.fps.len()
-    }
-
-    /// True when nothing was inserted.
-    pub fn is_empty(&self) -> bool {
-        self.fps.is_empty()
-    }
-
     /// Add an entry.
     pub fn insert(&mut self, fp: u64, value: V) {
         let id = u32::try_from(self.fps.len()).expect("fewer than 2^32 entries");

@@ -20,6 +20,35 @@ pub enum Command {
     /// Exit codes: 0 every file was processed; 1 the run finished but some files had errors
     /// (see the `error` rows of manifest.csv); 2 the run could not start or could not write.
     Run(RunArgs),
+    /// Show how one file is cleaned: each paragraph with its decision, the classifier's score
+    /// and the signals or rule that decided.
+    Explain(ExplainArgs),
+    /// List the site boilerplate learned so far (kept in OUTPUT/.newsprep/sites.json).
+    Sites(SitesArgs),
+}
+
+/// Flags of `newsprep sites`.
+#[derive(Debug, Clone, Args)]
+pub struct SitesArgs {
+    /// The corpus folder (default: output.path of ./pipeline.toml, else `cleaned`).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Pipeline config (as for `run`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Show at most this many lines per site (0 = all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+/// Flags of `newsprep explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The raw file to explain.
+    pub file: PathBuf,
+    /// Pipeline config (as for `run`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Flags of `newsprep run`.

@@ -158,6 +158,77 @@ pub struct BoilerplateConfig {
     pub tail_min_words: Count,
     /// Your own rules, checked in order before the built-in pack.
     pub rules: Vec<RuleConfig>,
+    /// `[boilerplate.classifier]`: the paragraph classifier that runs after the rules.
+    pub classifier: ClassifierConfig,
+    /// `[boilerplate.sites]`: lines learned as boilerplate of a site from the batch.
+    pub sites: SitesConfig,
+}
+
+/// `[boilerplate.classifier]`: scores each paragraph from its text alone, then finds the main
+/// content as the densest run of good paragraphs. A preset sets every threshold; any threshold
+/// written here overrides the preset's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ClassifierConfig {
+    /// Classify at all. Default true.
+    pub enabled: bool,
+    /// `precision`, `balanced` (default) or `recall`.
+    pub preset: Preset,
+    /// Content probability above which a paragraph adds to the main-content run and below which
+    /// it counts against it.
+    pub run_threshold: Option<Share>,
+    /// Inside the main-content run, paragraphs above this probability are kept.
+    pub inner_threshold: Option<Share>,
+    /// Outside the main-content run, paragraphs above this probability are still kept.
+    pub outer_threshold: Option<Share>,
+    /// Share of a document's words that must be stopwords of one language for that language
+    /// to be detected (below it, stopword density is not used).
+    pub language_min_share: Option<Share>,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        ClassifierConfig {
+            enabled: true,
+            preset: Preset::Balanced,
+            run_threshold: None,
+            inner_threshold: None,
+            outer_threshold: None,
+            language_min_share: None,
+        }
+    }
+}
+
+/// A named set of classifier thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// Remove less: keep anything that might be article text.
+    Recall,
+    /// The default trade-off.
+    Balanced,
+    /// Remove more: keep only what is clearly article text.
+    Precision,
+}
+
+/// `[boilerplate.sites]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct SitesConfig {
+    /// Learn and remove site boilerplate. Default true.
+    pub enabled: bool,
+    /// A paragraph is site boilerplate once it appears in this many documents of one site
+    /// (2 to 1,000,000). Default 3.
+    pub min_docs: MinDocs,
+    /// Only paragraphs of at most this many words are learned (longer repeats are left to
+    /// dedup). Default 40.
+    pub max_words: Count,
+}
+
+impl Default for SitesConfig {
+    fn default() -> Self {
+        SitesConfig { enabled: true, min_docs: MinDocs(3), max_words: Count(40) }
+    }
 }
 
 impl Default for BoilerplateConfig {
@@ -170,6 +241,8 @@ impl Default for BoilerplateConfig {
             tail_share: Share(0.5),
             tail_min_words: Count(50),
             rules: Vec::new(),
+            classifier: ClassifierConfig::default(),
+            sites: SitesConfig::default(),
         }
     }
 }
@@ -433,6 +506,10 @@ bounded!(
 bounded!(
     /// A count of paragraphs or words, 0 to 1,000,000.
     Count(usize), 0, 1_000_000
+);
+bounded!(
+    /// How many documents make a repeat site boilerplate, 2 to 1,000,000.
+    MinDocs(usize), 2, 1_000_000
 );
 bounded!(
     /// A byte limit, 1 byte to 16 GiB.

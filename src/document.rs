@@ -144,6 +144,22 @@ pub enum Removal {
         /// Id of the tail rule whose marker ended the article.
         rule: String,
     },
+    /// The paragraph classifier judged it not article text.
+    Classifier {
+        /// Which test failed.
+        verdict: Verdict,
+        /// Its content probability, in thousandths (0 to 1000), so removals stay `Eq`.
+        permille: u16,
+        /// The signals that pointed to boilerplate: `"2 words, title case, no sentence end"`.
+        why: String,
+    },
+    /// A line repeated across documents of one site: learned site boilerplate.
+    Site {
+        /// The site it was learned for.
+        site: String,
+        /// In how many documents of the site it appears.
+        docs: u32,
+    },
     /// Repeats an earlier paragraph of this or an earlier document.
     Duplicate {
         /// The paragraph it repeats.
@@ -161,6 +177,8 @@ impl Removal {
             Removal::Metadata(_) => "metadata",
             Removal::Boilerplate { .. } => "boilerplate",
             Removal::AfterTail { .. } => "tail",
+            Removal::Classifier { .. } => "classifier",
+            Removal::Site { .. } => "site",
             Removal::Duplicate { .. } => "duplicate",
         }
     }
@@ -174,8 +192,30 @@ impl Removal {
             Removal::Metadata(f) => format!("metadata:{}", f.as_str()),
             Removal::Boilerplate { category, .. } => format!("boilerplate:{category}"),
             Removal::AfterTail { .. } => "tail".to_string(),
+            Removal::Classifier { verdict, .. } => format!("classifier:{}", verdict.as_str()),
+            Removal::Site { .. } => "site".to_string(),
             Removal::Duplicate { of, .. } if &of.id == doc => "duplicate:same-document".to_string(),
             Removal::Duplicate { .. } => "duplicate:earlier-document".to_string(),
+        }
+    }
+}
+
+/// Why the classifier removed a paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Inside the main content, but its probability is below `inner-threshold`.
+    LowScore,
+    /// Outside the main content (the densest run of good paragraphs) and below
+    /// `outer-threshold`.
+    OutsideMain,
+}
+
+impl Verdict {
+    /// Its name in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::LowScore => "low-score",
+            Verdict::OutsideMain => "outside-main",
         }
     }
 }

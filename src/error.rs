@@ -117,6 +117,14 @@ pub enum RunError {
         /// The underlying error.
         source: io::Error,
     },
+    /// Corpus state kept beside the output (`.newsprep/`) could not be read.
+    #[error("cannot read corpus state {path}: {message}")]
+    State {
+        /// The state file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
     /// The output could not be written.
     #[error("cannot write output {path}: {source}")]
     Output {

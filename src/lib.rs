@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod document;
 pub mod error;
+pub mod explain;
 pub mod pipeline;
 pub mod progress;
 pub mod settings;

@@ -3,10 +3,11 @@
 
 use anyhow::Context;
 use clap::Parser;
-use newsprep::cli::{Cli, Command, RunArgs};
+use newsprep::cli::{Cli, Command, ExplainArgs, RunArgs, SitesArgs};
 use newsprep::pipeline;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::settings::Settings;
+use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -17,6 +18,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Explain(args) => explain(&args),
+        Command::Sites(args) => sites(&args),
     };
     match result {
         Ok(code) => code,
@@ -25,6 +28,43 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let run_args = RunArgs { config: args.config.clone(), quiet: true, ..Default::default() };
+    let settings = Settings::resolve(&run_args)?;
+    let stdout = std::io::stdout();
+    newsprep::explain::explain(&settings, &args.file, &mut stdout.lock())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
+    let run_args = RunArgs {
+        config: args.config.clone(),
+        output: args.output.clone(),
+        quiet: true,
+        ..Default::default()
+    };
+    let settings = Settings::resolve(&run_args)?;
+    let k = SiteKnowledge::load(&settings.output)?;
+    let file = settings.output.join(sites::FILE);
+    if k.is_empty() {
+        println!("no site boilerplate learned yet ({} does not list any)", file.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let by_site = k.by_site();
+    println!("{} lines of site boilerplate over {} sites ({})", k.len(), by_site.len(), file.display());
+    for (site, lines) in by_site {
+        println!("\n{site}: {} lines", lines.len());
+        let shown = if args.limit == 0 { lines.len() } else { args.limit.min(lines.len()) };
+        for (_, l) in &lines[..shown] {
+            println!("  {:>6} docs  {}", l.docs, l.text);
+        }
+        if shown < lines.len() {
+            println!("  ... and {} more (--limit 0 shows all)", lines.len() - shown);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {

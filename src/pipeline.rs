@@ -8,8 +8,10 @@
 use crate::document::{DocId, SourceInfo};
 use crate::error::{FileError, RunError};
 use crate::progress::Reporter;
-use crate::settings::{ReadSettings, Settings};
+use crate::settings::{DedupSettings, ReadSettings, Settings};
 use crate::stages::Outcome;
+use crate::stages::boilerplate::classify::Classified;
+use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
 use crate::stages::dedup::{Dedup, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
@@ -59,16 +61,32 @@ pub struct Stages {
 }
 
 impl Stages {
-    /// Build every per-document stage.
-    pub fn new(s: &Settings) -> Stages {
+    /// Build every per-document stage, with the site knowledge learned so far.
+    pub fn new(s: &Settings, knowledge: Arc<SiteKnowledge>) -> Stages {
         let rules = Arc::new(RuleSet::new(&s.boilerplate));
         Stages {
             read: s.read.clone(),
             normalize: Normalize::new(&s.normalize),
             metadata: ExtractMetadata::new(&s.metadata, rules.clone()),
-            boilerplate: StripBoilerplate::new(&s.boilerplate, rules),
+            boilerplate: StripBoilerplate::new(&s.boilerplate, rules, knowledge),
             fingerprints: Fingerprints::new(&s.dedup),
         }
+    }
+
+    /// The first pass of site learning: one input's distinct short paragraphs, or nothing if
+    /// it cannot be read.
+    pub fn short_lines(&self, input: &Input, max_words: usize) -> Option<(String, Vec<(u64, String)>)> {
+        if input.kind != InputKind::Article {
+            return None;
+        }
+        let doc = match Outcome::Keep(read::read(input, &self.read).ok()?).then(&self.normalize) {
+            Outcome::Keep(d) => d,
+            Outcome::Drop(..) => return None,
+        };
+        let site = sites::site_of(&doc.source.path).to_string();
+        let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
+        let lines = sites::short_lines(&site, texts, max_words);
+        Some((site, lines))
     }
 
     /// Read one input and run it through every per-document stage.
@@ -100,6 +118,33 @@ impl Stages {
     }
 }
 
+/// One document as `newsprep explain` shows it: every stage's marks, and the classifier's view.
+#[derive(Debug)]
+pub struct Explained {
+    /// The document after the per-document stages and a dedup pass over itself alone.
+    pub outcome: Outcome,
+    /// What the classifier measured and decided (when it ran).
+    pub classified: Option<Classified>,
+}
+
+impl Stages {
+    /// Run one input through the per-document stages, then dedup it against itself only.
+    pub fn explain(
+        &self,
+        input: &Input,
+        dedup: &DedupSettings,
+    ) -> Result<Explained, (SourceInfo, FileError)> {
+        let doc = read::read(input, &self.read)?;
+        let o = Outcome::Keep(doc).then(&self.normalize).then(&self.metadata);
+        let (o, classified) = match o {
+            Outcome::Keep(d) => self.boilerplate.apply_explained(d),
+            dropped => (dropped, None),
+        };
+        let o = Dedup::new(dedup).check(o.then(&self.fingerprints));
+        Ok(Explained { outcome: o, classified })
+    }
+}
+
 /// Run the whole pipeline as the settings say.
 pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
     let inputs = read::discover(&settings.input, &settings.read)?;
@@ -108,11 +153,14 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
         .num_threads(settings.jobs)
         .build()
         .map_err(|e| RunError::Output { path: settings.output.clone(), source: std::io::Error::other(e) })?;
-    let stages = Stages::new(settings);
+    let knowledge = learn_sites(settings, &inputs, &pool, reporter)?;
+    let learned = knowledge.len();
+    let knowledge = Arc::new(knowledge);
+    let stages = Stages::new(settings, knowledge.clone());
     let mut dedup = Dedup::new(&settings.dedup);
     let mut writer = Writer::create(&settings.output)?;
     let mut stats = RunStats::default();
-    reporter.begin(inputs.len() as u64);
+    reporter.phase("cleaning", inputs.len() as u64);
     for chunk in inputs.chunks(CHUNK) {
         let processed: Vec<Entry> = pool.install(|| chunk.par_iter().map(|i| stages.process(i)).collect());
         // The barrier: strictly in input order.
@@ -127,9 +175,41 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
         entries.iter().for_each(|e| stats.record(e));
         reporter.advance(chunk.len() as u64);
     }
+    stats.site_lines = learned as u64;
+    if settings.boilerplate.sites.enabled {
+        knowledge.save(&settings.output)?;
+    }
     writer.finish(&stats)?;
     reporter.finish();
     Ok(stats)
+}
+
+/// The barrier before the per-document stages: count every input's short paragraphs per site
+/// (in parallel per chunk, fed to the counter in input order) and learn the repeated ones,
+/// on top of what earlier runs learned.
+fn learn_sites(
+    settings: &Settings,
+    inputs: &[Input],
+    pool: &rayon::ThreadPool,
+    reporter: &dyn Reporter,
+) -> Result<SiteKnowledge, RunError> {
+    let s = &settings.boilerplate.sites;
+    if !s.enabled {
+        return Ok(SiteKnowledge::default());
+    }
+    let known = SiteKnowledge::load(&settings.output)?;
+    let stages = Stages::new(settings, Arc::new(SiteKnowledge::default()));
+    let mut counter = SiteCounter::default();
+    reporter.phase("learning site boilerplate", inputs.len() as u64);
+    for chunk in inputs.chunks(CHUNK) {
+        let lines: Vec<_> =
+            pool.install(|| chunk.par_iter().map(|i| stages.short_lines(i, s.max_words)).collect());
+        for (site, l) in lines.into_iter().flatten() {
+            counter.add(&site, l);
+        }
+        reporter.advance(chunk.len() as u64);
+    }
+    Ok(counter.learn(s.min_docs, known))
 }
 
 /// Writing into the folder being read would feed output back in as input on the next run.

@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 
 /// Receives progress from the pipeline.
 pub trait Reporter: Sync {
-    /// The run will process `total` files.
-    fn begin(&self, total: u64);
+    /// A phase of the run (`"learning site boilerplate"`, `"cleaning"`) over `total` files begins.
+    fn phase(&self, name: &'static str, total: u64);
     /// `n` more files are done.
     fn advance(&self, n: u64);
     /// The run is over.
@@ -19,7 +19,7 @@ pub trait Reporter: Sync {
 pub struct Silent;
 
 impl Reporter for Silent {
-    fn begin(&self, _: u64) {}
+    fn phase(&self, _: &'static str, _: u64) {}
     fn advance(&self, _: u64) {}
     fn finish(&self) {}
 }
@@ -36,7 +36,7 @@ impl Bar {
             bar.set_draw_target(ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} files [{bar:30}] {elapsed} elapsed, eta {eta}",
+                    "{spinner} {msg}: {pos}/{len} files [{bar:30}] {elapsed} elapsed, eta {eta}",
                 )
                 .expect("static template")
                 .progress_chars("=> "),
@@ -47,7 +47,9 @@ impl Bar {
 }
 
 impl Reporter for Bar {
-    fn begin(&self, total: u64) {
+    fn phase(&self, name: &'static str, total: u64) {
+        self.0.set_message(name);
+        self.0.set_position(0);
         self.0.set_length(total);
     }
     fn advance(&self, n: u64) {

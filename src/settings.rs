@@ -4,8 +4,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::{
-    self, Category, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig, RuleConfig, Scope,
-    UnicodeForm, Zone,
+    self, Category, ClassifierConfig, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig,
+    Preset, RuleConfig, Scope, UnicodeForm, Zone,
 };
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
@@ -112,6 +112,65 @@ pub struct BoilerplateSettings {
     pub tail_share: f32,
     /// Kept words needed before a tail marker fires.
     pub tail_min_words: usize,
+    /// The paragraph classifier.
+    pub classifier: ClassifierSettings,
+    /// Site boilerplate learned from the batch.
+    pub sites: SitesSettings,
+}
+
+/// The paragraph classifier's thresholds, preset and overrides merged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassifierSettings {
+    /// Classify at all.
+    pub enabled: bool,
+    /// Content probability that splits "adds to the main run" from "counts against it".
+    pub run_threshold: f32,
+    /// Inside the main run, kept above this probability.
+    pub inner_threshold: f32,
+    /// Outside the main run, kept above this probability.
+    pub outer_threshold: f32,
+    /// Stopword share needed to detect a language.
+    pub language_min_share: f32,
+}
+
+impl ClassifierSettings {
+    /// The thresholds of a preset.
+    pub fn preset(p: Preset) -> ClassifierSettings {
+        let (run, inner, outer) = match p {
+            Preset::Recall => (0.45, 0.15, 0.8),
+            Preset::Balanced => (0.6, 0.25, 0.9),
+            Preset::Precision => (0.7, 0.4, 0.95),
+        };
+        ClassifierSettings {
+            enabled: true,
+            run_threshold: run,
+            inner_threshold: inner,
+            outer_threshold: outer,
+            language_min_share: 0.15,
+        }
+    }
+
+    fn from_config(c: &ClassifierConfig) -> ClassifierSettings {
+        let p = ClassifierSettings::preset(c.preset);
+        ClassifierSettings {
+            enabled: c.enabled,
+            run_threshold: c.run_threshold.map_or(p.run_threshold, |v| v.0),
+            inner_threshold: c.inner_threshold.map_or(p.inner_threshold, |v| v.0),
+            outer_threshold: c.outer_threshold.map_or(p.outer_threshold, |v| v.0),
+            language_min_share: c.language_min_share.map_or(p.language_min_share, |v| v.0),
+        }
+    }
+}
+
+/// Site boilerplate learning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SitesSettings {
+    /// Learn and remove at all.
+    pub enabled: bool,
+    /// Documents of one site a paragraph must appear in.
+    pub min_docs: usize,
+    /// Longest paragraph learned, in words.
+    pub max_words: usize,
 }
 
 /// Near-duplicate detection.
@@ -197,6 +256,12 @@ impl Settings {
                 head_share: cfg.boilerplate.head_share.0,
                 tail_share: cfg.boilerplate.tail_share.0,
                 tail_min_words: cfg.boilerplate.tail_min_words.0,
+                classifier: ClassifierSettings::from_config(&cfg.boilerplate.classifier),
+                sites: SitesSettings {
+                    enabled: cfg.boilerplate.enabled && cfg.boilerplate.sites.enabled,
+                    min_docs: cfg.boilerplate.sites.min_docs.0,
+                    max_words: cfg.boilerplate.sites.max_words.0,
+                },
             },
             dedup: DedupSettings {
                 shingle_words: cfg.dedup.shingle_words.0,

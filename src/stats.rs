@@ -16,6 +16,8 @@ pub struct RunStats {
     pub paragraphs: ParaCounts,
     /// Bytes of input read.
     pub bytes_read: u64,
+    /// Lines known as site boilerplate (learned by this run or earlier ones).
+    pub site_lines: u64,
     /// (source, message) of every file error, in input order.
     #[serde(skip)]
     pub errors: Vec<(String, String)>,
@@ -96,6 +98,7 @@ impl fmt::Display for RunStats {
         writeln!(f, "  empty      {:>7}", d.empty)?;
         writeln!(f, "  error      {:>7}", d.error)?;
         writeln!(f, "  skipped    {:>7}", d.skipped)?;
+        writeln!(f, "site boilerplate  {} lines known (see `newsprep sites`)", self.site_lines)?;
         writeln!(f, "paragraphs {} kept, {} removed", self.paragraphs.kept, self.removed_total())?;
         for (reason, n) in &self.paragraphs.removed {
             writeln!(f, "  {reason:<32} {n:>7}")?;

@@ -299,3 +299,88 @@ fn samples_meet_the_cleaning_checklist() {
         }
     }
 }
+
+/// Site knowledge: a line repeated on three pages of one site goes from all of them, `newsprep
+/// sites` lists it, and a later batch into the same output still removes it (the knowledge is
+/// kept with the corpus). The same line on another site's single page is not site boilerplate.
+#[test]
+fn site_boilerplate_is_learned_shown_and_kept_for_later_batches() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = root().join("tests/cases/sites");
+    let o = run_case("sites", out.path(), 2);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let corpus = fs::read_to_string(out.path().join("corpus.jsonl")).unwrap();
+    let records: Vec<serde_json::Value> = corpus.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let removed_as_site = |r: &serde_json::Value| -> Vec<String> {
+        r["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["reason"] == "site")
+            .map(|x| x["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for r in &records {
+        let id = r["id"].as_str().unwrap();
+        let text = r["text"].as_str().unwrap();
+        assert!(!text.contains("Daily Planet app"), "{id} keeps the promotion: {text}");
+        if id.starts_with("planet/") {
+            assert!(removed_as_site(r).contains(&"Get the Daily Planet app".to_string()), "{id}");
+            let why = r["removed"].as_array().unwrap().iter().find(|x| x["reason"] == "site").unwrap()["why"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(why, "repeated in 3 documents of site \"planet\"");
+        } else {
+            assert!(removed_as_site(r).is_empty(), "{id}: one page of a site teaches nothing");
+        }
+    }
+    let market = records.iter().find(|r| r["id"] == "gazette/market").unwrap();
+    assert_eq!(market["title"], "Farmers market moves to the old station");
+
+    let shown = newsprep().args(["sites", "--output"]).arg(out.path()).output().unwrap();
+    assert!(shown.status.success());
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("planet: 3 lines"), "{shown}");
+    assert!(shown.contains("3 docs  Get the Daily Planet app"), "{shown}");
+
+    // A later batch of one page of the same site.
+    let o = newsprep()
+        .args(["run", "--quiet", "--config"])
+        .arg(dir.join("pipeline.toml"))
+        .arg("--input")
+        .arg(dir.join("later"))
+        .arg("--output")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let corpus = fs::read_to_string(out.path().join("corpus.jsonl")).unwrap();
+    let ferry: serde_json::Value = serde_json::from_str(corpus.lines().next().unwrap()).unwrap();
+    assert_eq!(ferry["id"], "planet/ferry");
+    assert_eq!(removed_as_site(&ferry), ["Get the Daily Planet app"]);
+    assert_eq!(ferry["title"], "Ferry service returns to the island");
+}
+
+/// `newsprep explain` shows every paragraph with its decision, the classifier's score and the
+/// signals; the removal reasons match corpus.jsonl's.
+#[test]
+fn explain_prints_each_decision_with_score_and_signals() {
+    let file = root().join("tests/cases/sites/raw/gazette/market.txt");
+    let config = root().join("tests/cases/sites/pipeline.toml");
+    let o = newsprep().args(["explain", "--config"]).arg(&config).arg(&file).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line =
+        |start: &str| text.lines().find(|l| l.trim_start().starts_with(start)).unwrap_or("").to_string();
+    assert!(text.contains("language: en"), "{text}");
+    assert!(line("2 drop metadata:title").contains("Farmers market moves"), "{text}");
+    assert!(line("3 keep").contains("0.9"), "{text}");
+    assert!(line("6 drop classifier:outside-main").contains("Metro | Sports | Weather"), "{text}");
+    assert!(text.contains("separators -1.50"), "signal contributions are listed:\n{text}");
+    assert!(text.contains("5 words, stopwords 0.00, no sentence end, title case, separators"), "{text}");
+    // A folder is refused with a message.
+    let o = newsprep().args(["explain"]).arg(root().join("tests/cases/sites/raw")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("one file"));
+}

@@ -177,7 +177,7 @@ pub struct RemovedRecord<'a> {
     pub start: usize,
     /// Raw span end.
     pub end: usize,
-    /// `markup`, `metadata`, `boilerplate`, `tail` or `duplicate`.
+    /// `markup`, `metadata`, `boilerplate`, `tail`, `classifier`, `site` or `duplicate`.
     pub reason: &'static str,
     /// Rule id (markup, boilerplate, tail).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,6 +194,13 @@ pub struct RemovedRecord<'a> {
     /// Fingerprint distance to that paragraph.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance: Option<u32>,
+    /// Classifier: content probability (0 to 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Classifier: the signals that decided; site: the site and how many of its documents
+    /// repeat the line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     /// The normalized text that was removed.
     pub text: &'a str,
 }
@@ -217,6 +224,8 @@ impl<'a> CorpusRecord<'a> {
                     field: None,
                     duplicate_of: None,
                     distance: None,
+                    score: None,
+                    why: None,
                     text: &p.text,
                 };
                 match r {
@@ -227,6 +236,14 @@ impl<'a> CorpusRecord<'a> {
                         rec.category = Some(category);
                     }
                     Removal::AfterTail { rule } => rec.rule = Some(rule),
+                    Removal::Classifier { verdict, permille, why } => {
+                        rec.rule = Some(verdict.as_str());
+                        rec.score = Some(f64::from(*permille) / 1000.0);
+                        rec.why = Some(why.clone());
+                    }
+                    Removal::Site { site, docs } => {
+                        rec.why = Some(format!("repeated in {docs} documents of site \"{site}\""));
+                    }
                     Removal::Duplicate { of, distance } => {
                         rec.duplicate_of = Some(of);
                         rec.distance = Some(*distance);

@@ -12,9 +12,16 @@
 //! measured here at 39% of a whole run: Unicode `\b` keeps a set off the fast DFA, while a
 //! single regex gets a literal prefilter or an anchored search.
 
+pub mod classify;
+pub mod language;
+pub mod sites;
+
+use classify::Classified;
+use sites::SiteKnowledge;
+
 use crate::config::{Matcher, Scope, Zone};
-use crate::document::{Document, Paragraph, Removal};
-use crate::settings::{BoilerplateSettings, Rule};
+use crate::document::{Document, MetaField, Paragraph, Removal, Verdict};
+use crate::settings::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
 use crate::stages::{DocStage, DropReason, Outcome};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -152,22 +159,48 @@ pub fn match_key(text: &str) -> String {
 pub struct StripBoilerplate {
     rules: Arc<RuleSet>,
     enabled: bool,
+    classifier: ClassifierSettings,
+    sites: SitesSettings,
+    knowledge: Arc<SiteKnowledge>,
 }
 
 impl StripBoilerplate {
-    /// Build from the compiled rules.
-    pub fn new(settings: &BoilerplateSettings, rules: Arc<RuleSet>) -> Self {
-        StripBoilerplate { rules, enabled: settings.enabled }
+    /// Build from the compiled rules and the site knowledge learned so far.
+    pub fn new(settings: &BoilerplateSettings, rules: Arc<RuleSet>, knowledge: Arc<SiteKnowledge>) -> Self {
+        StripBoilerplate {
+            rules,
+            enabled: settings.enabled,
+            classifier: settings.classifier,
+            sites: settings.sites,
+            knowledge,
+        }
     }
 }
 
 impl DocStage for StripBoilerplate {
     const NAME: &'static str = "boilerplate";
 
-    fn apply(&self, mut doc: Document) -> Outcome {
+    fn apply(&self, doc: Document) -> Outcome {
+        self.apply_explained(doc).0
+    }
+}
+
+impl StripBoilerplate {
+    /// [`DocStage::apply`], also returning the classifier's view for `newsprep explain`.
+    pub fn apply_explained(&self, mut doc: Document) -> (Outcome, Option<Classified>) {
+        let mut classified = None;
         if self.enabled {
-            strip(&mut doc, &self.rules);
+            let markers = mark_rules(&mut doc, &self.rules);
+            if self.sites.enabled {
+                mark_site_lines(&mut doc, &self.knowledge, self.sites.max_words);
+            }
+            classified =
+                strip(&mut doc, markers, &self.rules, self.classifier.enabled.then_some(&self.classifier));
         }
+        (self.finish(doc), classified)
+    }
+
+    fn finish(&self, doc: Document) -> Outcome {
         if doc.kept().next().is_none() {
             let removed = doc.paragraphs.len();
             return Outcome::Drop(
@@ -181,28 +214,155 @@ impl DocStage for StripBoilerplate {
     }
 }
 
-fn strip(doc: &mut Document, rules: &RuleSet) {
+/// Mark what the classifier rejects. A headline found just above the main content becomes the title when metadata found
+/// none, or when the title metadata took stands above that headline (page furniture such as a
+/// site name at the very top of a dump).
+fn apply_decisions(doc: &mut Document, c: &Classified) {
+    let title_at = doc.paragraphs.iter().position(|p| p.removal == Some(Removal::Metadata(MetaField::Title)));
+    for (i, d) in c.decisions.iter().enumerate() {
+        let Some(d) = d else { continue };
+        // Replace a title only when page furniture stands between it and the headline (so
+        // a title scraped twice stays the title, and dedup removes its repeat).
+        let furniture_between = |t: usize| {
+            t < i
+                && match_key(&doc.paragraphs[t].text) != match_key(&doc.paragraphs[i].text)
+                && c.decisions[t + 1..i].iter().any(|d| d.is_some_and(|d| !d.keep))
+        };
+        if d.headline && title_at.is_none_or(furniture_between) {
+            if let Some(t) = title_at {
+                doc.paragraphs[t].removal = Some(Removal::Classifier {
+                    verdict: Verdict::OutsideMain,
+                    permille: 0,
+                    why: "above the headline of the main content".into(),
+                });
+            }
+            doc.meta.title = Some(doc.paragraphs[i].text.clone());
+            doc.paragraphs[i].removal = Some(Removal::Metadata(MetaField::Title));
+            continue;
+        }
+        if !d.keep {
+            let verdict = if d.in_main { Verdict::LowScore } else { Verdict::OutsideMain };
+            doc.paragraphs[i].removal = Some(Removal::Classifier {
+                verdict,
+                permille: (d.probability * 1000.0).round() as u16,
+                why: d.signals.why_not(),
+            });
+        }
+    }
+}
+
+/// Mark the paragraphs that are learned boilerplate of the document's site.
+fn mark_site_lines(doc: &mut Document, knowledge: &SiteKnowledge, max_words: usize) {
+    if knowledge.is_empty() {
+        return;
+    }
+    let site = sites::site_of(&doc.source.path).to_string();
+    // Metadata may have taken the site's name or promotion line as the title; the classifier
+    // then looks for the real headline.
+    let title = Some(Removal::Metadata(MetaField::Title));
+    for p in doc
+        .paragraphs
+        .iter_mut()
+        .filter(|p| (p.is_kept() || p.removal == title) && p.features.words <= max_words)
+    {
+        if let Some(l) = knowledge.lookup(&site, &p.text) {
+            if p.removal == title {
+                doc.meta.title = None;
+            }
+            p.removal = Some(Removal::Site { site: l.site.clone(), docs: l.docs });
+        }
+    }
+}
+
+/// Classifier and tail markers, after the rules have marked `markers`. Returns the
+/// classifier's view.
+fn strip(
+    doc: &mut Document,
+    markers: Vec<(usize, String)>,
+    rules: &RuleSet,
+    clf: Option<&ClassifierSettings>,
+) -> Option<Classified> {
+    let rule_kept: Vec<bool> = doc.paragraphs.iter().map(Paragraph::is_kept).collect();
+    let Some(clf) = clf else {
+        if let Some((cut, rule)) = find_cut(doc, &markers, |i| rule_kept[i], rules.tail_min_words) {
+            cut_after(doc, cut, &rule);
+        }
+        return None;
+    };
+    // A tail marker ends the article once enough article text stands above it, as the
+    // classifier sees it; then the classifier looks again at what is above the marker only, so
+    // a long comment thread below cannot pull the main content down to itself.
+    let mut c = classify::classify(&doc.paragraphs, |i| rule_kept[i], clf);
+    let cut = find_cut(
+        doc,
+        &markers,
+        |i| rule_kept[i] && c.decisions[i].is_none_or(|d| d.keep),
+        rules.tail_min_words,
+    );
+    if let Some((at, _)) = &cut {
+        c = classify::classify(&doc.paragraphs, |i| rule_kept[i] && i < *at, clf);
+    }
+    apply_decisions(doc, &c);
+    if let Some((at, rule)) = cut {
+        cut_after(doc, at, &rule);
+    }
+    Some(c)
+}
+
+/// Mark every paragraph a rule matches; return the tail markers among them (index, rule id).
+fn mark_rules(doc: &mut Document, rules: &RuleSet) -> Vec<(usize, String)> {
     let total = doc.paragraphs.len();
-    let mut body_words = 0;
-    let mut tail: Option<String> = None;
+    let mut markers = Vec::new();
     for i in 0..total {
         let p = &doc.paragraphs[i];
         if !p.is_kept() {
             continue;
         }
-        if let Some(rule) = &tail {
-            doc.paragraphs[i].removal = Some(Removal::AfterTail { rule: rule.clone() });
-            continue;
-        }
-        match rules.first_match(p, i, total) {
-            Some(r) => {
-                if r.scope == Scope::Rest && body_words >= rules.tail_min_words {
-                    tail = Some(r.id.clone());
-                }
-                doc.paragraphs[i].removal =
-                    Some(Removal::Boilerplate { rule: r.id.clone(), category: r.category.as_str() });
+        if let Some(r) = rules.first_match(p, i, total) {
+            if r.scope == Scope::Rest {
+                markers.push((i, r.id.clone()));
             }
-            None => body_words += p.features.words,
+            doc.paragraphs[i].removal =
+                Some(Removal::Boilerplate { rule: r.id.clone(), category: r.category.as_str() });
+        }
+    }
+    markers
+}
+
+/// The first tail marker with at least `min_words` words of kept text above it. A marker rule
+/// that already matched above the article (too early to fire) is page structure, not an end:
+/// a forum page opens with a post header, so its later post headers do not cut the thread.
+fn find_cut(
+    doc: &Document,
+    markers: &[(usize, String)],
+    kept: impl Fn(usize) -> bool,
+    min_words: usize,
+) -> Option<(usize, String)> {
+    let mut words = 0;
+    let mut next = 0;
+    let mut early: Vec<&str> = Vec::new();
+    for (m, rule) in markers {
+        while next < *m {
+            if kept(next) {
+                words += doc.paragraphs[next].features.words;
+            }
+            next += 1;
+        }
+        if words >= min_words {
+            if !early.contains(&rule.as_str()) {
+                return Some((*m, rule.clone()));
+            }
+        } else {
+            early.push(rule);
+        }
+    }
+    None
+}
+
+fn cut_after(doc: &mut Document, at: usize, rule: &str) {
+    for p in doc.paragraphs.iter_mut().skip(at + 1) {
+        if p.is_kept() {
+            p.removal = Some(Removal::AfterTail { rule: rule.to_string() });
         }
     }
 }
@@ -294,7 +454,9 @@ mod tests {
         let mut d = doc(
             "Comments\n\nThe article body is long enough to count as real text, with many words in it, more than fifty words for sure, because the threshold says a tail marker only fires once the body has begun, and this paragraph is that body, spelled out at length to cross the line of fifty words for the test.\n\nPopular posts from this blog\n\nAnother story teaser\n\nAnd another",
         );
-        strip(&mut d, &rules());
+        let r = rules();
+        let m = mark_rules(&mut d, &r);
+        strip(&mut d, m, &r, None);
         let reasons: Vec<_> =
             d.paragraphs.iter().map(|p| p.removal.as_ref().map(|r| r.counter_key(&d.id))).collect();
         assert_eq!(

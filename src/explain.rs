@@ -1,0 +1,143 @@
+//! `newsprep explain FILE`: one article through the per-document stages, printed paragraph by
+//! paragraph with the decision, the classifier's score and the signals or rule that decided.
+//! The same reasons go to `removed` in corpus.jsonl; this only adds the kept paragraphs' scores
+//! and each signal's contribution.
+
+use crate::document::Removal;
+use crate::error::RunError;
+use crate::pipeline::{Explained, Stages};
+use crate::settings::Settings;
+use crate::stages::Outcome;
+use crate::stages::boilerplate::sites::SiteKnowledge;
+use crate::stages::read::{self, InputKind};
+use std::io::Write;
+use std::path::Path;
+
+/// Explain one file under `settings`, writing the report to `out`.
+pub fn explain(settings: &Settings, file: &Path, out: &mut dyn Write) -> Result<(), RunError> {
+    let io = |source| RunError::Output { path: "<stdout>".into(), source };
+    let inputs = read::discover(file, &settings.read)?;
+    let Some(input) = inputs.first() else {
+        return Err(RunError::Input { path: file.to_path_buf(), source: std::io::Error::other("no file") });
+    };
+    if !file.is_file() {
+        return Err(RunError::Input {
+            path: file.to_path_buf(),
+            source: std::io::Error::other("explain takes one file, not a folder"),
+        });
+    }
+    if let InputKind::Skipped(reason) = &input.kind {
+        return Err(RunError::Input {
+            path: file.to_path_buf(),
+            source: std::io::Error::other(reason.clone()),
+        });
+    }
+    let knowledge = if settings.boilerplate.sites.enabled {
+        SiteKnowledge::load(&settings.output)?
+    } else {
+        SiteKnowledge::default()
+    };
+    let stages = Stages::new(settings, std::sync::Arc::new(knowledge));
+    let ex = stages.explain(input, &settings.dedup).map_err(|(_, e)| RunError::Input {
+        path: file.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    match report(&ex, out) {
+        // `newsprep explain FILE | head` is a normal use: stop quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.map_err(io),
+    }
+}
+
+fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = ex.outcome.doc();
+    writeln!(out, "{} ({} bytes, sha256 {})", doc.source.path, doc.source.bytes, short(&doc.source.sha256))?;
+    let m = &doc.meta;
+    for (k, v) in [
+        ("title", &m.title),
+        ("author", &m.author),
+        ("published", &m.published),
+        ("site", &m.site),
+        ("dateline", &m.dateline),
+    ] {
+        if let Some(v) = v {
+            writeln!(out, "  {k}: {v}")?;
+        }
+    }
+    if let Some(c) = &ex.classified {
+        match c.language {
+            Some((l, share)) => {
+                writeln!(out, "  language: {} (stopwords are {:.0}% of the words)", l.code(), share * 100.0)?
+            }
+            None => writeln!(out, "  language: none detected (judged without stopwords)")?,
+        }
+        let main: Vec<usize> =
+            (0..c.decisions.len()).filter(|&i| c.decisions[i].is_some_and(|d| d.in_main)).collect();
+        if let (Some(a), Some(b)) = (main.first(), main.last()) {
+            writeln!(out, "  main content: paragraphs {a} to {b}")?;
+        }
+    }
+    match &ex.outcome {
+        Outcome::Keep(_) => writeln!(out, "  document: kept")?,
+        Outcome::Drop(_, reason) => writeln!(out, "  document: dropped, {}", reason.message())?,
+    }
+    writeln!(out)?;
+    for (i, p) in doc.paragraphs.iter().enumerate() {
+        let decision = ex.classified.as_ref().and_then(|c| c.decisions[i]);
+        let (verdict, detail) = match &p.removal {
+            None => ("keep".to_string(), String::new()),
+            Some(r @ Removal::Boilerplate { rule, .. }) => {
+                (format!("drop {}", r.counter_key(&doc.id)), format!("rule {rule}"))
+            }
+            Some(r @ Removal::AfterTail { rule }) => {
+                (format!("drop {}", r.counter_key(&doc.id)), format!("after tail marker {rule}"))
+            }
+            Some(r @ Removal::Classifier { why, .. }) => {
+                (format!("drop {}", r.counter_key(&doc.id)), why.clone())
+            }
+            Some(r @ Removal::Site { site, docs }) => {
+                (format!("drop {}", r.counter_key(&doc.id)), format!("in {docs} documents of {site}"))
+            }
+            Some(r @ Removal::Duplicate { of, distance }) => (
+                format!("drop {}", r.counter_key(&doc.id)),
+                format!("repeats {} paragraph {} (distance {distance})", of.id, of.paragraph),
+            ),
+            Some(r) => (format!("drop {}", r.counter_key(&doc.id)), String::new()),
+        };
+        let score = decision.map_or("    ".to_string(), |d| format!("{:.2}", d.probability));
+        writeln!(out, "{i:>4} {verdict:<34} {score}  {}", preview(&p.text, 72))?;
+        if !detail.is_empty() {
+            writeln!(out, "{:>45}{detail}", "")?;
+        }
+        if let Some(d) = decision {
+            let parts: Vec<String> = d
+                .signals
+                .contributions()
+                .iter()
+                .filter(|c| c.weight.abs() >= 0.005)
+                .map(|c| format!("{} {:+.2}", c.signal, c.weight))
+                .collect();
+            let mut line = parts.join(", ");
+            if d.headline {
+                line.push_str("; headline above the main content");
+            } else if !d.in_main {
+                line.push_str("; outside the main content");
+            }
+            writeln!(out, "{:>45}{line}", "")?;
+        }
+    }
+    Ok(())
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
+fn preview(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
+}

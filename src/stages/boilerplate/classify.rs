@@ -1,0 +1,416 @@
+//! Part of stage 4, boilerplate: the paragraph classifier, for what no rule names.
+//!
+//! Three steps, each explainable:
+//! 1. **Signals.** Every paragraph the rules left gets a few measurements from its text alone
+//!    ([`Signals`]): length, stopword density in the document's language, sentence punctuation,
+//!    title case, separators such as `|` and `»`, markdown link share.
+//! 2. **Score.** A logistic model turns them into a content probability; each signal's
+//!    contribution (in log-odds) is kept so `newsprep explain` can show what decided. The
+//!    weights were fitted once by logistic regression on the paragraphs of the public
+//!    benchmark sets (see README, "Boilerplate evaluation") and rounded; they are not tuned
+//!    to any page.
+//! 3. **Context.** The main content is the densest run of paragraphs: the stretch with the
+//!    largest sum of `(probability - run-threshold) * words` (Kadane's maximum subarray), so
+//!    long prose outweighs a short gap (a caption, "Advertisement") while a menu of many short
+//!    lines ends it. Inside the run, paragraphs above `inner-threshold` stay (subheadings,
+//!    short quotes take their class from their neighbours); outside it only paragraphs above
+//!    `outer-threshold` stay. A headline-like paragraph just above the run is the title.
+
+use super::language::{self, Lang, StopCounts};
+use crate::document::Paragraph;
+use crate::settings::ClassifierSettings;
+
+/// Measurements of one paragraph's text.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Signals {
+    /// Whitespace-separated words (for scripts without spaces, characters / 2).
+    pub words: u32,
+    /// Share of words that are stopwords of the document's language; `None` when no language
+    /// was detected.
+    pub stopwords: Option<f32>,
+    /// Ends like a sentence: `.`, `!`, `?`, `…`, or one of those before a closing quote.
+    pub ends_sentence: bool,
+    /// Sentence breaks inside the paragraph (`. ` followed by a capital), capped at 3.
+    pub sentences: u8,
+    /// Share of words that start with a capital letter.
+    pub title_case: f32,
+    /// Separator characters (`|`, `•`, `»`, `›`, `·`, `::`), capped at 3.
+    pub separators: u8,
+    /// Share of the characters that were markdown link text.
+    pub link_share: f32,
+}
+
+/// One signal's part in a score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Contribution {
+    /// The signal's name, as `explain` prints it.
+    pub signal: &'static str,
+    /// Log-odds it adds (negative: it points to boilerplate).
+    pub weight: f32,
+}
+
+/// The model: log-odds weights per signal. Fitted by logistic regression on the benchmark
+/// sets' paragraphs (each set weighted equally, paragraphs by log length), then rounded.
+mod weights {
+    /// Constant term.
+    pub const BIAS: f32 = -1.8;
+    /// Per unit of ln(words + 1): long paragraphs are prose.
+    pub const LOG_WORDS: f32 = 0.85;
+    /// Per unit of stopword share.
+    pub const STOPWORDS: f32 = 1.6;
+    /// When no language was detected, in place of the stopword term (about its mean).
+    pub const NO_LANGUAGE: f32 = 0.6;
+    /// Ends like a sentence.
+    pub const ENDS_SENTENCE: f32 = 0.55;
+    /// Per sentence break inside.
+    pub const SENTENCES: f32 = 0.17;
+    /// Per unit of title-case share: menus and teaser titles capitalize every word.
+    pub const TITLE_CASE: f32 = -1.0;
+    /// Per separator (`Home | News | Sport`).
+    pub const SEPARATORS: f32 = -0.75;
+    /// Per unit of link-text share (set by hand: text dumps have no links to fit it on).
+    pub const LINK_SHARE: f32 = -3.0;
+}
+
+impl Signals {
+    /// Measure a paragraph. `stop` holds its stopword counts, `lang` the document's language.
+    pub fn of(p: &Paragraph, stop: &StopCounts, lang: Option<Lang>) -> Signals {
+        let text = p.text.as_str();
+        let mut words = 0u32;
+        let mut capitalized = 0u32;
+        let mut alphabetic = 0u32;
+        let mut separators = 0u8;
+        for w in text.split_whitespace() {
+            words += 1;
+            let first = w.chars().find(|c| c.is_alphanumeric());
+            if let Some(c) = first.filter(|c| c.is_alphabetic()) {
+                alphabetic += 1;
+                if c.is_uppercase() {
+                    capitalized += 1;
+                }
+            }
+            if matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
+                || w.starts_with(['|', '•', '»', '›'])
+            {
+                separators = separators.saturating_add(1);
+            }
+        }
+        // Scripts written without spaces: count two characters as a word.
+        let chars = text.chars().filter(|c| !c.is_whitespace()).count() as u32;
+        if words > 0 && chars / words > 12 {
+            words = words.max(chars / 2);
+        }
+        let sentences = sentence_breaks(text).min(3);
+        Signals {
+            words,
+            stopwords: lang.map(|l| stop.density(l)),
+            ends_sentence: ends_sentence(text),
+            sentences,
+            title_case: if alphabetic == 0 { 0.0 } else { capitalized as f32 / alphabetic as f32 },
+            separators: separators.min(3),
+            link_share: p.features.link_share(text),
+        }
+    }
+
+    /// The contributions to the log-odds that this paragraph is article text, largest effect
+    /// first is up to the caller; here in a fixed order.
+    pub fn contributions(&self) -> [Contribution; 8] {
+        use weights::*;
+        let c = |signal, weight| Contribution { signal, weight };
+        [
+            c("bias", BIAS),
+            c("length", LOG_WORDS * ((self.words as f32) + 1.0).ln()),
+            match self.stopwords {
+                Some(d) => c("stopwords", STOPWORDS * d),
+                None => c("no-language", NO_LANGUAGE),
+            },
+            c("sentence-end", if self.ends_sentence { ENDS_SENTENCE } else { 0.0 }),
+            c("sentences", SENTENCES * self.sentences as f32),
+            c("title-case", TITLE_CASE * self.title_case),
+            c("separators", SEPARATORS * self.separators as f32),
+            c("links", LINK_SHARE * self.link_share),
+        ]
+    }
+
+    /// Log-odds that the paragraph is article text.
+    pub fn log_odds(&self) -> f32 {
+        self.contributions().iter().map(|c| c.weight).sum()
+    }
+
+    /// Probability that the paragraph is article text, 0 to 1.
+    pub fn probability(&self) -> f32 {
+        1.0 / (1.0 + (-self.log_odds()).exp())
+    }
+
+    /// The signals that pushed hardest toward boilerplate, for a removal's reason:
+    /// `"2 words, title case, no sentence end"`.
+    pub fn why_not(&self) -> String {
+        let mut parts = vec![format!("{} words", self.words)];
+        if let Some(d) = self.stopwords
+            && d < 0.25
+        {
+            parts.push(format!("stopwords {d:.2}"));
+        }
+        if !self.ends_sentence {
+            parts.push("no sentence end".into());
+        }
+        if self.title_case >= 0.6 && self.words >= 2 {
+            parts.push("title case".into());
+        }
+        if self.separators > 0 {
+            parts.push("separators".into());
+        }
+        if self.link_share >= 0.5 {
+            parts.push(format!("links {:.0}%", self.link_share * 100.0));
+        }
+        parts.join(", ")
+    }
+}
+
+fn ends_sentence(text: &str) -> bool {
+    let t = text.trim_end_matches(['"', '\'', '”', '’', ')', '»', ']', '*']);
+    t.ends_with(['.', '!', '?', '…', '。', '！', '？'])
+}
+
+/// `. ` / `! ` / `? ` followed (after quotes) by an uppercase letter.
+fn sentence_breaks(text: &str) -> u8 {
+    let mut n = 0u8;
+    let mut prev_end = false;
+    let mut space = false;
+    for c in text.chars() {
+        if prev_end && space && c.is_uppercase() {
+            n = n.saturating_add(1);
+            prev_end = false;
+            space = false;
+            continue;
+        }
+        if prev_end && space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
+            continue;
+        }
+        if matches!(c, '.' | '!' | '?') {
+            prev_end = true;
+            space = false;
+        } else if c == ' ' && prev_end {
+            space = true;
+        } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && prev_end && !space) {
+            prev_end = false;
+            space = false;
+        }
+    }
+    n
+}
+
+/// What the classifier decided for one paragraph.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    /// The paragraph's measurements.
+    pub signals: Signals,
+    /// Content probability.
+    pub probability: f32,
+    /// Inside the main-content run.
+    pub in_main: bool,
+    /// Kept as article text.
+    pub keep: bool,
+    /// Taken as the headline just above the main content.
+    pub headline: bool,
+}
+
+/// The classifier's view of a document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    /// Detected language and the share of words that are its stopwords.
+    pub language: Option<(Lang, f32)>,
+    /// One decision per candidate paragraph, in order (`None` for paragraphs already removed).
+    pub decisions: Vec<Option<Decision>>,
+}
+
+/// Classify the paragraphs for which `candidate(i)` is true (those the rules and metadata
+/// left); other paragraphs get no decision and do not take part in the run.
+pub fn classify(
+    paragraphs: &[Paragraph],
+    candidate: impl Fn(usize) -> bool,
+    s: &ClassifierSettings,
+) -> Classified {
+    let idx: Vec<usize> = (0..paragraphs.len()).filter(|&i| candidate(i)).collect();
+    let mut buf = String::new();
+    let stops: Vec<StopCounts> = idx.iter().map(|&i| StopCounts::of(&paragraphs[i].text, &mut buf)).collect();
+    let language = language::detect(&stops, s.language_min_share);
+    let lang = language.map(|(l, _)| l);
+    let signals: Vec<Signals> =
+        idx.iter().zip(&stops).map(|(&i, st)| Signals::of(&paragraphs[i], st, lang)).collect();
+    let probs: Vec<f32> = signals.iter().map(Signals::probability).collect();
+
+    // Densest run (maximum subarray) over the candidates.
+    let values = probs.iter().zip(&signals).map(|(p, sg)| (p - s.run_threshold) * sg.words.max(1) as f32);
+    let run = max_subarray(values);
+
+    let mut decisions = vec![None; paragraphs.len()];
+    for (k, &i) in idx.iter().enumerate() {
+        let in_main = run.is_some_and(|(a, b)| (a..=b).contains(&k));
+        let p = probs[k];
+        let keep = if in_main { p >= s.inner_threshold } else { p >= s.outer_threshold };
+        decisions[i] = Some(Decision { signals: signals[k], probability: p, in_main, keep, headline: false });
+    }
+    // The headline: the run's first paragraph, or the nearest of the three above it, that
+    // reads like a headline.
+    if let Some((a, b)) = run {
+        let first = if a < b { a + 1 } else { a };
+        for k in (a.saturating_sub(3)..first).rev() {
+            let sg = &signals[k];
+            if looks_like_headline(&paragraphs[idx[k]].text, sg)
+                && let Some(d) = decisions[idx[k]].as_mut()
+            {
+                d.headline = true;
+                d.keep = true;
+                break;
+            }
+        }
+    }
+    Classified { language, decisions }
+}
+
+/// 3 to 25 words, no sentence end, no separators, not a date or a byline-like line.
+fn looks_like_headline(text: &str, s: &Signals) -> bool {
+    (3..=25).contains(&s.words)
+        && !s.ends_sentence
+        && s.separators == 0
+        && !text.ends_with([':', ','])
+        && text.chars().filter(|c| c.is_alphabetic()).count() * 2 > text.chars().count()
+}
+
+/// The stretch `[start, end]` (inclusive) with the largest positive sum; `None` if every value
+/// is negative or zero. Ties keep the earliest stretch.
+pub fn max_subarray(values: impl Iterator<Item = f32>) -> Option<(usize, usize)> {
+    let mut best = 0.0f32;
+    let mut best_run = None;
+    let mut cur = 0.0f32;
+    let mut start = 0;
+    for (i, v) in values.enumerate() {
+        if cur <= 0.0 {
+            cur = v;
+            start = i;
+        } else {
+            cur += v;
+        }
+        if cur > best {
+            best = cur;
+            best_run = Some((start, i));
+        }
+    }
+    best_run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Features, Span};
+
+    fn para(text: &str) -> Paragraph {
+        Paragraph {
+            text: text.to_string(),
+            span: Span { start: 0, end: text.len() },
+            features: Features { words: text.split_whitespace().count(), ..Default::default() },
+            removal: None,
+            fingerprint: None,
+        }
+    }
+
+    fn signals(text: &str) -> Signals {
+        let mut buf = String::new();
+        Signals::of(&para(text), &StopCounts::of(text, &mut buf), Some(Lang(0)))
+    }
+
+    #[test]
+    fn length_and_prose_raise_the_probability() {
+        let prose = signals(
+            "Thrasher said the group collected a significant amount of video and sonar data, which searchers will pore over on the return voyage to Hawaii this week.",
+        );
+        let menu = signals("Privacy Policy");
+        assert!(prose.probability() > 0.9, "{prose:?} {}", prose.probability());
+        assert!(menu.probability() < 0.3, "{menu:?} {}", menu.probability());
+    }
+
+    #[test]
+    fn each_signal_moves_the_score_the_documented_way() {
+        let base = signals("the committee will meet again on tuesday to discuss the budget");
+        let ended = signals("the committee will meet again on tuesday to discuss the budget.");
+        assert!(ended.ends_sentence && ended.log_odds() > base.log_odds());
+        let titled = signals("The Committee Will Meet Again On Tuesday To Discuss The Budget");
+        assert!(titled.title_case > 0.9 && titled.log_odds() < base.log_odds());
+        let piped = signals("the committee | will meet again | on tuesday to discuss the budget");
+        assert_eq!(piped.separators, 2);
+        assert!(piped.log_odds() < base.log_odds());
+        let two = signals("The committee met. It will meet again on Tuesday. Nobody knows why.");
+        assert_eq!(two.sentences, 2);
+        let menu = signals("Politics Business Technology Science Health");
+        assert!(menu.stopwords.unwrap() < 0.1);
+        assert!(base.stopwords.unwrap() > 0.3);
+        let mut linked = para("Read the full report on our partner site today");
+        linked.features.link_chars = 40;
+        let mut buf = String::new();
+        let l = Signals::of(&linked, &StopCounts::of(&linked.text, &mut buf), Some(Lang(0)));
+        assert!(l.link_share > 0.9 && l.log_odds() < signals(&linked.text).log_odds() - 2.0);
+    }
+
+    #[test]
+    fn sentence_punctuation_is_recognized_behind_quotes() {
+        assert!(ends_sentence("He said: “It's never like that.”"));
+        assert!(ends_sentence("Is it?"));
+        assert!(!ends_sentence("Read more"));
+        assert_eq!(sentence_breaks("One. Two! “Three?” Four. e.g. five"), 3);
+    }
+
+    #[test]
+    fn scripts_without_spaces_count_characters() {
+        let s = signals("北京时间周一部长表示与工会的谈判将于春季恢复双方仍有分歧但都愿意继续对话。");
+        assert!(s.words >= 15, "{s:?}");
+    }
+
+    #[test]
+    fn max_subarray_finds_the_densest_stretch() {
+        let v = [-1.0, -2.0, 5.0, -1.0, 4.0, -10.0, 3.0];
+        assert_eq!(max_subarray(v.into_iter()), Some((2, 4)));
+        assert_eq!(max_subarray([-1.0f32, -2.0].into_iter()), None);
+    }
+
+    #[test]
+    fn the_main_run_skips_the_menu_and_keeps_a_short_line_inside() {
+        let texts = [
+            "Home",
+            "News",
+            "Sport",
+            "Weather",
+            "Latest Amelia Earhart search falls short",
+            "A $2.2 million expedition that hoped to find wreckage from famed aviator Amelia Earhart's final flight is on its way back to Hawaii without the images searchers were hoping to attain.",
+            "Not like the movies",
+            "\"This is just sort of the way things are in this world,\" the group's president said. \"It's not like an Indiana Jones flick where you go through a door and there it is.\"",
+            "The group is also planning a voyage for next year to scour the land where it is believed Earhart survived a short while after the crash, he said.",
+            "Privacy Policy",
+            "Terms of Use",
+        ];
+        let ps: Vec<Paragraph> = texts.iter().map(|t| para(t)).collect();
+        let c = classify(&ps, |_| true, &ClassifierSettings::preset(crate::config::Preset::Balanced));
+        let keep: Vec<bool> = c.decisions.iter().map(|d| d.unwrap().keep).collect();
+        assert_eq!(keep, [false, false, false, false, true, true, true, true, true, false, false]);
+        assert!(c.decisions[4].unwrap().headline);
+        assert_eq!(c.language.map(|(l, _)| l.code()), Some("en"));
+    }
+
+    #[test]
+    fn a_page_without_a_stopword_list_is_still_judged() {
+        // Chinese: no stopword list, no spaces. The article stays, the menu goes.
+        let texts = [
+            "首页",
+            "新闻",
+            "体育",
+            "北京时间周一，部长表示与工会的谈判将于春季恢复，双方在工资问题上仍有分歧，但都表示愿意继续对话。",
+            "工会代表说，他们希望政府在下一轮谈判之前拿出具体方案，否则将考虑在五月举行罢工。",
+            "版权所有",
+        ];
+        let ps: Vec<Paragraph> = texts.iter().map(|t| para(t)).collect();
+        let c = classify(&ps, |_| true, &ClassifierSettings::preset(crate::config::Preset::Balanced));
+        assert_eq!(c.language, None);
+        let keep: Vec<bool> = c.decisions.iter().map(|d| d.unwrap().keep).collect();
+        assert_eq!(keep, [false, false, false, true, true, false]);
+    }
+}

@@ -224,21 +224,55 @@ pub struct Classified {
     pub decisions: Vec<Option<Decision>>,
 }
 
-/// Classify the paragraphs for which `candidate(i)` is true (those the rules and metadata
-/// left); other paragraphs get no decision and do not take part in the run.
-pub fn classify(
+/// The measurements of a document's candidate paragraphs, taken once and decided on as often as
+/// needed (again after a tail marker cuts the document).
+#[derive(Debug, Clone)]
+pub struct Measured {
+    language: Option<(Lang, f32)>,
+    /// (paragraph index, signals, probability) per candidate, in order.
+    items: Vec<(usize, Signals, f32)>,
+}
+
+/// Measure the paragraphs for which `candidate(i)` is true (those the rules and metadata left);
+/// the document's language is detected over all of them.
+pub fn measure(
     paragraphs: &[Paragraph],
     candidate: impl Fn(usize) -> bool,
     s: &ClassifierSettings,
-) -> Classified {
+) -> Measured {
     let idx: Vec<usize> = (0..paragraphs.len()).filter(|&i| candidate(i)).collect();
     let mut buf = String::new();
     let stops: Vec<StopCounts> = idx.iter().map(|&i| StopCounts::of(&paragraphs[i].text, &mut buf)).collect();
     let language = language::detect(&stops, s.language_min_share);
     let lang = language.map(|(l, _)| l);
-    let signals: Vec<Signals> =
-        idx.iter().zip(&stops).map(|(&i, st)| Signals::of(&paragraphs[i], st, lang)).collect();
-    let probs: Vec<f32> = signals.iter().map(Signals::probability).collect();
+    let items = idx
+        .iter()
+        .zip(&stops)
+        .map(|(&i, st)| {
+            let sg = Signals::of(&paragraphs[i], st, lang);
+            (i, sg, sg.probability())
+        })
+        .collect();
+    Measured { language, items }
+}
+
+/// Classify the paragraphs for which `candidate(i)` is true: [`measure`], then [`decide`].
+pub fn classify(
+    paragraphs: &[Paragraph],
+    candidate: impl Fn(usize) -> bool,
+    s: &ClassifierSettings,
+) -> Classified {
+    decide(paragraphs, &measure(paragraphs, candidate, s), usize::MAX, s)
+}
+
+/// Decide on the measured candidates above paragraph `limit`: find the main-content run, keep
+/// or reject each, find the headline. Candidates at or below `limit` get no decision.
+pub fn decide(paragraphs: &[Paragraph], m: &Measured, limit: usize, s: &ClassifierSettings) -> Classified {
+    let items: Vec<&(usize, Signals, f32)> = m.items.iter().filter(|(i, ..)| *i < limit).collect();
+    let idx: Vec<usize> = items.iter().map(|(i, ..)| *i).collect();
+    let signals: Vec<Signals> = items.iter().map(|(_, sg, _)| *sg).collect();
+    let probs: Vec<f32> = items.iter().map(|(.., p)| *p).collect();
+    let language = m.language;
 
     // Densest run (maximum subarray) over the candidates.
     let values = probs.iter().zip(&signals).map(|(p, sg)| (p - s.run_threshold) * sg.words.max(1) as f32);

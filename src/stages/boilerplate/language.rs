@@ -20,6 +20,10 @@ pub const LANGUAGES: &[&str] = &[
     "ro", "bg", "hr", "sl", "tr", "el", "id", "ca", "ar", "fa", "he", "hi",
 ];
 
+/// Number of languages.
+pub const LANGS: usize = 29;
+const _: () = assert!(LANGUAGES.len() == LANGS);
+
 /// A detected language: an index into [`LANGUAGES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lang(pub u8);
@@ -46,19 +50,19 @@ static TABLE: LazyLock<HashMap<&'static str, u64, Xxh3DefaultBuilder>> = LazyLoc
 });
 
 /// Stopword counts of one paragraph, per language.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StopCounts {
     /// Words (alphanumeric runs) in the paragraph.
     pub tokens: u32,
     /// For each language of [`LANGUAGES`], how many of them are its stopwords.
-    pub hits: Vec<u16>,
+    pub hits: [u16; LANGS],
 }
 
 impl StopCounts {
     /// Count a paragraph's words and stopwords. `buf` is scratch space for lowercasing.
     pub fn of(text: &str, buf: &mut String) -> StopCounts {
         let table = &*TABLE;
-        let mut hits = vec![0u16; LANGUAGES.len()];
+        let mut hits = [0u16; LANGS];
         let mut tokens = 0u32;
         for w in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
             tokens += 1;

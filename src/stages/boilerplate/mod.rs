@@ -292,7 +292,8 @@ fn strip(
     // A tail marker ends the article once enough article text stands above it, as the
     // classifier sees it; then the classifier looks again at what is above the marker only, so
     // a long comment thread below cannot pull the main content down to itself.
-    let mut c = classify::classify(&doc.paragraphs, |i| rule_kept[i], clf);
+    let measured = classify::measure(&doc.paragraphs, |i| rule_kept[i], clf);
+    let mut c = classify::decide(&doc.paragraphs, &measured, usize::MAX, clf);
     let cut = find_cut(
         doc,
         &markers,
@@ -300,7 +301,7 @@ fn strip(
         rules.tail_min_words,
     );
     if let Some((at, _)) = &cut {
-        c = classify::classify(&doc.paragraphs, |i| rule_kept[i] && i < *at, clf);
+        c = classify::decide(&doc.paragraphs, &measured, *at, clf);
     }
     apply_decisions(doc, &c);
     if let Some((at, rule)) = cut {

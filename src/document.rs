@@ -75,6 +75,10 @@ pub struct Features {
 impl Features {
     /// Share of the text's characters that were link text, 0.0 to 1.0.
     pub fn link_share(&self, text: &str) -> f32 {
+        // Most paragraphs have no links: skip counting their characters.
+        if self.link_chars == 0 {
+            return 0.0;
+        }
         let chars = text.chars().filter(|c| !c.is_whitespace()).count();
         if chars == 0 { 0.0 } else { (self.link_chars as f32 / chars as f32).min(1.0) }
     }

@@ -16,16 +16,16 @@ use std::path::Path;
 /// Explain one file under `settings`, writing the report to `out`.
 pub fn explain(settings: &Settings, file: &Path, out: &mut dyn Write) -> Result<(), RunError> {
     let io = |source| RunError::Output { path: "<stdout>".into(), source };
-    let inputs = read::discover(file, &settings.read)?;
-    let Some(input) = inputs.first() else {
-        return Err(RunError::Input { path: file.to_path_buf(), source: std::io::Error::other("no file") });
-    };
-    if !file.is_file() {
+    if file.is_dir() {
         return Err(RunError::Input {
             path: file.to_path_buf(),
             source: std::io::Error::other("explain takes one file, not a folder"),
         });
     }
+    let inputs = read::discover(file, &settings.read)?;
+    let Some(input) = inputs.first() else {
+        return Err(RunError::Input { path: file.to_path_buf(), source: std::io::Error::other("no file") });
+    };
     if let InputKind::Skipped(reason) = &input.kind {
         return Err(RunError::Input {
             path: file.to_path_buf(),

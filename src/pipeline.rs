@@ -73,22 +73,6 @@ impl Stages {
         }
     }
 
-    /// The first pass of site learning: one input's distinct short paragraphs, or nothing if
-    /// it cannot be read.
-    pub fn short_lines(&self, input: &Input, max_words: usize) -> Option<(String, Vec<(u64, String)>)> {
-        if input.kind != InputKind::Article {
-            return None;
-        }
-        let doc = match Outcome::Keep(read::read(input, &self.read).ok()?).then(&self.normalize) {
-            Outcome::Keep(d) => d,
-            Outcome::Drop(..) => return None,
-        };
-        let site = sites::site_of(&doc.source.path).to_string();
-        let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
-        let lines = sites::short_lines(&site, texts, max_words);
-        Some((site, lines))
-    }
-
     /// Read one input and run it through every per-document stage.
     pub fn process(&self, input: &Input) -> Entry {
         let unread = || SourceInfo::unread(input.rel.clone());
@@ -198,12 +182,25 @@ fn learn_sites(
         return Ok(SiteKnowledge::default());
     }
     let known = SiteKnowledge::load(&settings.output)?;
-    let stages = Stages::new(settings, Arc::new(SiteKnowledge::default()));
+    // Only read and normalize run in this pass; the rules are not needed yet.
+    let normalize = Normalize::new(&settings.normalize);
+    let short_lines = |input: &Input| {
+        if input.kind != InputKind::Article {
+            return None;
+        }
+        let doc = match Outcome::Keep(read::read(input, &settings.read).ok()?).then(&normalize) {
+            Outcome::Keep(d) => d,
+            Outcome::Drop(..) => return None,
+        };
+        let site = sites::site_of(&doc.source.path).to_string();
+        let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
+        let lines = sites::short_lines(&site, texts, s.max_words);
+        Some((site, lines))
+    };
     let mut counter = SiteCounter::default();
     reporter.phase("learning site boilerplate", inputs.len() as u64);
     for chunk in inputs.chunks(CHUNK) {
-        let lines: Vec<_> =
-            pool.install(|| chunk.par_iter().map(|i| stages.short_lines(i, s.max_words)).collect());
+        let lines: Vec<_> = pool.install(|| chunk.par_iter().map(short_lines).collect());
         for (site, l) in lines.into_iter().flatten() {
             counter.add(&site, l);
         }

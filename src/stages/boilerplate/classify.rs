@@ -95,10 +95,13 @@ impl Signals {
                 separators = separators.saturating_add(1);
             }
         }
-        // Scripts written without spaces: count two characters as a word.
-        let chars = text.chars().filter(|c| !c.is_whitespace()).count() as u32;
-        if words > 0 && chars / words > 12 {
-            words = words.max(chars / 2);
+        // Scripts written without spaces: count two characters as a word. A character is at
+        // least one byte, so Latin text (short words in bytes) skips the count.
+        if words > 0 && text.len() as u32 / words > 12 {
+            let chars = text.chars().filter(|c| !c.is_whitespace()).count() as u32;
+            if chars / words > 12 {
+                words = words.max(chars / 2);
+            }
         }
         let sentences = sentence_breaks(text).min(3);
         Signals {
@@ -268,31 +271,26 @@ pub fn classify(
 /// Decide on the measured candidates above paragraph `limit`: find the main-content run, keep
 /// or reject each, find the headline. Candidates at or below `limit` get no decision.
 pub fn decide(paragraphs: &[Paragraph], m: &Measured, limit: usize, s: &ClassifierSettings) -> Classified {
-    let items: Vec<&(usize, Signals, f32)> = m.items.iter().filter(|(i, ..)| *i < limit).collect();
-    let idx: Vec<usize> = items.iter().map(|(i, ..)| *i).collect();
-    let signals: Vec<Signals> = items.iter().map(|(_, sg, _)| *sg).collect();
-    let probs: Vec<f32> = items.iter().map(|(.., p)| *p).collect();
-    let language = m.language;
+    // Candidates are in paragraph order, so those above `limit` are a prefix.
+    let items = &m.items[..m.items.partition_point(|(i, ..)| *i < limit)];
 
     // Densest run (maximum subarray) over the candidates.
-    let values = probs.iter().zip(&signals).map(|(p, sg)| (p - s.run_threshold) * sg.words.max(1) as f32);
-    let run = max_subarray(values);
+    let run = max_subarray(items.iter().map(|(_, sg, p)| (p - s.run_threshold) * sg.words.max(1) as f32));
 
     let mut decisions = vec![None; paragraphs.len()];
-    for (k, &i) in idx.iter().enumerate() {
+    for (k, &(i, signals, p)) in items.iter().enumerate() {
         let in_main = run.is_some_and(|(a, b)| (a..=b).contains(&k));
-        let p = probs[k];
         let keep = if in_main { p >= s.inner_threshold } else { p >= s.outer_threshold };
-        decisions[i] = Some(Decision { signals: signals[k], probability: p, in_main, keep, headline: false });
+        decisions[i] = Some(Decision { signals, probability: p, in_main, keep, headline: false });
     }
     // The headline: the run's first paragraph, or the nearest of the three above it, that
     // reads like a headline.
     if let Some((a, b)) = run {
         let first = if a < b { a + 1 } else { a };
         for k in (a.saturating_sub(3)..first).rev() {
-            let sg = &signals[k];
-            if looks_like_headline(&paragraphs[idx[k]].text, sg)
-                && let Some(d) = decisions[idx[k]].as_mut()
+            let (i, sg, _) = &items[k];
+            if looks_like_headline(&paragraphs[*i].text, sg)
+                && let Some(d) = decisions[*i].as_mut()
             {
                 d.headline = true;
                 d.keep = true;
@@ -300,7 +298,7 @@ pub fn decide(paragraphs: &[Paragraph], m: &Measured, limit: usize, s: &Classifi
             }
         }
     }
-    Classified { language, decisions }
+    Classified { language: m.language, decisions }
 }
 
 /// 3 to 25 words, no sentence end, no separators, not a date or a byline-like line.
@@ -407,6 +405,14 @@ mod tests {
         assert_eq!(max_subarray([-1.0f32, -2.0].into_iter()), None);
     }
 
+    /// Classify a page of these paragraphs with the balanced preset; also which are kept.
+    fn classify_texts(texts: &[&str]) -> (Classified, Vec<bool>) {
+        let ps: Vec<Paragraph> = texts.iter().map(|t| para(t)).collect();
+        let c = classify(&ps, |_| true, &ClassifierSettings::preset(crate::config::Preset::Balanced));
+        let keep = c.decisions.iter().map(|d| d.unwrap().keep).collect();
+        (c, keep)
+    }
+
     #[test]
     fn the_main_run_skips_the_menu_and_keeps_a_short_line_inside() {
         let texts = [
@@ -422,9 +428,7 @@ mod tests {
             "Privacy Policy",
             "Terms of Use",
         ];
-        let ps: Vec<Paragraph> = texts.iter().map(|t| para(t)).collect();
-        let c = classify(&ps, |_| true, &ClassifierSettings::preset(crate::config::Preset::Balanced));
-        let keep: Vec<bool> = c.decisions.iter().map(|d| d.unwrap().keep).collect();
+        let (c, keep) = classify_texts(&texts);
         assert_eq!(keep, [false, false, false, false, true, true, true, true, true, false, false]);
         assert!(c.decisions[4].unwrap().headline);
         assert_eq!(c.language.map(|(l, _)| l.code()), Some("en"));
@@ -441,10 +445,8 @@ mod tests {
             "工会代表说，他们希望政府在下一轮谈判之前拿出具体方案，否则将考虑在五月举行罢工。",
             "版权所有",
         ];
-        let ps: Vec<Paragraph> = texts.iter().map(|t| para(t)).collect();
-        let c = classify(&ps, |_| true, &ClassifierSettings::preset(crate::config::Preset::Balanced));
+        let (c, keep) = classify_texts(&texts);
         assert_eq!(c.language, None);
-        let keep: Vec<bool> = c.decisions.iter().map(|d| d.unwrap().keep).collect();
         assert_eq!(keep, [false, false, false, true, true, false]);
     }
 }

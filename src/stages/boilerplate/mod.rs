@@ -117,7 +117,7 @@ impl RuleSet {
             }
         }
         for &(i, share) in &self.link_rules {
-            if p.features.link_chars > 0 && p.features.link_share(&p.text) >= share {
+            if p.features.link_share(&p.text) >= share {
                 consider(i);
             }
         }
@@ -175,17 +175,7 @@ impl StripBoilerplate {
             knowledge,
         }
     }
-}
 
-impl DocStage for StripBoilerplate {
-    const NAME: &'static str = "boilerplate";
-
-    fn apply(&self, doc: Document) -> Outcome {
-        self.apply_explained(doc).0
-    }
-}
-
-impl StripBoilerplate {
     /// [`DocStage::apply`], also returning the classifier's view for `newsprep explain`.
     pub fn apply_explained(&self, mut doc: Document) -> (Outcome, Option<Classified>) {
         let mut classified = None;
@@ -197,26 +187,33 @@ impl StripBoilerplate {
             classified =
                 strip(&mut doc, markers, &self.rules, self.classifier.enabled.then_some(&self.classifier));
         }
-        (self.finish(doc), classified)
-    }
-
-    fn finish(&self, doc: Document) -> Outcome {
-        if doc.kept().next().is_none() {
-            let removed = doc.paragraphs.len();
-            return Outcome::Drop(
-                doc,
-                DropReason::Empty {
-                    detail: format!("all {removed} paragraphs were metadata or boilerplate"),
-                },
-            );
-        }
-        Outcome::Keep(doc)
+        (finish(doc), classified)
     }
 }
 
-/// Mark what the classifier rejects. A headline found just above the main content becomes the title when metadata found
-/// none, or when the title metadata took stands above that headline (page furniture such as a
-/// site name at the very top of a dump).
+impl DocStage for StripBoilerplate {
+    const NAME: &'static str = "boilerplate";
+
+    fn apply(&self, doc: Document) -> Outcome {
+        self.apply_explained(doc).0
+    }
+}
+
+/// A document with nothing left leaves the corpus as empty.
+fn finish(doc: Document) -> Outcome {
+    if doc.kept().next().is_none() {
+        let removed = doc.paragraphs.len();
+        return Outcome::Drop(
+            doc,
+            DropReason::Empty { detail: format!("all {removed} paragraphs were metadata or boilerplate") },
+        );
+    }
+    Outcome::Keep(doc)
+}
+
+/// Mark what the classifier rejects. The headline it found becomes the title when metadata
+/// found none, or when the title metadata took stands above the headline with page furniture
+/// between them (a site name at the very top of a dump).
 fn apply_decisions(doc: &mut Document, c: &Classified) {
     let title_at = doc.paragraphs.iter().position(|p| p.removal == Some(Removal::Metadata(MetaField::Title)));
     for (i, d) in c.decisions.iter().enumerate() {
@@ -283,31 +280,24 @@ fn strip(
     clf: Option<&ClassifierSettings>,
 ) -> Option<Classified> {
     let rule_kept: Vec<bool> = doc.paragraphs.iter().map(Paragraph::is_kept).collect();
-    let Some(clf) = clf else {
-        if let Some((cut, rule)) = find_cut(doc, &markers, |i| rule_kept[i], rules.tail_min_words) {
-            cut_after(doc, cut, &rule);
-        }
-        return None;
-    };
     // A tail marker ends the article once enough article text stands above it, as the
     // classifier sees it; then the classifier looks again at what is above the marker only, so
     // a long comment thread below cannot pull the main content down to itself.
-    let measured = classify::measure(&doc.paragraphs, |i| rule_kept[i], clf);
-    let mut c = classify::decide(&doc.paragraphs, &measured, usize::MAX, clf);
-    let cut = find_cut(
-        doc,
-        &markers,
-        |i| rule_kept[i] && c.decisions[i].is_none_or(|d| d.keep),
-        rules.tail_min_words,
-    );
-    if let Some((at, _)) = &cut {
-        c = classify::decide(&doc.paragraphs, &measured, *at, clf);
+    let measured = clf.map(|s| (classify::measure(&doc.paragraphs, |i| rule_kept[i], s), s));
+    let decide = |limit| measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s));
+    let mut c = decide(usize::MAX);
+    let decided_keep = |i: usize| c.as_ref().and_then(|c| c.decisions[i]).is_none_or(|d| d.keep);
+    let cut = find_cut(doc, &markers, |i| rule_kept[i] && decided_keep(i), rules.tail_min_words);
+    if let (Some((at, _)), Some(_)) = (&cut, &c) {
+        c = decide(*at);
     }
-    apply_decisions(doc, &c);
+    if let Some(c) = &c {
+        apply_decisions(doc, c);
+    }
     if let Some((at, rule)) = cut {
         cut_after(doc, at, &rule);
     }
-    Some(c)
+    c
 }
 
 /// Mark every paragraph a rule matches; return the tail markers among them (index, rule id).

@@ -19,7 +19,7 @@ use crate::error::RunError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::Xxh3;
 
 /// Version of `sites.json`.
 pub const FORMAT_VERSION: u32 = 1;
@@ -37,16 +37,20 @@ pub fn site_of(rel: &str) -> &str {
 
 /// The key of a paragraph of a site: case, surrounding punctuation and spacing do not matter.
 pub fn line_key(site: &str, text: &str) -> u64 {
-    let key = match_key(text);
-    xxh3_64(format!("{site}\u{0}{key}").as_bytes())
+    // Streamed: the same value as xxh3-64 of `site`, NUL, key, without building that string.
+    let mut h = Xxh3::new();
+    h.update(site.as_bytes());
+    h.update(&[0]);
+    h.update(match_key(text).as_bytes());
+    h.digest()
 }
 
 /// Counts, per site, in how many documents each short paragraph appears (the first pass).
 #[derive(Debug, Default)]
 pub struct SiteCounter {
     counts: HashMap<u64, (u32, u32)>,
-    /// Site and text of a key once it appears in a second document (only repeats are kept).
-    texts: HashMap<u64, (u32, String)>,
+    /// Text of a key once it appears in a second document (only repeats are kept).
+    texts: HashMap<u64, String>,
     sites: Vec<String>,
     site_ids: HashMap<String, u32>,
 }
@@ -67,7 +71,7 @@ impl SiteCounter {
             let e = self.counts.entry(key).or_insert((sid, 0));
             e.1 += 1;
             if e.1 == 2 {
-                self.texts.entry(key).or_insert((sid, text));
+                self.texts.entry(key).or_insert(text);
             }
         }
     }
@@ -77,7 +81,7 @@ impl SiteCounter {
         // Order does not matter: each key is decided on its own, into a map.
         #[allow(clippy::iter_over_hash_type)]
         for (key, (sid, n)) in self.counts {
-            let (_, text) = self.texts.get(&key).cloned().unwrap_or((sid, String::new()));
+            let text = self.texts.get(&key).cloned().unwrap_or_default();
             let prose = text.split_whitespace().count() >= PROSE_WORDS && ends_like_sentence(&text);
             if (n as usize) < if prose { 2 * min_docs } else { min_docs } {
                 continue;
@@ -243,6 +247,12 @@ impl SiteKnowledge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_key_is_xxh3_of_site_nul_and_key() {
+        let want = xxhash_rust::xxh3::xxh3_64(b"planet\0get the daily planet app");
+        assert_eq!(line_key("planet", "Get the Daily Planet app!"), want);
+    }
 
     #[test]
     fn site_is_the_source_folder() {

@@ -801,10 +801,10 @@ fn locate(table: &toml_edit::Table, span: &Range<usize>, prefix: &str) -> Option
             toml_edit::Item::ArrayOfTables(a) => {
                 for (i, t) in a.iter().enumerate() {
                     let elem = format!("{path}[{i}]");
-                    if let Some(r) = table_extent(t) {
-                        if inside(&r) {
-                            return Some(locate(t, span, &elem).unwrap_or((elem, r)));
-                        }
+                    if let Some(r) = table_extent(t)
+                        && inside(&r)
+                    {
+                        return Some(locate(t, span, &elem).unwrap_or((elem, r)));
                     }
                 }
                 return Some((path, whole));

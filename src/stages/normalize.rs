@@ -60,10 +60,12 @@ impl Normalize {
             if kind == LineKind::Separator {
                 // A `---` or `===` right under a text line is a setext heading underline.
                 let underline = lines[first].text.trim().chars().all(|c| c == '-' || c == '=');
-                if underline && first > 0 && lines[first - 1].kind == LineKind::Text {
-                    if let Some(prev) = out.last_mut() {
-                        prev.features.block = Block::Heading;
-                    }
+                if underline
+                    && first > 0
+                    && lines[first - 1].kind == LineKind::Text
+                    && let Some(prev) = out.last_mut()
+                {
+                    prev.features.block = Block::Heading;
                 }
                 out.push(removed(span, "separator", &joined));
             } else {

@@ -72,45 +72,161 @@ mod weights {
     pub const LINK_SHARE: f32 = -3.0;
 }
 
-impl Signals {
-    /// Measure a paragraph. `stop` holds its stopword counts, `lang` the document's language.
-    pub fn of(p: &Paragraph, stop: &StopCounts, lang: Option<Lang>) -> Signals {
-        let text = p.text.as_str();
-        let mut words = 0u32;
-        let mut capitalized = 0u32;
-        let mut alphabetic = 0u32;
-        let mut separators = 0u8;
-        for w in text.split_whitespace() {
-            words += 1;
-            let first = w.chars().find(|c| c.is_alphanumeric());
-            if let Some(c) = first.filter(|c| c.is_alphabetic()) {
-                alphabetic += 1;
-                if c.is_uppercase() {
-                    capitalized += 1;
+/// What one pass over a paragraph's characters finds, before the document's language is
+/// known: the layout half of [`Signals`] and the stopword counts.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    /// Whitespace-separated words.
+    words: u32,
+    /// Words whose first letter or digit is a letter, and of those, the capitalized.
+    alphabetic: u32,
+    capitalized: u32,
+    /// Characters other than whitespace.
+    chars: u32,
+    separators: u8,
+    sentences: u8,
+    /// Stopword counts of the alphanumeric runs.
+    pub stops: StopCounts,
+}
+
+impl Shape {
+    /// Measure a paragraph in one pass. This pass, with the stopword lookups it makes, was
+    /// over a third of the boilerplate stage as separate passes (`cargo bench --bench
+    /// boilerplate`); the straightforward version is kept in the tests, which check that both
+    /// agree on arbitrary text.
+    pub fn of(text: &str, buf: &mut String) -> Shape {
+        let bytes = text.as_bytes();
+        let mut sh = Shape::default();
+        // The whitespace word being read: its start, and whether its first letter or digit
+        // was seen.
+        let mut word: Option<usize> = None;
+        let mut first_seen = false;
+        // The alphanumeric run being read: its start, its ASCII lowercase packed, all ASCII?
+        let mut run: Option<usize> = None;
+        let mut packed = [0u8; 16];
+        let mut ascii = true;
+        // Sentence breaks: after `.`/`!`/`?` (prev_end), then a space (space).
+        let (mut prev_end, mut space) = (false, false);
+        let mut i = 0;
+        while i <= bytes.len() {
+            // The character at i (a space past the end, to close what is open) and its class.
+            let (c, len, ws, alnum) = if i == bytes.len() {
+                (' ', 1, true, false)
+            } else if bytes[i] < 0x80 {
+                let b = bytes[i];
+                (
+                    b as char,
+                    1,
+                    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'),
+                    b.is_ascii_alphanumeric(),
+                )
+            } else {
+                let c = text[i..].chars().next().expect("i is on a character boundary");
+                (c, c.len_utf8(), c.is_whitespace(), c.is_alphanumeric())
+            };
+
+            if ws {
+                // Every separator begins with one of these bytes (`•`, `›`, `‹`, `–` with 0xE2;
+                // `»`, `«`, `·` with 0xC2): most words skip the comparisons.
+                if let Some(start) = word.take()
+                    && matches!(bytes[start], b'|' | b'/' | b'-' | b':' | 0xC2 | 0xE2)
+                {
+                    let w = &text[start..i];
+                    if matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
+                        || w.starts_with(['|', '•', '»', '›'])
+                    {
+                        sh.separators = sh.separators.saturating_add(1);
+                    }
+                }
+            } else {
+                sh.chars += 1;
+                if word.is_none() {
+                    word = Some(i);
+                    first_seen = false;
+                    sh.words += 1;
+                }
+                if !first_seen && alnum {
+                    first_seen = true;
+                    if c.is_alphabetic() {
+                        sh.alphabetic += 1;
+                        sh.capitalized += c.is_uppercase() as u32;
+                    }
                 }
             }
-            if matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
-                || w.starts_with(['|', '•', '»', '›'])
-            {
-                separators = separators.saturating_add(1);
+
+            if alnum {
+                if run.is_none() {
+                    run = Some(i);
+                    packed = [0; 16];
+                    ascii = true;
+                }
+                let at = i - run.unwrap_or(i);
+                if len == 1 && at < 16 {
+                    packed[at] = bytes[i].to_ascii_lowercase();
+                }
+                ascii &= len == 1;
+            } else if let Some(start) = run.take() {
+                let w = &text[start..i];
+                // The same packing as `language::pack`.
+                let key = (ascii && w.len() <= 16).then(|| u128::from_le_bytes(packed));
+                sh.stops.add(w, key, buf);
+            }
+
+            // The sentence-break automaton, as `sentence_breaks` in the tests.
+            if prev_end && space && c.is_uppercase() {
+                sh.sentences = sh.sentences.saturating_add(1);
+                prev_end = false;
+                space = false;
+            } else if prev_end && space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
+            } else if matches!(c, '.' | '!' | '?') {
+                prev_end = true;
+                space = false;
+            } else if c == ' ' && prev_end {
+                space = true;
+            } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && prev_end && !space) {
+                prev_end = false;
+                space = false;
+            }
+            i += len;
+
+            // The rest of an ASCII word in a tight loop: past its first character nothing but
+            // the packed key and the character count can change.
+            if alnum && len == 1 {
+                let start = run.unwrap_or(i);
+                let from = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    if i - start < 16 {
+                        packed[i - start] = bytes[i].to_ascii_lowercase();
+                    }
+                    i += 1;
+                }
+                sh.chars += (i - from) as u32;
             }
         }
-        // Scripts written without spaces: count two characters as a word. A character is at
-        // least one byte, so Latin text (short words in bytes) skips the count.
-        if words > 0 && text.len() as u32 / words > 12 {
-            let chars = text.chars().filter(|c| !c.is_whitespace()).count() as u32;
-            if chars / words > 12 {
-                words = words.max(chars / 2);
-            }
+        sh
+    }
+}
+
+impl Signals {
+    /// The signals of a paragraph measured as `shape`, in a document of language `lang`.
+    pub fn of(p: &Paragraph, shape: &Shape, lang: Option<Lang>) -> Signals {
+        let text = p.text.as_str();
+        let mut words = shape.words;
+        // Scripts written without spaces: count two characters as a word.
+        if words > 0 && shape.chars / words > 12 {
+            words = words.max(shape.chars / 2);
         }
-        let sentences = sentence_breaks(text).min(3);
         Signals {
             words,
-            stopwords: lang.map(|l| stop.density(l)),
+            stopwords: lang.map(|l| shape.stops.density(l)),
             ends_sentence: ends_sentence(text),
-            sentences,
-            title_case: if alphabetic == 0 { 0.0 } else { capitalized as f32 / alphabetic as f32 },
-            separators: separators.min(3),
+            sentences: shape.sentences.min(3),
+            title_case: if shape.alphabetic == 0 {
+                0.0
+            } else {
+                shape.capitalized as f32 / shape.alphabetic as f32
+            },
+            separators: shape.separators.min(3),
             link_share: p.features.link_share(text),
         }
     }
@@ -148,59 +264,34 @@ impl Signals {
     /// The signals that pushed hardest toward boilerplate, for a removal's reason:
     /// `"2 words, title case, no sentence end"`.
     pub fn why_not(&self) -> String {
-        let mut parts = vec![format!("{} words", self.words)];
+        use std::fmt::Write;
+        // One string written in place: this runs for every paragraph the classifier removes.
+        let mut out = String::with_capacity(64);
+        let _ = write!(out, "{} words", self.words);
         if let Some(d) = self.stopwords
             && d < 0.25
         {
-            parts.push(format!("stopwords {d:.2}"));
+            let _ = write!(out, ", stopwords {d:.2}");
         }
         if !self.ends_sentence {
-            parts.push("no sentence end".into());
+            out.push_str(", no sentence end");
         }
         if self.title_case >= 0.6 && self.words >= 2 {
-            parts.push("title case".into());
+            out.push_str(", title case");
         }
         if self.separators > 0 {
-            parts.push("separators".into());
+            out.push_str(", separators");
         }
         if self.link_share >= 0.5 {
-            parts.push(format!("links {:.0}%", self.link_share * 100.0));
+            let _ = write!(out, ", links {:.0}%", self.link_share * 100.0);
         }
-        parts.join(", ")
+        out
     }
 }
 
 fn ends_sentence(text: &str) -> bool {
     let t = text.trim_end_matches(['"', '\'', '”', '’', ')', '»', ']', '*']);
     t.ends_with(['.', '!', '?', '…', '。', '！', '？'])
-}
-
-/// `. ` / `! ` / `? ` followed (after quotes) by an uppercase letter.
-fn sentence_breaks(text: &str) -> u8 {
-    let mut n = 0u8;
-    let mut prev_end = false;
-    let mut space = false;
-    for c in text.chars() {
-        if prev_end && space && c.is_uppercase() {
-            n = n.saturating_add(1);
-            prev_end = false;
-            space = false;
-            continue;
-        }
-        if prev_end && space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
-            continue;
-        }
-        if matches!(c, '.' | '!' | '?') {
-            prev_end = true;
-            space = false;
-        } else if c == ' ' && prev_end {
-            space = true;
-        } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && prev_end && !space) {
-            prev_end = false;
-            space = false;
-        }
-    }
-    n
 }
 
 /// What the classifier decided for one paragraph.
@@ -245,14 +336,14 @@ pub fn measure(
 ) -> Measured {
     let idx: Vec<usize> = (0..paragraphs.len()).filter(|&i| candidate(i)).collect();
     let mut buf = String::new();
-    let stops: Vec<StopCounts> = idx.iter().map(|&i| StopCounts::of(&paragraphs[i].text, &mut buf)).collect();
-    let language = language::detect(&stops, s.language_min_share);
+    let shapes: Vec<Shape> = idx.iter().map(|&i| Shape::of(&paragraphs[i].text, &mut buf)).collect();
+    let language = language::detect(shapes.iter().map(|sh| &sh.stops), s.language_min_share);
     let lang = language.map(|(l, _)| l);
     let items = idx
         .iter()
-        .zip(&stops)
-        .map(|(&i, st)| {
-            let sg = Signals::of(&paragraphs[i], st, lang);
+        .zip(&shapes)
+        .map(|(&i, sh)| {
+            let sg = Signals::of(&paragraphs[i], sh, lang);
             (i, sg, sg.probability())
         })
         .collect();
@@ -348,8 +439,70 @@ mod tests {
     }
 
     fn signals(text: &str) -> Signals {
-        let mut buf = String::new();
-        Signals::of(&para(text), &StopCounts::of(text, &mut buf), Some(Lang(0)))
+        Signals::of(&para(text), &Shape::of(text, &mut String::new()), Some(Lang(0)))
+    }
+
+    /// `. ` / `! ` / `? ` followed (after quotes) by an uppercase letter.
+    pub(super) fn sentence_breaks(text: &str) -> u8 {
+        let mut n = 0u8;
+        let mut prev_end = false;
+        let mut space = false;
+        for c in text.chars() {
+            if prev_end && space && c.is_uppercase() {
+                n = n.saturating_add(1);
+                prev_end = false;
+                space = false;
+                continue;
+            }
+            if prev_end && space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
+                continue;
+            }
+            if matches!(c, '.' | '!' | '?') {
+                prev_end = true;
+                space = false;
+            } else if c == ' ' && prev_end {
+                space = true;
+            } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && prev_end && !space) {
+                prev_end = false;
+                space = false;
+            }
+        }
+        n
+    }
+
+    /// The straightforward measurements, one pass each, that [`Shape::of`] fuses.
+    fn reference(text: &str) -> (u32, u32, u32, u8, u8, StopCounts) {
+        let (mut words, mut alphabetic, mut capitalized, mut separators) = (0, 0, 0, 0u8);
+        for w in text.split_whitespace() {
+            words += 1;
+            if let Some(c) = w.chars().find(|c| c.is_alphanumeric()).filter(|c| c.is_alphabetic()) {
+                alphabetic += 1;
+                capitalized += c.is_uppercase() as u32;
+            }
+            if matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
+                || w.starts_with(['|', '•', '»', '›'])
+            {
+                separators += 1;
+            }
+        }
+        let stops = StopCounts::of(text, &mut String::new());
+        (words, alphabetic, capitalized, separators, sentence_breaks(text), stops)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fused_pass_agrees_with_the_reference(
+            text in "([A-Za-z]{1,7}|[ .!?|»•\"“”'()\t]|the|and|und|się|Été|ÉTÉ|très|что|北京|İ|ß|\\PC){0,40}"
+        ) {
+            let sh = Shape::of(&text, &mut String::new());
+            let (words, alphabetic, capitalized, separators, sentences, stops) = reference(&text);
+            proptest::prop_assert_eq!(
+                (sh.words, sh.alphabetic, sh.capitalized, sh.separators, sh.sentences),
+                (words, alphabetic, capitalized, separators, sentences)
+            );
+            proptest::prop_assert_eq!(sh.stops.tokens, stops.tokens);
+            proptest::prop_assert_eq!(sh.stops.hits, stops.hits);
+        }
     }
 
     #[test]
@@ -379,8 +532,7 @@ mod tests {
         assert!(base.stopwords.unwrap() > 0.3);
         let mut linked = para("Read the full report on our partner site today");
         linked.features.link_chars = 40;
-        let mut buf = String::new();
-        let l = Signals::of(&linked, &StopCounts::of(&linked.text, &mut buf), Some(Lang(0)));
+        let l = Signals::of(&linked, &Shape::of(&linked.text, &mut String::new()), Some(Lang(0)));
         assert!(l.link_share > 0.9 && l.log_odds() < signals(&linked.text).log_odds() - 2.0);
     }
 

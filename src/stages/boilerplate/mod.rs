@@ -13,10 +13,12 @@
 //! single regex gets a literal prefilter or an anchored search.
 
 pub mod classify;
+pub mod gate;
 pub mod language;
 pub mod sites;
 
 use classify::Classified;
+use gate::Gate;
 use sites::SiteKnowledge;
 
 use crate::config::{Matcher, Scope, Zone};
@@ -25,27 +27,22 @@ use crate::settings::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettin
 use crate::stages::{DocStage, DropReason, Outcome};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
+use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Where a phrase must occur.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum At {
-    Start,
-    Anywhere,
-}
 
 /// The compiled rules.
 #[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// Whole-paragraph phrase -> rule indexes.
-    whole: HashMap<String, Vec<usize>>,
-    /// Start/anywhere phrases; pattern i belongs to `phrase_rules[i]`.
-    phrases: Option<AhoCorasick>,
-    phrase_rules: Vec<(usize, At)>,
-    /// Regex rules (rule index, compiled pattern), in rule order.
-    regex_rules: Vec<(usize, Regex)>,
+    whole: HashMap<String, Vec<usize>, FxBuildHasher>,
+    /// Longest whole phrase, in bytes: a longer paragraph skips the lookup.
+    whole_max_bytes: usize,
+    start: StartPhrases,
+    anywhere: AnywherePhrases,
+    /// Regex rules (rule index, compiled pattern, its gate), in rule order.
+    regex_rules: Vec<(usize, Regex, Gate)>,
     /// Link-share rules: (rule index, minimum share).
     link_rules: Vec<(usize, f32)>,
     head_share: f32,
@@ -53,38 +50,106 @@ pub struct RuleSet {
     tail_min_words: usize,
 }
 
+/// Phrases that must open the paragraph, by their first word: a paragraph costs one lookup of
+/// its own first word. (An Aho-Corasick scan of each paragraph's opening bytes was a sixth of
+/// the stage's time in `cargo bench --bench boilerplate`.)
+#[derive(Debug, Clone, Default)]
+struct StartPhrases {
+    by_first_word: HashMap<String, Vec<(String, usize)>, FxBuildHasher>,
+    /// The largest `max-words` among their rules: a longer paragraph cannot match any of them.
+    max_words: usize,
+    /// The longest phrase, in bytes.
+    max_bytes: usize,
+}
+
+impl StartPhrases {
+    fn new(phrases: Vec<(String, usize, usize)>) -> StartPhrases {
+        let mut s = StartPhrases::default();
+        for (phrase, rule, max_words) in phrases {
+            s.max_words = s.max_words.max(max_words);
+            s.max_bytes = s.max_bytes.max(phrase.len());
+            s.by_first_word.entry(first_word(&phrase).to_string()).or_default().push((phrase, rule));
+        }
+        s
+    }
+
+    /// Each rule with a phrase that opens `key`, up to a word boundary.
+    fn each(&self, key: &str, mut found: impl FnMut(usize)) {
+        for (phrase, rule) in self.by_first_word.get(first_word(key)).into_iter().flatten() {
+            if key.starts_with(phrase.as_str()) && !is_word_byte(key, phrase.len(), false) {
+                found(*rule);
+            }
+        }
+    }
+}
+
+/// The leading run of letters and digits.
+fn first_word(s: &str) -> &str {
+    &s[..s.find(|c: char| !c.is_alphanumeric()).unwrap_or(s.len())]
+}
+
+/// Phrases found anywhere in the paragraph: one Aho-Corasick automaton for all their rules.
+#[derive(Debug, Clone, Default)]
+struct AnywherePhrases {
+    automaton: Option<AhoCorasick>,
+    /// Pattern i belongs to rule `rules[i]`.
+    rules: Vec<usize>,
+    /// The largest `max-words` among those rules.
+    max_words: usize,
+}
+
+impl AnywherePhrases {
+    fn new(phrases: Vec<(String, usize, usize)>) -> AnywherePhrases {
+        if phrases.is_empty() {
+            return AnywherePhrases::default();
+        }
+        let automaton = AhoCorasick::new(phrases.iter().map(|(p, ..)| p)).expect("phrases are plain strings");
+        AnywherePhrases {
+            automaton: Some(automaton),
+            rules: phrases.iter().map(|&(_, r, _)| r).collect(),
+            max_words: phrases.iter().map(|&(.., w)| w).max().unwrap_or(0),
+        }
+    }
+
+    /// Each rule with a phrase in `key` on word boundaries.
+    fn each(&self, key: &str, mut found: impl FnMut(usize)) {
+        let Some(ac) = &self.automaton else { return };
+        // Nearly every paragraph has none of the phrases: `is_match` finds that out with the
+        // automaton's SIMD prefilter, which an overlapping search cannot use.
+        if !ac.is_match(key) {
+            return;
+        }
+        for m in ac.find_overlapping_iter(key) {
+            let starts_ok = m.start() == 0 || !is_word_byte(key, m.start(), true);
+            if starts_ok && !is_word_byte(key, m.end(), false) {
+                found(self.rules[m.pattern().as_usize()]);
+            }
+        }
+    }
+}
+
 impl RuleSet {
     /// Compile the rules of the settings.
     pub fn new(settings: &BoilerplateSettings) -> RuleSet {
-        let mut whole: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut patterns = Vec::new();
-        let mut phrase_rules = Vec::new();
+        let mut whole: HashMap<String, Vec<usize>, FxBuildHasher> = HashMap::default();
+        let (mut start, mut anywhere) = (Vec::new(), Vec::new());
         let mut regex_rules = Vec::new();
         let mut link_rules = Vec::new();
         for (i, r) in settings.rules.iter().enumerate() {
             match &r.matcher {
                 Matcher::Whole(ps) => ps.0.iter().for_each(|p| whole.entry(p.clone()).or_default().push(i)),
-                Matcher::Start(ps) | Matcher::Anywhere(ps) => {
-                    let at = if matches!(r.matcher, Matcher::Start(_)) { At::Start } else { At::Anywhere };
-                    for p in &ps.0 {
-                        patterns.push(p.clone());
-                        phrase_rules.push((i, at));
-                    }
-                }
-                Matcher::Regex(re) => regex_rules.push((i, re.0.clone())),
+                Matcher::Start(ps) => start.extend(ps.0.iter().map(|p| (p.clone(), i, r.max_words))),
+                Matcher::Anywhere(ps) => anywhere.extend(ps.0.iter().map(|p| (p.clone(), i, r.max_words))),
+                Matcher::Regex(re) => regex_rules.push((i, re.0.clone(), Gate::new(re.0.as_str()))),
                 Matcher::LinkShare(s) => link_rules.push((i, s.0)),
             }
         }
-        let phrases = if patterns.is_empty() {
-            None
-        } else {
-            Some(AhoCorasick::new(&patterns).expect("phrases are plain strings"))
-        };
         RuleSet {
             rules: settings.rules.clone(),
+            whole_max_bytes: whole.keys().map(String::len).max().unwrap_or(0),
             whole,
-            phrases,
-            phrase_rules,
+            start: StartPhrases::new(start),
+            anywhere: AnywherePhrases::new(anywhere),
             regex_rules,
             link_rules,
             head_share: settings.head_share,
@@ -96,34 +161,48 @@ impl RuleSet {
     /// The first rule (in order) that matches paragraph `index` of a document of `total`
     /// paragraphs.
     pub fn first_match(&self, p: &Paragraph, index: usize, total: usize) -> Option<&Rule> {
-        let key = match_key(&p.text);
+        let words = p.features.words;
         let mut best = usize::MAX;
         let mut consider = |i: usize| {
             if i < best && self.applies(&self.rules[i], p, index, total) {
                 best = i;
             }
         };
-        if let Some(ids) = self.whole.get(key.as_str()) {
-            ids.iter().for_each(|&i| consider(i));
-        }
-        if let Some(ac) = &self.phrases {
-            for m in ac.find_overlapping_iter(&key) {
-                let (rule, at) = self.phrase_rules[m.pattern().as_usize()];
-                let starts_ok = m.start() == 0 || !is_word_byte(&key, m.start(), true);
-                let ends_ok = !is_word_byte(&key, m.end(), false);
-                if ends_ok && ((at == At::Start && m.start() == 0) || (at == At::Anywhere && starts_ok)) {
-                    consider(rule);
+        // Most paragraphs are longer than any phrase rule allows, or than any whole phrase:
+        // lowercase only what a rule could still match. Lowercasing at most quadruples or
+        // shrinks a character's bytes by a third, so 4x the longest phrase is always enough.
+        let trimmed = trim_key(&p.text);
+        let whole_possible = trimmed.len() <= 4 * self.whole_max_bytes;
+        KEY.with_borrow_mut(|key| {
+            if whole_possible || words <= self.anywhere.max_words {
+                lowercase_into(trimmed, key);
+                if let Some(ids) = self.whole.get(key.as_str()) {
+                    ids.iter().for_each(|&i| consider(i));
                 }
+                if words <= self.start.max_words {
+                    self.start.each(key, &mut consider);
+                }
+                if words <= self.anywhere.max_words {
+                    self.anywhere.each(key, &mut consider);
+                }
+            } else if words <= self.start.max_words {
+                let cut = floor_boundary(trimmed, 4 * self.start.max_bytes + 4);
+                lowercase_into(&trimmed[..cut], key);
+                self.start.each(key, &mut consider);
             }
-        }
+        });
         for &(i, share) in &self.link_rules {
             if p.features.link_share(&p.text) >= share {
                 consider(i);
             }
         }
         // Regexes last and lazily: they are the dearest test.
-        for (i, re) in &self.regex_rules {
-            if *i < best && self.applies(&self.rules[*i], p, index, total) && re.is_match(&p.text) {
+        for (i, re, gate) in &self.regex_rules {
+            if *i < best
+                && self.applies(&self.rules[*i], p, index, total)
+                && gate.admits(&p.text)
+                && re.is_match(&p.text)
+            {
                 best = *i;
             }
         }
@@ -148,10 +227,49 @@ fn is_word_byte(s: &str, at: usize, before: bool) -> bool {
     c.is_some_and(char::is_alphanumeric)
 }
 
+/// The largest character boundary of `s` at or below byte `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn trim_key(text: &str) -> &str {
+    text.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+thread_local! {
+    /// Scratch space for a paragraph's match key: one allocation per thread, not per paragraph.
+    static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn lowercase_into(s: &str, out: &mut String) {
+    out.clear();
+    if s.is_ascii() {
+        out.push_str(s);
+        out.make_ascii_lowercase();
+    } else if s.contains('Σ') {
+        // `str::to_lowercase`, not per character: a final sigma lowercases to `ς`.
+        out.push_str(&s.to_lowercase());
+    } else {
+        for c in s.chars() {
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
+    }
+}
+
 /// The paragraph lowercased, with leading and trailing punctuation and spaces trimmed:
 /// `"Share This:"` => `"share this"`.
 pub fn match_key(text: &str) -> String {
-    text.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()
+    let mut key = String::new();
+    lowercase_into(trim_key(text), &mut key);
+    key
 }
 
 /// The boilerplate stage.

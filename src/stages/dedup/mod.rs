@@ -148,12 +148,10 @@ impl Dedup {
         let index_paragraphs = s.paragraph_scope == DedupScope::Corpus || drop_docs;
 
         // 1. The whole body is a near-duplicate of an earlier body.
-        if drop_docs {
-            if let Some((&i, distance)) = self.bodies.find(&body) {
-                let of = self.docs[i].0.clone();
-                let basis = DuplicateBasis::Body;
-                return Outcome::Drop(doc, DropReason::Duplicate { of, distance, basis });
-            }
+        if drop_docs && let Some((&i, distance)) = self.bodies.find(&body) {
+            let of = self.docs[i].0.clone();
+            let basis = DuplicateBasis::Body;
+            return Outcome::Drop(doc, DropReason::Duplicate { of, distance, basis });
         }
 
         // 2. Which kept paragraphs repeat a paragraph of an earlier document.

@@ -38,7 +38,8 @@ pub struct PipelineConfig {
 pub struct InputConfig {
     /// Folder (or single file) to read, relative to the config file. Default `"raw"`.
     pub path: PathBuf,
-    /// File extensions read as articles; other files get a `skipped` row. Default `["txt", "md"]`.
+    /// File extensions read as articles; other files get a `skipped` row. Default `["txt", "md", "jsonl"]`;
+    /// a `.jsonl` file holds one article per line.
     pub extensions: Vec<Extension>,
     /// Files larger than this are refused with an `error` row. Default 64 MiB.
     pub max_file_bytes: ByteLimit,
@@ -48,7 +49,7 @@ impl Default for InputConfig {
     fn default() -> Self {
         InputConfig {
             path: PathBuf::from("raw"),
-            extensions: vec![Extension("txt".into()), Extension("md".into())],
+            extensions: vec![Extension("txt".into()), Extension("md".into()), Extension("jsonl".into())],
             max_file_bytes: ByteLimit(64 << 20),
         }
     }

@@ -36,13 +36,19 @@ pub struct SourceInfo {
     /// Size of the raw file in bytes.
     pub bytes: u64,
     /// SHA-256 of the raw bytes, lowercase hex (empty when the file could not be read).
+    /// For a JSONL record: its line's size and SHA-256.
     pub sha256: String,
+    /// For a JSONL record: its line number in the file (from 1).
+    pub line: Option<u64>,
+    /// The site the source names (a JSONL record's `site`, or its `url`'s host); without one
+    /// the site is the source folder.
+    pub site: Option<String>,
 }
 
 impl SourceInfo {
     /// A source known only by its path (not read yet, or unreadable).
     pub fn unread(path: impl Into<String>) -> SourceInfo {
-        SourceInfo { path: path.into(), bytes: 0, sha256: String::new() }
+        SourceInfo { path: path.into(), bytes: 0, sha256: String::new(), line: None, site: None }
     }
 }
 

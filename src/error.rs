@@ -92,6 +92,14 @@ pub enum FileError {
         /// Byte offset of the first invalid sequence.
         offset: usize,
     },
+    /// A JSONL line that is not a usable record.
+    #[error("line {line}: {message}")]
+    Record {
+        /// Line number, from 1.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Another input maps to the same document id (e.g. `a.txt` and `a.md`).
     #[error("document id `{id}` is already taken by {first}; rename one of the files")]
     IdCollision {

@@ -5,7 +5,7 @@
 //! kept, the barrier sees its documents in input order, and the writer appends them in order.
 //! The chunk size does not depend on the thread count, so output is byte-identical at any `--jobs`.
 
-use crate::document::{DocId, SourceInfo};
+use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
 use crate::progress::Reporter;
 use crate::settings::{DedupSettings, ReadSettings, Settings};
@@ -16,7 +16,7 @@ use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
 use crate::stages::dedup::{Dedup, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
-use crate::stages::read::{self, Input, InputKind};
+use crate::stages::read::{self, Input, InputKind, Unit};
 use crate::stages::write::Writer;
 use crate::stats::RunStats;
 use rayon::prelude::*;
@@ -73,8 +73,22 @@ impl Stages {
         }
     }
 
-    /// Read one input and run it through every per-document stage.
-    pub fn process(&self, input: &Input) -> Entry {
+    /// Read one unit (a file or a JSONL record) and run it through every per-document stage.
+    pub fn process(&self, unit: &Unit) -> Entry {
+        let input = match unit {
+            Unit::File(input) => input,
+            Unit::Record(r) => {
+                return match read::record(r) {
+                    Ok(doc) => Entry::Done(self.clean(doc)),
+                    Err((id, source, error)) => Entry::Failed { id, source, error },
+                };
+            }
+            Unit::Broken { input, line, error } => {
+                let mut source = SourceInfo::unread(input.rel.clone());
+                source.line = (*line > 0).then_some(*line);
+                return Entry::Failed { id: input.id.clone(), source, error: error.clone() };
+            }
+        };
         let unread = || SourceInfo::unread(input.rel.clone());
         match &input.kind {
             InputKind::Skipped(reason) => {
@@ -88,17 +102,20 @@ impl Stages {
                 };
                 Entry::Failed { id: input.id.clone(), source, error }
             }
-            InputKind::Article => match read::read(input, &self.read) {
-                Ok(doc) => Entry::Done(
-                    Outcome::Keep(doc)
-                        .then(&self.normalize)
-                        .then(&self.metadata)
-                        .then(&self.boilerplate)
-                        .then(&self.fingerprints),
-                ),
+            InputKind::Article | InputKind::Records => match read::read(input, &self.read) {
+                Ok(doc) => Entry::Done(self.clean(doc)),
                 Err((source, error)) => Entry::Failed { id: input.id.clone(), source, error },
             },
         }
+    }
+
+    /// Every per-document stage after reading.
+    fn clean(&self, doc: Document) -> Outcome {
+        Outcome::Keep(doc)
+            .then(&self.normalize)
+            .then(&self.metadata)
+            .then(&self.boilerplate)
+            .then(&self.fingerprints)
     }
 }
 
@@ -144,20 +161,21 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let mut dedup = Dedup::new(&settings.dedup);
     let mut writer = Writer::create(&settings.output)?;
     let mut stats = RunStats::default();
-    reporter.phase("cleaning", inputs.len() as u64);
-    for chunk in inputs.chunks(CHUNK) {
-        let processed: Vec<Entry> = pool.install(|| chunk.par_iter().map(|i| stages.process(i)).collect());
+    let mut ids = IdRegister::default();
+    reporter.phase("cleaning", total_bytes(&inputs));
+    for chunk in Chunks::new(read::units(&inputs, &settings.read)) {
+        let processed: Vec<Entry> = pool.install(|| chunk.par_iter().map(|u| stages.process(u)).collect());
         // The barrier: strictly in input order.
         let entries: Vec<Entry> = processed
             .into_iter()
-            .map(|e| match e {
+            .map(|e| match ids.check(e) {
                 Entry::Done(o) => Entry::Done(dedup.check(o)),
                 other => other,
             })
             .collect();
         pool.install(|| writer.write(&entries))?;
         entries.iter().for_each(|e| stats.record(e));
-        reporter.advance(chunk.len() as u64);
+        reporter.advance(chunk.iter().map(Unit::bytes).sum());
     }
     stats.site_lines = learned as u64;
     if settings.boilerplate.sites.enabled {
@@ -184,29 +202,89 @@ fn learn_sites(
     let known = SiteKnowledge::load(&settings.output)?;
     // Only read and normalize run in this pass; the rules are not needed yet.
     let normalize = Normalize::new(&settings.normalize);
-    let short_lines = |input: &Input| {
-        if input.kind != InputKind::Article {
-            return None;
-        }
-        let doc = match Outcome::Keep(read::read(input, &settings.read).ok()?).then(&normalize) {
+    let short_lines = |unit: &Unit| {
+        let doc = match unit {
+            Unit::File(input) if input.kind == InputKind::Article => {
+                read::read(input, &settings.read).ok()?
+            }
+            Unit::Record(r) => read::record(r).ok()?,
+            _ => return None,
+        };
+        let doc = match Outcome::Keep(doc).then(&normalize) {
             Outcome::Keep(d) => d,
             Outcome::Drop(..) => return None,
         };
-        let site = sites::site_of(&doc.source.path).to_string();
+        let site = sites::site_of_source(&doc.source).to_string();
         let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
         let lines = sites::short_lines(&site, texts, s.max_words);
         Some((site, lines))
     };
     let mut counter = SiteCounter::default();
-    reporter.phase("learning site boilerplate", inputs.len() as u64);
-    for chunk in inputs.chunks(CHUNK) {
+    reporter.phase("learning site boilerplate", total_bytes(inputs));
+    for chunk in Chunks::new(read::units(inputs, &settings.read)) {
         let lines: Vec<_> = pool.install(|| chunk.par_iter().map(short_lines).collect());
         for (site, l) in lines.into_iter().flatten() {
             counter.add(&site, l);
         }
-        reporter.advance(chunk.len() as u64);
+        reporter.advance(chunk.iter().map(Unit::bytes).sum());
     }
     Ok(counter.learn(s.min_docs, known))
+}
+
+/// Units in chunks of [`CHUNK`], in order.
+struct Chunks<'a> {
+    units: read::Units<'a>,
+}
+
+impl<'a> Chunks<'a> {
+    fn new(units: read::Units<'a>) -> Self {
+        Chunks { units }
+    }
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = Vec<Unit<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let chunk: Vec<Unit<'a>> = self.units.by_ref().take(CHUNK).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    }
+}
+
+/// Raw bytes of all inputs, for progress.
+fn total_bytes(inputs: &[Input]) -> u64 {
+    inputs.iter().filter_map(|i| std::fs::metadata(&i.path).ok()).map(|m| m.len()).sum()
+}
+
+/// The ids given so far, in input order: a JSONL record whose id an earlier document took fails
+/// with an id collision, as two files with one id do at discovery.
+#[derive(Default)]
+struct IdRegister {
+    seen: std::collections::HashMap<DocId, String>,
+}
+
+impl IdRegister {
+    fn check(&mut self, e: Entry) -> Entry {
+        let (id, source) = match &e {
+            Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, _)) => (&d.id, &d.source),
+            Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source),
+        };
+        let here = match source.line {
+            Some(l) => format!("{} line {l}", source.path),
+            None => source.path.clone(),
+        };
+        match self.seen.get(id) {
+            Some(first) if source.line.is_some() => {
+                let error = FileError::IdCollision { id: id.0.clone(), first: first.clone() };
+                Entry::Failed { id: id.clone(), source: source.clone(), error }
+            }
+            Some(_) => e,
+            None => {
+                self.seen.insert(id.clone(), here);
+                e
+            }
+        }
+    }
 }
 
 /// Writing into the folder being read would feed output back in as input on the next run.

@@ -149,7 +149,7 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[1].to_string(), f[4].to_string())
+            (f[1].to_string(), f[5].to_string())
         })
         .collect();
     let expect = [
@@ -173,6 +173,88 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
         fs::read_to_string(out.join("good.txt")).unwrap(),
         "The good file has a body paragraph that is long enough to be kept by every stage of the pipeline.\n"
     );
+}
+
+#[test]
+fn jsonl() {
+    snapshot_case("jsonl");
+}
+
+#[test]
+fn bad_jsonl_lines_become_error_rows_with_their_line_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir(&raw).unwrap();
+    let body =
+        "The good record has a body paragraph that is long enough to be kept by every stage of the pipeline.";
+    let other =
+        "Another record tells a different story, about a harbour that reopened after the winter storms.";
+    let record = |id: &str, body: &str| {
+        format!("{{\"id\": \"{id}\", \"title\": \"Headline\", \"text\": \"Headline\\n\\n{body}\"}}\n")
+    };
+    let long = format!("{{\"id\": \"long\", \"text\": \"{}\"}}\n", "word ".repeat(400));
+    let feed = [
+        record("first", body),
+        "{\"id\": \"broken\", \"text\": \"no closing quote}\n".to_string(),
+        "\n".to_string(),
+        "{\"id\": \"untitled\", \"title\": \"No text here\"}\n".to_string(),
+        record("first", other),
+        long,
+        "[1, 2, 3]\r\n".to_string(),
+        record("last", other).trim_end().to_string(), // no line end on the last line
+    ]
+    .concat();
+    fs::write(raw.join("feed.jsonl"), feed).unwrap();
+    fs::write(dir.path().join("pipeline.toml"), "[input]\nmax-file-bytes = 1000\n").unwrap();
+    let out = dir.path().join("out");
+    let o = newsprep()
+        .args(["run", "--quiet", "--config"])
+        .arg(dir.path().join("pipeline.toml"))
+        .arg("--input")
+        .arg(&raw)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "bad records give exit 1");
+    let mut r = csv::Reader::from_path(out.join("manifest.csv")).unwrap();
+    let rows: Vec<(String, String, String, String)> = r
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            (row[0].to_string(), row[2].to_string(), row[5].to_string(), row[10].to_string())
+        })
+        .collect();
+    let row = |id: &str, line: &str, status: &str, message: &str| {
+        (id.to_string(), line.to_string(), status.to_string(), message.to_string())
+    };
+    assert_eq!(
+        rows,
+        [
+            row("first", "1", "kept", ""),
+            row(
+                "feed-2",
+                "2",
+                "error",
+                "line 2: invalid JSON: EOF while parsing a string at line 1 column 43"
+            ),
+            row("untitled", "4", "error", "line 4: no `text` field"),
+            row(
+                "first",
+                "5",
+                "error",
+                "document id `first` is already taken by feed.jsonl line 1; rename one of the files"
+            ),
+            row("feed-6", "6", "error", "line 6: line is 2026 bytes, over the limit (input.max-file-bytes)"),
+            row("feed-7", "7", "error", "line 7: not a JSON object"),
+            row("last", "8", "kept", ""),
+        ]
+    );
+    let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
+    assert_eq!(corpus.lines().count(), 2);
+    assert!(corpus.contains("\"source\":\"feed.jsonl\",\"line\":8,"), "{corpus}");
+    assert_eq!(fs::read_to_string(out.join("last.txt")).unwrap(), format!("{other}\n"));
+    assert_eq!(fs::read_to_string(out.join("first.txt")).unwrap(), format!("{body}\n"));
 }
 
 #[test]

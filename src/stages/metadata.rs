@@ -14,7 +14,7 @@
 
 use crate::document::{Block, Document, MetaField, Paragraph, Removal};
 use crate::settings::MetadataSettings;
-use crate::stages::boilerplate::RuleSet;
+use crate::stages::boilerplate::{RuleSet, match_key};
 use crate::stages::{DocStage, Outcome};
 use regex::Regex;
 use std::sync::{Arc, LazyLock};
@@ -54,8 +54,16 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
     let kept: Vec<usize> = (0..total).filter(|&i| doc.paragraphs[i].is_kept()).collect();
     let head: Vec<usize> = kept.iter().copied().take(head).collect();
 
+    // A title the source gave (a JSONL record's `title`) stays; its repeat at the top of the
+    // text is taken as the title paragraph.
+    if let Some(given) = doc.meta.title.as_deref().map(match_key) {
+        if let Some(&i) = head.iter().find(|&&i| match_key(&doc.paragraphs[i].text) == given) {
+            take(&mut doc.paragraphs[i], MetaField::Title);
+        }
+    }
     // Title: the first paragraph that is not boilerplate, if it reads like a headline.
-    if let Some(&i) = head.iter().find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none()) {
+    else if let Some(&i) = head.iter().find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none())
+    {
         let p = &doc.paragraphs[i];
         if (p.features.block == Block::Heading || looks_like_title(&p.text))
             && parse_date_line(&p.text).is_none()
@@ -74,9 +82,9 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
             continue;
         }
         if let Some(d) = parse_date_line(&p.text) {
-            doc.meta.published = Some(d.iso);
+            doc.meta.published.get_or_insert(d.iso);
             if let Some(site) = d.site {
-                doc.meta.site = Some(site);
+                doc.meta.site.get_or_insert(site);
             }
             take(&mut doc.paragraphs[i], MetaField::Published);
             date_at = Some(i);

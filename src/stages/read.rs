@@ -10,7 +10,7 @@ use crate::settings::ReadSettings;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// One file found under the input path.
@@ -31,6 +31,8 @@ pub struct Input {
 pub enum InputKind {
     /// Read as an article.
     Article,
+    /// A JSONL file: one article per line.
+    Records,
     /// Not read; the reason goes to the manifest.
     Skipped(String),
     /// Same id as an earlier file.
@@ -64,6 +66,8 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
         } else if !settings.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
             let what = if ext.is_empty() { "no extension".to_string() } else { format!("extension .{ext}") };
             InputKind::Skipped(format!("{what} is not read (input.extensions = {:?})", settings.extensions))
+        } else if ext.eq_ignore_ascii_case("jsonl") {
+            InputKind::Records
         } else if let Some(first) = taken.get(&id.0) {
             InputKind::Collision { first: first.clone() }
         } else {
@@ -171,6 +175,221 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// One unit of work, in input order: an article file, or one line of a JSONL file.
+#[derive(Debug)]
+pub enum Unit<'a> {
+    /// An input file (read when processed).
+    File(&'a Input),
+    /// One line of a JSONL file, as read.
+    Record(Record<'a>),
+    /// A JSONL file that could not be opened, or not read past some line.
+    Broken {
+        /// The file.
+        input: &'a Input,
+        /// The line that could not be read (0: the file could not be opened).
+        line: u64,
+        /// Why.
+        error: FileError,
+    },
+}
+
+impl Unit<'_> {
+    /// Raw bytes this unit stands for, for progress.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Unit::File(i) => fs::metadata(&i.path).map_or(0, |m| m.len()),
+            Unit::Record(r) => r.bytes.len() as u64 + 1,
+            Unit::Broken { .. } => 0,
+        }
+    }
+}
+
+/// One line of a JSONL file.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// The file.
+    pub input: &'a Input,
+    /// Line number, from 1.
+    pub line: u64,
+    /// The line without its line end; empty if it was longer than the limit.
+    pub bytes: Vec<u8>,
+    /// Its length when it was over `input.max-file-bytes` (then `bytes` is empty).
+    pub too_long: Option<u64>,
+}
+
+/// The units of `inputs` in order. JSONL files are streamed a line at a time, so memory stays
+/// bounded by the longest line (itself bounded by `input.max-file-bytes`), not the file.
+pub fn units<'a>(inputs: &'a [Input], settings: &ReadSettings) -> Units<'a> {
+    Units { inputs: inputs.iter(), open: None, limit: settings.max_file_bytes }
+}
+
+/// Iterator behind [`units`].
+#[derive(Debug)]
+pub struct Units<'a> {
+    inputs: std::slice::Iter<'a, Input>,
+    open: Option<(&'a Input, BufReader<fs::File>, u64)>,
+    limit: u64,
+}
+
+impl<'a> Iterator for Units<'a> {
+    type Item = Unit<'a>;
+
+    fn next(&mut self) -> Option<Unit<'a>> {
+        loop {
+            let Some((input, reader, line)) = &mut self.open else {
+                let input = self.inputs.next()?;
+                if input.kind != InputKind::Records {
+                    return Some(Unit::File(input));
+                }
+                match fs::File::open(&input.path) {
+                    Ok(f) => self.open = Some((input, BufReader::with_capacity(1 << 16, f), 0)),
+                    Err(e) => {
+                        return Some(Unit::Broken { input, line: 0, error: FileError::Io(e.to_string()) });
+                    }
+                }
+                continue;
+            };
+            let input = *input;
+            *line += 1;
+            let n = *line;
+            match read_line(reader, self.limit) {
+                Ok(None) => self.open = None,
+                Ok(Some((bytes, too_long))) => {
+                    // Blank lines hold no record.
+                    if too_long.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    return Some(Unit::Record(Record { input, line: n, bytes, too_long }));
+                }
+                Err(e) => {
+                    self.open = None;
+                    return Some(Unit::Broken { input, line: n, error: FileError::Io(e.to_string()) });
+                }
+            }
+        }
+    }
+}
+
+/// The next line without its `\n` / `\r\n`; `None` at the end of the file. A line longer than
+/// `limit` is skipped to its end and returned empty with its length.
+fn read_line(r: &mut impl BufRead, limit: u64) -> std::io::Result<Option<(Vec<u8>, Option<u64>)>> {
+    let mut buf = Vec::new();
+    let n = r.by_ref().take(limit + 1).read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        return Ok(Some((buf, None)));
+    }
+    if (buf.len() as u64) <= limit {
+        return Ok(Some((buf, None))); // the last line, without a line end
+    }
+    // Over the limit: skip the rest of the line without holding it.
+    let mut len = buf.len() as u64;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                len += i as u64;
+                r.consume(i + 1);
+                break;
+            }
+            None => {
+                let k = chunk.len();
+                len += k as u64;
+                r.consume(k);
+            }
+        }
+    }
+    Ok(Some((Vec::new(), Some(len))))
+}
+
+/// The fields newsprep reads from a JSONL record; others are ignored.
+#[derive(Debug, serde::Deserialize)]
+struct RecordFields {
+    id: Option<serde_json::Value>,
+    text: Option<String>,
+    title: Option<String>,
+    url: Option<String>,
+    site: Option<String>,
+    date: Option<String>,
+}
+
+/// Turn a JSONL line into a document. The id is the record's `id` (made safe as a file name),
+/// or `<file stem>-<line>`. Byte spans of its paragraphs are offsets into the record's `text`.
+pub fn record(r: &Record) -> Result<Document, (DocId, SourceInfo, FileError)> {
+    let fallback = DocId(format!("{}-{}", r.input.id.0, r.line));
+    let mut source = SourceInfo::unread(r.input.rel.clone());
+    source.line = Some(r.line);
+    let fail = |id: DocId, source: SourceInfo, message: String| {
+        Err((id, source, FileError::Record { line: r.line, message }))
+    };
+    if let Some(len) = r.too_long {
+        source.bytes = len;
+        return fail(fallback, source, format!("line is {len} bytes, over the limit (input.max-file-bytes)"));
+    }
+    source.bytes = r.bytes.len() as u64;
+    source.sha256 = hex(&Sha256::digest(&r.bytes));
+    if r.bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return fail(fallback, source, "not a JSON object".into());
+    }
+    let fields: RecordFields = match serde_json::from_slice(&r.bytes) {
+        Ok(f) => f,
+        Err(e) => return fail(fallback, source, format!("invalid JSON: {e}")),
+    };
+    let id = match &fields.id {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => DocId(safe_id(s)),
+        Some(serde_json::Value::Number(n)) => DocId(n.to_string()),
+        _ => fallback,
+    };
+    let site = fields.site.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    source.site = site.clone().or_else(|| fields.url.as_deref().and_then(host));
+    let Some(text) = fields.text else {
+        return fail(id, source, "no `text` field".into());
+    };
+    let mut doc = Document::new(id, source, text, 0);
+    doc.meta.title = fields.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    doc.meta.published = fields.date.as_deref().and_then(iso_date);
+    doc.meta.site = site;
+    Ok(doc)
+}
+
+/// An id usable as a file name: letters, digits, `.`, `_` and `-` are kept, anything else
+/// becomes `_`; no leading dot.
+fn safe_id(s: &str) -> String {
+    let mut id: String = s
+        .chars()
+        .map(|c| if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
+        .collect();
+    if id.starts_with('.') {
+        id.replace_range(..1, "_");
+    }
+    id
+}
+
+/// `https://www.example.com/a/b` -> `example.com`.
+fn host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?.split(':').next()?;
+    let host = host.strip_prefix("www.").unwrap_or(host).to_ascii_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+/// The `YYYY-MM-DD` a date field starts with (`2025-12-05T10:00:00Z` -> `2025-12-05`).
+fn iso_date(s: &str) -> Option<String> {
+    let d = s.trim().get(..10)?;
+    let b = d.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)).then(|| d.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +443,52 @@ mod tests {
         assert_eq!(doc.source.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         let small = ReadSettings { max_file_bytes: 2, ..settings() };
         assert!(matches!(read(input, &small), Err((_, FileError::TooLarge { size: 3, limit: 2 }))));
+    }
+
+    #[test]
+    fn lines_end_at_lf_or_crlf_and_an_overlong_line_is_skipped_whole() {
+        let mut r = std::io::Cursor::new(b"one\r\ntwo\n0123456789abcdef\nlast".to_vec());
+        assert_eq!(read_line(&mut r, 8).unwrap(), Some((b"one".to_vec(), None)));
+        assert_eq!(read_line(&mut r, 8).unwrap(), Some((b"two".to_vec(), None)));
+        assert_eq!(read_line(&mut r, 8).unwrap(), Some((Vec::new(), Some(16))));
+        assert_eq!(read_line(&mut r, 8).unwrap(), Some((b"last".to_vec(), None)));
+        assert_eq!(read_line(&mut r, 8).unwrap(), None);
+    }
+
+    #[test]
+    fn record_fields_are_made_safe_and_read_leniently() {
+        assert_eq!(safe_id("partner/copy 1"), "partner_copy_1");
+        assert_eq!(safe_id("../etc"), "_._etc");
+        assert_eq!(safe_id("été-2024"), "été-2024");
+        assert_eq!(host("https://www.Example.com:8080/a?b#c").as_deref(), Some("example.com"));
+        assert_eq!(host("news.site.example/x").as_deref(), Some("news.site.example"));
+        assert_eq!(iso_date("2025-12-05T10:00:00Z").as_deref(), Some("2025-12-05"));
+        assert_eq!(iso_date("5 Dec 2025"), None);
+    }
+
+    #[test]
+    fn a_jsonl_file_streams_one_unit_per_non_blank_line() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("a.txt"), "x").unwrap();
+        fs::write(
+            d.path().join("feed.jsonl"),
+            "{\"id\": 7, \"text\": \"hi\"}\n\n  \n{\"text\": \"yo\", \"url\": \"https://b.example/\"}\n",
+        )
+        .unwrap();
+        let s = ReadSettings { extensions: vec!["txt".into(), "jsonl".into()], max_file_bytes: 1 << 20 };
+        let inputs = discover(d.path(), &s).unwrap();
+        let units: Vec<_> = units(&inputs, &s).collect();
+        assert_eq!(units.len(), 3);
+        assert!(matches!(&units[0], Unit::File(i) if i.rel == "a.txt"));
+        let docs: Vec<Document> = units[1..]
+            .iter()
+            .map(|u| match u {
+                Unit::Record(r) => record(r).unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!((docs[0].id.0.as_str(), docs[0].source.line), ("7", Some(1)));
+        assert_eq!((docs[1].id.0.as_str(), docs[1].source.line), ("feed-4", Some(4)));
+        assert_eq!(docs[1].source.site.as_deref(), Some("b.example"));
     }
 }

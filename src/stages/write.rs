@@ -144,7 +144,10 @@ pub struct CorpusRecord<'a> {
     pub id: &'a DocId,
     /// Path relative to the input folder.
     pub source: &'a str,
-    /// Raw file size.
+    /// For a JSONL record: its line in `source` (spans are then offsets into its `text`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Raw file size (a JSONL record: its line's size).
     pub bytes: u64,
     /// SHA-256 of the raw file.
     pub sha256: &'a str,
@@ -256,6 +259,7 @@ impl<'a> CorpusRecord<'a> {
             schema_version: SCHEMA_VERSION,
             id: &d.id,
             source: &d.source.path,
+            line: d.source.line,
             bytes: d.source.bytes,
             sha256: &d.source.sha256,
             title: d.meta.title.as_deref(),
@@ -278,6 +282,8 @@ pub struct ManifestRow<'a> {
     pub id: &'a str,
     /// Path relative to the input folder.
     pub source: &'a str,
+    /// For a JSONL record: its line in `source`.
+    pub line: Option<u64>,
     /// Raw size in bytes.
     pub bytes: u64,
     /// SHA-256 of the raw bytes (empty if it could not be read).
@@ -312,6 +318,7 @@ impl<'a> ManifestRow<'a> {
                 let mut row = ManifestRow {
                     id: &d.id.0,
                     source: &d.source.path,
+                    line: d.source.line,
                     bytes: d.source.bytes,
                     sha256: &d.source.sha256,
                     status: "kept",
@@ -339,6 +346,7 @@ impl<'a> ManifestRow<'a> {
             Entry::Failed { id, source, error } => ManifestRow {
                 id: &id.0,
                 source: &source.path,
+                line: source.line,
                 bytes: source.bytes,
                 sha256: &source.sha256,
                 status: "error",
@@ -351,6 +359,7 @@ impl<'a> ManifestRow<'a> {
             Entry::Skipped { id, source, reason } => ManifestRow {
                 id: &id.0,
                 source: &source.path,
+                line: source.line,
                 bytes: source.bytes,
                 sha256: &source.sha256,
                 status: "skipped",
@@ -454,7 +463,7 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "Body text.\n");
         let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
         assert!(
-            manifest.contains("b,b.txt,0,,duplicate,1,3,a,0,body is a near-duplicate of a (distance 0)"),
+            manifest.contains("b,b.txt,,0,,duplicate,1,3,a,0,body is a near-duplicate of a (distance 0)"),
             "{manifest}"
         );
         assert_eq!(fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap().lines().count(), 1);

@@ -371,7 +371,7 @@ fn mark_site_lines(doc: &mut Document, knowledge: &SiteKnowledge, max_words: usi
     if knowledge.is_empty() {
         return;
     }
-    let site = sites::site_of(&doc.source.path).to_string();
+    let site = sites::site_of_source(&doc.source).to_string();
     // Metadata may have taken the site's name or promotion line as the title; the classifier
     // then looks for the real headline.
     let title = Some(Removal::Metadata(MetaField::Title));

@@ -27,7 +27,13 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Where the knowledge is kept, relative to the output folder.
 pub const FILE: &str = ".newsprep/sites.json";
 
-/// The site of a document, from its path relative to the input folder.
+/// The site of a document: the one its source names (a JSONL record's `site` or `url`),
+/// else its folder.
+pub fn site_of_source(source: &crate::document::SourceInfo) -> &str {
+    source.site.as_deref().unwrap_or_else(|| site_of(&source.path))
+}
+
+/// The site of a source path: its folder (`.` at the top).
 pub fn site_of(rel: &str) -> &str {
     match rel.rfind('/') {
         Some(i) => &rel[..i],

@@ -61,12 +61,25 @@ impl Default for InputConfig {
 pub struct OutputConfig {
     /// Folder the corpus is written to, relative to the config file. Default `"cleaned"`.
     pub path: PathBuf,
+    /// Per-document files beside corpus.jsonl. Default `"txt"`.
+    pub documents: DocumentFiles,
 }
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { path: PathBuf::from("cleaned") }
+        OutputConfig { path: PathBuf::from("cleaned"), documents: DocumentFiles::Txt }
     }
+}
+
+/// What is written per kept document besides its line in corpus.jsonl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentFiles {
+    /// `<id>.txt` with the cleaned body.
+    Txt,
+    /// Nothing: corpus.jsonl holds every body. Creating one file per document is most of a
+    /// run's time on a large JSONL feed.
+    None,
 }
 
 /// `[run]`.

@@ -159,7 +159,7 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let knowledge = Arc::new(knowledge);
     let stages = Stages::new(settings, knowledge.clone());
     let mut dedup = Dedup::new(&settings.dedup);
-    let mut writer = Writer::create(&settings.output)?;
+    let mut writer = Writer::create(&settings.output, settings.documents)?;
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     reporter.phase("cleaning", total_bytes(&inputs));

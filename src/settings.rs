@@ -4,8 +4,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::{
-    self, Category, ClassifierConfig, DedupScope, DocumentAction, Matcher, ParagraphSplit, PipelineConfig,
-    Preset, RuleConfig, Scope, UnicodeForm, Zone,
+    self, Category, ClassifierConfig, DedupScope, DocumentAction, DocumentFiles, Matcher, ParagraphSplit,
+    PipelineConfig, Preset, RuleConfig, Scope, UnicodeForm, Zone,
 };
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,8 @@ pub struct Settings {
     pub input: PathBuf,
     /// Folder to write to.
     pub output: PathBuf,
+    /// Per-document files written.
+    pub documents: DocumentFiles,
     /// Worker threads (at least 1).
     pub jobs: usize,
     /// Show a progress bar and the summary.
@@ -235,6 +237,7 @@ impl Settings {
             config: ConfigSource::Defaults,
             input: join(base, &cfg.input.path),
             output: join(base, &cfg.output.path),
+            documents: cfg.output.documents,
             jobs: resolve_jobs(cfg.run.jobs),
             verbose: true,
             read: ReadSettings {

@@ -11,6 +11,7 @@
 //! A `<id>.txt` left by an earlier run for a document that is no longer kept is removed; the
 //! previous `manifest.csv` says which files earlier runs wrote.
 
+use crate::config::DocumentFiles;
 use crate::document::{DocId, Document, ParaRef, Removal};
 use crate::error::RunError;
 use crate::pipeline::Entry;
@@ -37,6 +38,8 @@ pub struct Writer {
     previous: BTreeSet<String>,
     /// Ids written by this run.
     written: BTreeSet<String>,
+    /// Write `<id>.txt` files.
+    texts: bool,
 }
 
 fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -45,12 +48,13 @@ fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 
 impl Writer {
     /// Prepare the output folder (created if missing).
-    pub fn create(dir: &Path) -> Result<Writer, RunError> {
+    pub fn create(dir: &Path, documents: DocumentFiles) -> Result<Writer, RunError> {
         fs::create_dir_all(dir).map_err(out_err(dir))?;
         let previous = previous_kept(&dir.join("manifest.csv"));
         let corpus = BufWriter::new(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
         let manifest = csv::Writer::from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
-        Ok(Writer { dir: dir.to_path_buf(), corpus, manifest, previous, written: BTreeSet::new() })
+        let texts = documents == DocumentFiles::Txt;
+        Ok(Writer { dir: dir.to_path_buf(), corpus, manifest, previous, written: BTreeSet::new(), texts })
     }
 
     /// Write a batch of finished entries, in order.
@@ -59,7 +63,7 @@ impl Writer {
         entries
             .par_iter()
             .filter_map(|e| match e {
-                Entry::Done(Outcome::Keep(d)) => Some(d),
+                Entry::Done(Outcome::Keep(d)) if self.texts => Some(d),
                 _ => None,
             })
             .try_for_each(|d| {
@@ -75,7 +79,9 @@ impl Writer {
                 serde_json::to_writer(&mut self.corpus, &CorpusRecord::new(d))
                     .map_err(|e| out_err(&corpus_path)(e.into()))?;
                 self.corpus.write_all(b"\n").map_err(out_err(&corpus_path))?;
-                self.written.insert(d.id.0.clone());
+                if self.texts {
+                    self.written.insert(d.id.0.clone());
+                }
             }
             self.manifest.serialize(ManifestRow::new(e)).map_err(|e| out_err(&manifest_path)(e.into()))?;
         }
@@ -446,12 +452,12 @@ mod tests {
     #[test]
     fn a_rerun_removes_text_files_of_documents_no_longer_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = Writer::create(dir.path()).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
         w.finish(&RunStats::default()).unwrap();
         assert!(dir.path().join("b.txt").exists());
 
-        let mut w = Writer::create(dir.path()).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt).unwrap();
         let dup = DropReason::Duplicate {
             of: DocId("a".into()),
             distance: 0,
@@ -467,5 +473,22 @@ mod tests {
             "{manifest}"
         );
         assert_eq!(fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn without_document_files_only_the_corpus_is_written_and_old_texts_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt).unwrap();
+        w.write(&[Entry::Done(Outcome::Keep(doc("a")))]).unwrap();
+        w.finish(&RunStats::default()).unwrap();
+        assert!(dir.path().join("a.txt").exists());
+
+        let mut w = Writer::create(dir.path(), DocumentFiles::None).unwrap();
+        w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
+        w.finish(&RunStats::default()).unwrap();
+        assert!(!dir.path().join("a.txt").exists(), "a text file of an earlier run would be stale");
+        assert!(!dir.path().join("b.txt").exists());
+        let corpus = fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap();
+        assert_eq!(corpus.lines().count(), 2);
     }
 }

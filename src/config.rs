@@ -397,6 +397,9 @@ impl Category {
 pub struct DedupConfig {
     /// Words per shingle for SimHash. Default 3.
     pub shingle_words: ShingleWords,
+    /// A SimHash neighbour counts as a repeat only when the estimated Jaccard similarity of the
+    /// two shingle sets is at least this. Default 0.5.
+    pub min_similarity: Share,
     /// `[dedup.paragraph]`.
     pub paragraph: ParagraphDedupConfig,
     /// `[dedup.document]`.
@@ -406,7 +409,8 @@ pub struct DedupConfig {
 impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
-            shingle_words: ShingleWords(3),
+            shingle_words: ShingleWords(2),
+            min_similarity: Share(0.5),
             paragraph: ParagraphDedupConfig::default(),
             document: DocumentDedupConfig::default(),
         }
@@ -429,7 +433,7 @@ impl Default for ParagraphDedupConfig {
     fn default() -> Self {
         ParagraphDedupConfig {
             scope: DedupScope::Corpus,
-            max_distance: HammingDistance(3),
+            max_distance: HammingDistance(6),
             min_words: Count(6),
         }
     }
@@ -467,8 +471,8 @@ impl Default for DocumentDedupConfig {
     fn default() -> Self {
         DocumentDedupConfig {
             action: DocumentAction::Drop,
-            max_distance: HammingDistance(3),
-            containment: Share(0.6),
+            max_distance: HammingDistance(6),
+            containment: Share(0.5),
         }
     }
 }
@@ -872,7 +876,7 @@ mod tests {
     fn empty_file_gives_defaults() {
         let cfg: PipelineConfig = parse("", Path::new("p.toml")).unwrap();
         assert_eq!(cfg.input.path, PathBuf::from("raw"));
-        assert_eq!(cfg.dedup.paragraph.max_distance, HammingDistance(3));
+        assert_eq!(cfg.dedup.paragraph.max_distance, HammingDistance(6));
         assert!(cfg.boilerplate.builtin_rules);
     }
 

@@ -176,6 +176,8 @@ pub enum Removal {
         of: ParaRef,
         /// Hamming distance between the two 64-bit fingerprints (0 for an exact repeat).
         distance: u32,
+        /// Estimated shingle Jaccard similarity, in thousandths (1000 for an exact repeat).
+        similarity: u16,
     },
 }
 
@@ -259,6 +261,8 @@ pub struct Fingerprint {
     pub exact: u64,
     /// 64-bit SimHash over word shingles.
     pub simhash: u64,
+    /// Bottom-k sketch of the same shingles, to confirm a near match on the text.
+    pub sketch: crate::stages::dedup::simhash::Sketch,
     /// Number of normalized tokens.
     pub tokens: u32,
 }

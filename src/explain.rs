@@ -98,9 +98,14 @@ fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
             Some(r @ Removal::Site { site, docs }) => {
                 (format!("drop {}", r.counter_key(&doc.id)), format!("in {docs} documents of {site}"))
             }
-            Some(r @ Removal::Duplicate { of, distance }) => (
+            Some(r @ Removal::Duplicate { of, distance, similarity }) => (
                 format!("drop {}", r.counter_key(&doc.id)),
-                format!("repeats {} paragraph {} (distance {distance})", of.id, of.paragraph),
+                format!(
+                    "repeats {} paragraph {} (distance {distance}, similarity {:.2})",
+                    of.id,
+                    of.paragraph,
+                    f64::from(*similarity) / 1000.0
+                ),
             ),
             Some(r) => (format!("drop {}", r.counter_key(&doc.id)), String::new()),
         };

@@ -62,6 +62,8 @@ pub enum DropReason {
         of: DocId,
         /// Hamming distance between the two body fingerprints.
         distance: u32,
+        /// Estimated shingle Jaccard similarity of the two bodies, 0 to 1.
+        similarity: f32,
         /// Which test found it.
         basis: DuplicateBasis,
     },
@@ -81,13 +83,15 @@ impl DropReason {
     pub fn message(&self) -> String {
         match self {
             DropReason::Empty { detail } => detail.clone(),
-            DropReason::Duplicate { of, distance, basis: DuplicateBasis::Body } => {
-                format!("body is a near-duplicate of {of} (distance {distance})")
+            DropReason::Duplicate { of, distance, similarity, basis: DuplicateBasis::Body } => {
+                format!("body is a near-duplicate of {of} (distance {distance}, similarity {similarity:.2})")
             }
-            DropReason::Duplicate { of, distance, basis: DuplicateBasis::Containment(share) } => format!(
-                "{:.0}% of its body words repeat paragraphs of {of} (body distance {distance})",
-                share * 100.0
-            ),
+            DropReason::Duplicate { of, distance, similarity, basis: DuplicateBasis::Containment(share) } => {
+                format!(
+                    "{:.0}% of its body words repeat paragraphs of {of} (body distance {distance}, similarity {similarity:.2})",
+                    share * 100.0
+                )
+            }
         }
     }
 }

@@ -203,6 +203,9 @@ pub struct RemovedRecord<'a> {
     /// Fingerprint distance to that paragraph.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance: Option<u32>,
+    /// Estimated shingle Jaccard similarity to that paragraph (0 to 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
     /// Classifier: content probability (0 to 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
@@ -233,6 +236,7 @@ impl<'a> CorpusRecord<'a> {
                     field: None,
                     duplicate_of: None,
                     distance: None,
+                    similarity: None,
                     score: None,
                     why: None,
                     text: &p.text,
@@ -253,9 +257,10 @@ impl<'a> CorpusRecord<'a> {
                     Removal::Site { site, docs } => {
                         rec.why = Some(format!("repeated in {docs} documents of site \"{site}\""));
                     }
-                    Removal::Duplicate { of, distance } => {
+                    Removal::Duplicate { of, distance, similarity } => {
                         rec.duplicate_of = Some(of);
                         rec.distance = Some(*distance);
+                        rec.similarity = Some(f64::from(*similarity) / 1000.0);
                     }
                 }
                 Some(rec)
@@ -401,10 +406,10 @@ mod tests {
                 19,
                 Some(Removal::Boilerplate { rule: "share-buttons".into(), category: "share" }),
             ),
-            para("Body text.", 31, Some(Removal::Duplicate { of, distance: 0 })),
+            para("Body text.", 31, Some(Removal::Duplicate { of, distance: 0, similarity: 1000 })),
         ];
         d.meta.title = Some("Title".into());
-        d.body = Some(Fingerprint { exact: 1, simhash: 0xabc, tokens: 2 });
+        d.body = Some(Fingerprint { exact: 1, simhash: 0xabc, sketch: Default::default(), tokens: 2 });
         d
     }
 
@@ -461,6 +466,7 @@ mod tests {
         let dup = DropReason::Duplicate {
             of: DocId("a".into()),
             distance: 0,
+            similarity: 1.0,
             basis: crate::stages::DuplicateBasis::Body,
         };
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Drop(doc("b"), dup))]).unwrap();
@@ -469,7 +475,7 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "Body text.\n");
         let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
         assert!(
-            manifest.contains("b,b.txt,,0,,duplicate,1,3,a,0,body is a near-duplicate of a (distance 0)"),
+            manifest.contains("b,b.txt,,0,,duplicate,1,3,a,0,\"body is a near-duplicate of a (distance 0, similarity 1.00)\""),
             "{manifest}"
         );
         assert_eq!(fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap().lines().count(), 1);

@@ -7,33 +7,67 @@
 //! Buckets are `Vec`s in insertion order and tables are never iterated, so results do not depend
 //! on hashing or threads.
 
-use super::simhash::distance;
+use super::simhash::{Sketch, distance};
 use crate::document::Fingerprint;
 use std::collections::HashMap;
 
-/// Exact hashes first, then SimHash within distance `k`: what every dedup lookup needs.
-/// The first value inserted under an exact hash is the one returned for it.
+/// Exact hashes first, then SimHash within distance `k` confirmed on the text: what every dedup
+/// lookup needs. The first value inserted under an exact hash is the one returned for it.
 #[derive(Debug, Clone)]
 pub struct FingerprintIndex<V> {
     exact: HashMap<u64, usize>,
     near: NearIndex<usize>,
     values: Vec<V>,
+    sketches: Vec<Sketch>,
+    min_similarity: f32,
+}
+
+/// An earlier entry a fingerprint repeats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Found<'a, V> {
+    /// The entry's value.
+    pub value: &'a V,
+    /// SimHash distance (0 for an exact repeat).
+    pub distance: u32,
+    /// Estimated Jaccard similarity of the two shingle sets (1 for an exact repeat).
+    pub similarity: f32,
 }
 
 impl<V> FingerprintIndex<V> {
-    /// An empty index matching within SimHash distance `k`.
-    pub fn new(k: u32) -> Self {
-        FingerprintIndex { exact: HashMap::new(), near: NearIndex::new(k), values: Vec::new() }
+    /// An empty index matching within SimHash distance `k`, confirmed by a shingle similarity
+    /// of at least `min_similarity`.
+    pub fn new(k: u32, min_similarity: f32) -> Self {
+        FingerprintIndex {
+            exact: HashMap::new(),
+            near: NearIndex::new(k),
+            values: Vec::new(),
+            sketches: Vec::new(),
+            min_similarity,
+        }
     }
 
-    /// The earlier entry this fingerprint repeats: an exact match (distance 0), else the nearest
-    /// SimHash within `k` (earliest on a tie).
-    pub fn find(&self, fp: &Fingerprint) -> Option<(&V, u32)> {
-        let i = match self.exact.get(&fp.exact) {
-            Some(&i) => (i, 0),
-            None => self.near.nearest(fp.simhash).map(|(&i, d)| (i, d))?,
-        };
-        Some((&self.values[i.0], i.1))
+    /// The earlier entry this fingerprint repeats: an exact match, else the nearest SimHash
+    /// within `k` (earliest on a tie) among those whose shingle sketch confirms the match. A
+    /// SimHash neighbour alone is not enough: unrelated short texts can land within a few bits.
+    pub fn find(&self, fp: &Fingerprint) -> Option<Found<'_, V>> {
+        if let Some(&i) = self.exact.get(&fp.exact) {
+            return Some(Found { value: &self.values[i], distance: 0, similarity: 1.0 });
+        }
+        let mut best: Option<(u32, u32, f32)> = None; // (distance, id, similarity)
+        for (id, d) in self.near.within(fp.simhash) {
+            if best.is_some_and(|b| (d, id) >= (b.0, b.1)) {
+                continue;
+            }
+            let sim = fp.sketch.similarity(&self.sketches[id as usize]);
+            if sim >= self.min_similarity {
+                best = Some((d, id, sim));
+            }
+        }
+        best.map(|(distance, id, similarity)| Found {
+            value: &self.values[id as usize],
+            distance,
+            similarity,
+        })
     }
 
     /// Add an entry.
@@ -42,6 +76,7 @@ impl<V> FingerprintIndex<V> {
         self.exact.entry(fp.exact).or_insert(i);
         self.near.insert(fp.simhash, i);
         self.values.push(value);
+        self.sketches.push(fp.sketch);
     }
 }
 
@@ -158,5 +193,23 @@ mod tests {
                 prop_assert_eq!(ix.within(q), brute);
             }
         }
+    }
+
+    #[test]
+    fn a_simhash_neighbour_counts_only_when_the_text_confirms_it() {
+        use crate::stages::dedup::simhash::fingerprint;
+        let original = fingerprint("the port strike enters its third week as talks stall again", 2);
+        let mut ix = FingerprintIndex::new(3, 0.5);
+        ix.insert(&original, "original");
+        // An unrelated text that happens to share the SimHash: rejected on its shingles.
+        let mut impostor = fingerprint("citrus growers count the cost of the long stoppage at sea", 2);
+        impostor.simhash = original.simhash ^ 0b101;
+        assert!(ix.find(&impostor).is_none());
+        // An edited copy at the same SimHash distance: confirmed, with its similarity.
+        let mut copy = fingerprint("the port strike enters its third week as the talks stall again", 2);
+        copy.simhash = original.simhash ^ 0b101;
+        let f = ix.find(&copy).expect("confirmed");
+        assert_eq!((*f.value, f.distance), ("original", 2));
+        assert!(f.similarity >= 0.5 && f.similarity < 1.0, "{}", f.similarity);
     }
 }

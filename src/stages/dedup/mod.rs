@@ -19,6 +19,11 @@ use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome};
 use index::FingerprintIndex;
 use std::collections::HashMap;
 
+/// A similarity in thousandths, as removals record it.
+fn permille(similarity: f32) -> u16 {
+    (similarity.clamp(0.0, 1.0) * 1000.0).round() as u16
+}
+
 /// Pure per-document part: fingerprints and repeats inside one document.
 #[derive(Debug, Clone)]
 pub struct Fingerprints {
@@ -58,23 +63,26 @@ impl DocStage for Fingerprints {
         for (p, buf) in doc.paragraphs.iter_mut().zip(&mut tokens) {
             if takes_part(p.removal.as_ref()) {
                 simhash::tokenize(&p.text, buf, &mut bounds);
+                let (simhash, sketch) = simhash::simhash_and_sketch(buf, &bounds, s.shingle_words);
                 p.fingerprint = Some(Fingerprint {
                     exact: xxhash_rust::xxh3::xxh3_64(buf.as_bytes()),
-                    simhash: simhash::simhash(buf, &bounds, s.shingle_words),
+                    simhash,
+                    sketch,
                     tokens: bounds.len() as u32,
                 });
             }
         }
         if s.paragraph_scope != DedupScope::Off {
             // The title takes part as an original only (a doubled title repeats it).
-            let mut seen: FingerprintIndex<usize> = FingerprintIndex::new(s.paragraph_max_distance);
+            let mut seen: FingerprintIndex<usize> =
+                FingerprintIndex::new(s.paragraph_max_distance, s.min_similarity);
             for i in 0..doc.paragraphs.len() {
                 let p = &doc.paragraphs[i];
                 let Some(fp) = p.fingerprint.filter(|f| f.tokens as usize >= s.paragraph_min_words) else {
                     continue;
                 };
-                match seen.find(&fp) {
-                    Some((&j, distance)) if p.is_kept() => {
+                match seen.find(&fp).map(|f| (*f.value, f.distance, permille(f.similarity))) {
+                    Some((j, distance, similarity)) if p.is_kept() => {
                         let o = &doc.paragraphs[j];
                         let of = ParaRef {
                             id: doc.id.clone(),
@@ -82,7 +90,7 @@ impl DocStage for Fingerprints {
                             start: o.span.start,
                             end: o.span.end,
                         };
-                        doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance });
+                        doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance, similarity });
                     }
                     _ => seen.insert(&fp, i),
                 }
@@ -118,8 +126,8 @@ pub struct Dedup {
     paragraphs: FingerprintIndex<ParaRef>,
     /// Bodies of kept documents; the value is the position in `docs`.
     bodies: FingerprintIndex<usize>,
-    /// Kept documents in input order: id and body SimHash.
-    docs: Vec<(DocId, u64)>,
+    /// Kept documents in input order: id and body fingerprint.
+    docs: Vec<(DocId, Fingerprint)>,
     /// Position of each kept document in `docs`.
     order: HashMap<DocId, usize>,
 }
@@ -129,8 +137,8 @@ impl Dedup {
     pub fn new(settings: &DedupSettings) -> Self {
         Dedup {
             settings: *settings,
-            paragraphs: FingerprintIndex::new(settings.paragraph_max_distance),
-            bodies: FingerprintIndex::new(settings.document_max_distance),
+            paragraphs: FingerprintIndex::new(settings.paragraph_max_distance, settings.min_similarity),
+            bodies: FingerprintIndex::new(settings.document_max_distance, settings.min_similarity),
             docs: Vec::new(),
             order: HashMap::new(),
         }
@@ -148,20 +156,20 @@ impl Dedup {
         let index_paragraphs = s.paragraph_scope == DedupScope::Corpus || drop_docs;
 
         // 1. The whole body is a near-duplicate of an earlier body.
-        if drop_docs && let Some((&i, distance)) = self.bodies.find(&body) {
-            let of = self.docs[i].0.clone();
-            let basis = DuplicateBasis::Body;
-            return Outcome::Drop(doc, DropReason::Duplicate { of, distance, basis });
+        if drop_docs && let Some(f) = self.bodies.find(&body) {
+            let of = self.docs[*f.value].0.clone();
+            let (distance, similarity, basis) = (f.distance, f.similarity, DuplicateBasis::Body);
+            return Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis });
         }
 
         // 2. Which kept paragraphs repeat a paragraph of an earlier document.
-        let mut matches: Vec<(usize, ParaRef, u32)> = Vec::new();
+        let mut matches: Vec<(usize, ParaRef, u32, u16)> = Vec::new();
         let mut eligible_tokens = 0u64;
         if index_paragraphs {
             for (i, fp) in eligible(&doc, s.paragraph_min_words) {
                 eligible_tokens += u64::from(fp.tokens);
-                if let Some((of, distance)) = self.paragraphs.find(&fp) {
-                    matches.push((i, of.clone(), distance));
+                if let Some(f) = self.paragraphs.find(&fp) {
+                    matches.push((i, f.value.clone(), f.distance, permille(f.similarity)));
                 }
             }
         }
@@ -169,7 +177,7 @@ impl Dedup {
         // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
         if drop_docs && eligible_tokens > 0 {
             let mut per_doc: Vec<(usize, u64)> = Vec::new(); // (position in docs, tokens)
-            for (i, of, _) in &matches {
+            for (i, of, ..) in &matches {
                 let order = self.order[&of.id];
                 let tokens = u64::from(doc.paragraphs[*i].fingerprint.map_or(0, |f| f.tokens));
                 match per_doc.iter_mut().find(|d| d.0 == order) {
@@ -182,17 +190,18 @@ impl Dedup {
                 let share = tokens as f64 / eligible_tokens as f64;
                 if share >= f64::from(s.document_containment) {
                     let (of, fp) = self.docs[order].clone();
-                    let distance = simhash::distance(fp, body.simhash);
+                    let distance = simhash::distance(fp.simhash, body.simhash);
+                    let similarity = fp.sketch.similarity(&body.sketch);
                     let basis = DuplicateBasis::Containment(share as f32);
-                    return Outcome::Drop(doc, DropReason::Duplicate { of, distance, basis });
+                    return Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis });
                 }
             }
         }
 
         // 4. Remove the repeated paragraphs.
         if s.paragraph_scope == DedupScope::Corpus {
-            for (i, of, distance) in matches {
-                doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance });
+            for (i, of, distance, similarity) in matches {
+                doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance, similarity });
             }
             if doc.kept().next().is_none() {
                 let detail = "every paragraph repeats an earlier document".to_string();
@@ -204,7 +213,7 @@ impl Dedup {
         let n = self.docs.len();
         self.bodies.insert(&body, n);
         self.order.insert(doc.id.clone(), n);
-        self.docs.push((doc.id.clone(), body.simhash));
+        self.docs.push((doc.id.clone(), body));
         if index_paragraphs {
             for (i, fp) in eligible(&doc, s.paragraph_min_words) {
                 let span = doc.paragraphs[i].span;
@@ -268,7 +277,8 @@ mod tests {
             d.paragraphs[3].removal,
             Some(Removal::Duplicate {
                 of: ParaRef { id: DocId("t".into()), paragraph: 0, start: 0, end: A.len() },
-                distance: 0
+                distance: 0,
+                similarity: 1000
             })
         );
     }
@@ -281,7 +291,7 @@ mod tests {
         d.paragraphs[0].removal = Some(Removal::Metadata(MetaField::Title));
         let o = Fingerprints::new(&settings()).apply(d);
         assert!(
-            matches!(&o.doc().paragraphs[1].removal, Some(Removal::Duplicate { of, distance: 0 }) if of.paragraph == 0)
+            matches!(&o.doc().paragraphs[1].removal, Some(Removal::Duplicate { of, distance: 0, .. }) if of.paragraph == 0)
         );
         assert_eq!(kept(&o), vec![A]);
     }
@@ -310,7 +320,7 @@ mod tests {
         let o = dd.check(fp.apply(doc("b", &[C, D, B])));
         assert_eq!(kept(&o), vec![C, D]);
         assert!(
-            matches!(&o.doc().paragraphs[2].removal, Some(Removal::Duplicate { of, distance: 0 }) if of.id.0 == "a" && of.paragraph == 1)
+            matches!(&o.doc().paragraphs[2].removal, Some(Removal::Duplicate { of, distance: 0, .. }) if of.id.0 == "a" && of.paragraph == 1)
         );
     }
 

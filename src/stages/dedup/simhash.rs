@@ -43,8 +43,14 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
 /// SimHash of the `k`-word shingles of a token stream (`buf` and `bounds` as from [`tokenize`]).
 /// Fewer than `k` tokens make one shingle of all of them; no tokens give 0.
 pub fn simhash(buf: &str, bounds: &[(u32, u32)], k: usize) -> u64 {
+    simhash_and_sketch(buf, bounds, k).0
+}
+
+/// [`simhash`] and the [`Sketch`] of the same shingles, from one pass of shingle hashes.
+pub fn simhash_and_sketch(buf: &str, bounds: &[(u32, u32)], k: usize) -> (u64, Sketch) {
+    let mut sketch = Sketch::default();
     if bounds.is_empty() {
-        return 0;
+        return (0, sketch);
     }
     let bytes = buf.as_bytes();
     let k = k.clamp(1, bounds.len());
@@ -53,9 +59,72 @@ pub fn simhash(buf: &str, bounds: &[(u32, u32)], k: usize) -> u64 {
     for i in 0..shingles {
         let (s, _) = bounds[i];
         let (_, e) = bounds[i + k - 1];
-        add_bits(&mut counts, xxh3_64(&bytes[s as usize..e as usize]));
+        let h = xxh3_64(&bytes[s as usize..e as usize]);
+        add_bits(&mut counts, h);
+        sketch.add((h >> 32) as u32);
     }
-    majority(&counts, shingles as u32)
+    (majority(&counts, shingles as u32), sketch)
+}
+
+/// Values kept in a [`Sketch`].
+pub const SKETCH: usize = 16;
+
+/// A bottom-k sketch of a text's shingle set: the [`SKETCH`] smallest distinct shingle hashes
+/// (their high 32 bits), sorted. Two sketches estimate the Jaccard similarity of the two shingle
+/// sets (Broder 1997), exactly when both sets have at most [`SKETCH`] shingles. It lets a
+/// candidate pair found by SimHash be confirmed on the text without keeping the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sketch {
+    vals: [u32; SKETCH],
+    len: u8,
+}
+
+impl Sketch {
+    fn add(&mut self, h: u32) {
+        let n = self.len as usize;
+        if n == SKETCH && h >= self.vals[n - 1] {
+            return;
+        }
+        let at = match self.vals[..n].binary_search(&h) {
+            Ok(_) => return, // already in
+            Err(at) => at,
+        };
+        let end = n.min(SKETCH - 1);
+        self.vals.copy_within(at..end, at + 1);
+        self.vals[at] = h;
+        self.len = (n + 1).min(SKETCH) as u8;
+    }
+
+    /// The hashes held, smallest first.
+    pub fn values(&self) -> &[u32] {
+        &self.vals[..self.len as usize]
+    }
+
+    /// Estimated Jaccard similarity of the two shingle sets, 0 to 1: of the smallest hashes of
+    /// the union, the share found in both.
+    pub fn similarity(&self, other: &Sketch) -> f32 {
+        let (a, b) = (self.values(), other.values());
+        if a.is_empty() || b.is_empty() {
+            return if a.len() == b.len() { 1.0 } else { 0.0 };
+        }
+        let (mut i, mut j, mut union, mut both) = (0, 0, 0, 0);
+        while union < SKETCH && (i < a.len() || j < b.len()) {
+            match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if x == y => {
+                    both += 1;
+                    i += 1;
+                    j += 1;
+                }
+                (Some(x), Some(y)) if x < y => i += 1,
+                (Some(_), None) => i += 1,
+                _ => j += 1,
+            }
+            union += 1;
+        }
+        // Counting stops at `SKETCH`: by then a full sketch's values are all counted, so no
+        // value past its largest (which that set might hold unseen) is ever judged.
+        both as f32 / union as f32
+    }
 }
 
 /// Count the set bits of `h` per position, without branches (the loop vectorizes).
@@ -81,11 +150,8 @@ pub fn fingerprint(text: &str, k: usize) -> Fingerprint {
     let mut buf = String::new();
     let mut bounds = Vec::new();
     tokenize(text, &mut buf, &mut bounds);
-    Fingerprint {
-        exact: xxh3_64(buf.as_bytes()),
-        simhash: simhash(&buf, &bounds, k),
-        tokens: bounds.len() as u32,
-    }
+    let (simhash, sketch) = simhash_and_sketch(&buf, &bounds, k);
+    Fingerprint { exact: xxh3_64(buf.as_bytes()), simhash, sketch, tokens: bounds.len() as u32 }
 }
 
 /// Fingerprint of text that is already a normalized token stream (tokens joined by single
@@ -102,11 +168,8 @@ pub fn fingerprint_tokens(tokens: &str, k: usize) -> Fingerprint {
     if start < tokens.len() {
         bounds.push((start as u32, tokens.len() as u32));
     }
-    Fingerprint {
-        exact: xxh3_64(tokens.as_bytes()),
-        simhash: simhash(tokens, &bounds, k),
-        tokens: bounds.len() as u32,
-    }
+    let (simhash, sketch) = simhash_and_sketch(tokens, &bounds, k);
+    Fingerprint { exact: xxh3_64(tokens.as_bytes()), simhash, sketch, tokens: bounds.len() as u32 }
 }
 
 /// Bits that differ between two fingerprints.
@@ -174,5 +237,30 @@ mod tests {
         assert_eq!(fingerprint("", 3).simhash, 0);
         assert_eq!(fingerprint("two words", 3).tokens, 2);
         assert_ne!(fingerprint("two words", 3).simhash, 0);
+    }
+
+    fn sketch(text: &str) -> Sketch {
+        fingerprint(text, 1).sketch
+    }
+
+    #[test]
+    fn small_sets_give_their_exact_jaccard() {
+        // Word sets {a b c d} and {a b c e}: 3 shared of 5.
+        let s = sketch("a b c d").similarity(&sketch("a b c e"));
+        assert!((s - 0.6).abs() < 1e-6, "{s}");
+        assert_eq!(sketch("a b c").similarity(&sketch("c b a")), 1.0);
+        assert_eq!(sketch("a b").similarity(&sketch("x y")), 0.0);
+    }
+
+    #[test]
+    fn large_sets_are_estimated_near_their_jaccard() {
+        // 200 words, the second text with the last 50 replaced: Jaccard 150 / 250 = 0.6.
+        let a: Vec<String> = (0..200).map(|i| format!("w{i}")).collect();
+        let mut b = a.clone();
+        (150..200).for_each(|i| b[i] = format!("x{i}"));
+        let s = sketch(&a.join(" ")).similarity(&sketch(&b.join(" ")));
+        assert!((0.3..=0.9).contains(&s), "{s}");
+        let unrelated: Vec<String> = (0..200).map(|i| format!("z{i}")).collect();
+        assert!(sketch(&a.join(" ")).similarity(&sketch(&unrelated.join(" "))) < 0.2);
     }
 }

@@ -2,10 +2,12 @@
 //! (written to a temporary file in the same folder, then renamed over the old one).
 //!
 //! Output, in the output folder:
-//! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line;
+//! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line
+//!   (unless `output.documents = "none"`);
 //! - `corpus.jsonl`: one object per kept document: metadata, text, fingerprint and every removed
 //!   paragraph with its raw byte span, reason and rule (see README "Output");
-//! - `manifest.csv`: one row per input file, whatever happened to it;
+//! - `manifest.csv`: one row per input file or JSONL record, whatever happened to it;
+//! - `duplicates.csv`: one row per document or paragraph found to repeat an earlier one;
 //! - `stats.json`: the run's counters.
 //!
 //! A `<id>.txt` left by an earlier run for a document that is no longer kept is removed; the
@@ -34,6 +36,7 @@ pub struct Writer {
     dir: PathBuf,
     corpus: BufWriter<NamedTempFile>,
     manifest: csv::Writer<NamedTempFile>,
+    duplicates: csv::Writer<NamedTempFile>,
     /// Ids whose `<id>.txt` an earlier run wrote.
     previous: BTreeSet<String>,
     /// Ids written by this run.
@@ -53,8 +56,23 @@ impl Writer {
         let previous = previous_kept(&dir.join("manifest.csv"));
         let corpus = BufWriter::new(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
         let manifest = csv::Writer::from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
+        // The header is written by hand so that a run without duplicates still has it.
+        let mut duplicates = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
+        duplicates
+            .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
+            .map_err(|e| out_err(dir)(e.into()))?;
         let texts = documents == DocumentFiles::Txt;
-        Ok(Writer { dir: dir.to_path_buf(), corpus, manifest, previous, written: BTreeSet::new(), texts })
+        Ok(Writer {
+            dir: dir.to_path_buf(),
+            corpus,
+            manifest,
+            duplicates,
+            previous,
+            written: BTreeSet::new(),
+            texts,
+        })
     }
 
     /// Write a batch of finished entries, in order.
@@ -74,6 +92,7 @@ impl Writer {
             })?;
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
+        let duplicates_path = self.dir.join("duplicates.csv");
         for e in entries {
             if let Entry::Done(Outcome::Keep(d)) = e {
                 serde_json::to_writer(&mut self.corpus, &CorpusRecord::new(d))
@@ -84,6 +103,11 @@ impl Writer {
                 }
             }
             self.manifest.serialize(ManifestRow::new(e)).map_err(|e| out_err(&manifest_path)(e.into()))?;
+            if let Entry::Done(o) = e {
+                for row in DuplicateRow::of(o) {
+                    self.duplicates.serialize(row).map_err(|e| out_err(&duplicates_path)(e.into()))?;
+                }
+            }
         }
         Ok(())
     }
@@ -96,6 +120,10 @@ impl Writer {
         persist(corpus, &corpus_path)?;
         let manifest = self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?;
         persist(manifest, &manifest_path)?;
+        let duplicates_path = self.dir.join("duplicates.csv");
+        let duplicates =
+            self.duplicates.into_inner().map_err(|e| out_err(&duplicates_path)(e.into_error()))?;
+        persist(duplicates, &duplicates_path)?;
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');
         write_if_changed(&self.dir.join("stats.json"), json.as_bytes())?;
@@ -283,6 +311,56 @@ impl<'a> CorpusRecord<'a> {
             spans: d.kept().map(|p| [p.span.start, p.span.end]).collect(),
             removed,
         }
+    }
+}
+
+/// One row of `duplicates.csv`: a document or paragraph and the earlier one it repeats.
+#[derive(Debug, Serialize)]
+pub struct DuplicateRow {
+    /// The cluster: its canonical member (the copy that was kept, the first seen).
+    pub cluster: String,
+    /// The repeat: a document id, or `<id>#<paragraph index>`.
+    pub member: String,
+    /// The copy kept: a document id, or `<id>#<paragraph index>`.
+    pub canonical: String,
+    /// `document` or `paragraph`.
+    pub level: &'static str,
+    /// SimHash distance.
+    pub distance: u32,
+    /// Estimated shingle Jaccard similarity, 0 to 1.
+    pub similarity: f64,
+}
+
+impl DuplicateRow {
+    /// The rows of one processed document: itself when it was dropped as a duplicate, and
+    /// each of its paragraphs removed as a repeat.
+    pub fn of(o: &Outcome) -> Vec<DuplicateRow> {
+        let d = o.doc();
+        let mut rows = Vec::new();
+        if let Outcome::Drop(_, DropReason::Duplicate { of, distance, similarity, .. }) = o {
+            rows.push(DuplicateRow {
+                cluster: of.0.clone(),
+                member: d.id.0.clone(),
+                canonical: of.0.clone(),
+                level: "document",
+                distance: *distance,
+                similarity: (f64::from(*similarity) * 1000.0).round() / 1000.0,
+            });
+        }
+        for (i, p) in d.paragraphs.iter().enumerate() {
+            if let Some(Removal::Duplicate { of, distance, similarity }) = &p.removal {
+                let canonical = format!("{}#{}", of.id.0, of.paragraph);
+                rows.push(DuplicateRow {
+                    cluster: canonical.clone(),
+                    member: format!("{}#{i}", d.id.0),
+                    canonical,
+                    level: "paragraph",
+                    distance: *distance,
+                    similarity: f64::from(*similarity) / 1000.0,
+                });
+            }
+        }
+        rows
     }
 }
 

@@ -166,7 +166,7 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     reporter.phase("cleaning", total_bytes(&inputs));
-    for chunk in Chunks::new(read::units(&inputs, &settings.read)) {
+    for chunk in chunks(read::units(&inputs, &settings.read)) {
         let processed: Vec<Entry> = pool.install(|| chunk.par_iter().map(|u| stages.process(u)).collect());
         // The barrier: strictly in input order.
         let entries: Vec<Entry> = processed
@@ -224,7 +224,7 @@ fn learn_sites(
     };
     let mut counter = SiteCounter::default();
     reporter.phase("learning site boilerplate", total_bytes(inputs));
-    for chunk in Chunks::new(read::units(inputs, &settings.read)) {
+    for chunk in chunks(read::units(inputs, &settings.read)) {
         let lines: Vec<_> = pool.install(|| chunk.par_iter().map(short_lines).collect());
         for (site, l) in lines.into_iter().flatten() {
             counter.add(&site, l);
@@ -235,28 +235,16 @@ fn learn_sites(
 }
 
 /// Units in chunks of [`CHUNK`], in order.
-struct Chunks<'a> {
-    units: read::Units<'a>,
-}
-
-impl<'a> Chunks<'a> {
-    fn new(units: read::Units<'a>) -> Self {
-        Chunks { units }
-    }
-}
-
-impl<'a> Iterator for Chunks<'a> {
-    type Item = Vec<Unit<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let chunk: Vec<Unit<'a>> = self.units.by_ref().take(CHUNK).collect();
+fn chunks(mut units: read::Units<'_>) -> impl Iterator<Item = Vec<Unit<'_>>> {
+    std::iter::from_fn(move || {
+        let chunk: Vec<Unit> = units.by_ref().take(CHUNK).collect();
         (!chunk.is_empty()).then_some(chunk)
-    }
+    })
 }
 
 /// Raw bytes of all inputs, for progress.
 fn total_bytes(inputs: &[Input]) -> u64 {
-    inputs.iter().filter_map(|i| std::fs::metadata(&i.path).ok()).map(|m| m.len()).sum()
+    inputs.iter().map(|i| i.bytes).sum()
 }
 
 /// The ids given so far, in input order: a JSONL record whose id an earlier document took fails
@@ -272,10 +260,6 @@ impl IdRegister {
             Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, _)) => (&d.id, &d.source),
             Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source),
         };
-        let here = match source.line {
-            Some(l) => format!("{} line {l}", source.path),
-            None => source.path.clone(),
-        };
         match self.seen.get(id) {
             Some(first) if source.line.is_some() => {
                 let error = FileError::IdCollision { id: id.0.clone(), first: first.clone() };
@@ -283,6 +267,10 @@ impl IdRegister {
             }
             Some(_) => e,
             None => {
+                let here = match source.line {
+                    Some(l) => format!("{} line {l}", source.path),
+                    None => source.path.clone(),
+                };
                 self.seen.insert(id.clone(), here);
                 e
             }

@@ -24,6 +24,8 @@ pub struct Input {
     pub id: DocId,
     /// What will be done with it.
     pub kind: InputKind,
+    /// Its size when it was found (0 if unknown), for progress; reading measures it again.
+    pub bytes: u64,
 }
 
 /// The fate decided at discovery.
@@ -46,10 +48,10 @@ pub enum InputKind {
 /// relative path. Hidden files and folders (starting with `.`) are passed over, as ripgrep does.
 pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, RunError> {
     let meta = fs::metadata(input).map_err(|source| RunError::Input { path: input.to_path_buf(), source })?;
-    let mut found: Vec<(String, PathBuf, Option<String>)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     if meta.is_file() {
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        found.push((name, input.to_path_buf(), None));
+        found.push((name, input.to_path_buf(), meta.len(), None));
     } else {
         walk(input, "", &mut found)
             .map_err(|source| RunError::Input { path: input.to_path_buf(), source })?;
@@ -58,7 +60,7 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
 
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(found.len());
-    for (rel, path, skip) in found {
+    for (rel, path, bytes, skip) in found {
         let (stem, ext) = split_ext(&rel);
         let id = DocId(stem.to_string());
         let kind = if let Some(reason) = skip {
@@ -74,12 +76,15 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
             taken.insert(id.0.clone(), rel.clone());
             InputKind::Article
         };
-        out.push(Input { rel, path, id, kind });
+        out.push(Input { rel, path, id, kind, bytes });
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf, Option<String>)>) -> std::io::Result<()> {
+/// A file found by [`walk`]: relative path, path, size, and why it is skipped (if it is).
+type Found = (String, PathBuf, u64, Option<String>);
+
+fn walk(dir: &Path, prefix: &str, out: &mut Vec<Found>) -> std::io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -96,12 +101,13 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf, Option<String>
             // Followed only to files: a symlinked folder could loop.
             match fs::metadata(&path) {
                 Ok(m) if m.is_dir() => {
-                    out.push((rel, path, Some("symlink to a folder is not followed".into())))
+                    out.push((rel, path, 0, Some("symlink to a folder is not followed".into())))
                 }
-                _ => out.push((rel, path, None)),
+                m => out.push((rel, path, m.map_or(0, |m| m.len()), None)),
             }
         } else {
-            out.push((rel, path, None));
+            let bytes = e.metadata().map_or(0, |m| m.len());
+            out.push((rel, path, bytes, None));
         }
     }
     Ok(())
@@ -197,7 +203,7 @@ impl Unit<'_> {
     /// Raw bytes this unit stands for, for progress.
     pub fn bytes(&self) -> u64 {
         match self {
-            Unit::File(i) => fs::metadata(&i.path).map_or(0, |m| m.len()),
+            Unit::File(i) => i.bytes,
             Unit::Record(r) => r.bytes.len() as u64 + 1,
             Unit::Broken { .. } => 0,
         }

@@ -105,8 +105,7 @@ impl Shape {
         let mut run: Option<usize> = None;
         let mut packed = [0u8; 16];
         let mut ascii = true;
-        // Sentence breaks: after `.`/`!`/`?` (prev_end), then a space (space).
-        let (mut prev_end, mut space) = (false, false);
+        let mut breaks = SentenceBreaks::default();
         let mut i = 0;
         while i <= bytes.len() {
             // The character at i (a space past the end, to close what is open) and its class.
@@ -130,13 +129,9 @@ impl Shape {
                 // `»`, `«`, `·` with 0xC2): most words skip the comparisons.
                 if let Some(start) = word.take()
                     && matches!(bytes[start], b'|' | b'/' | b'-' | b':' | 0xC2 | 0xE2)
+                    && is_separator(&text[start..i])
                 {
-                    let w = &text[start..i];
-                    if matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
-                        || w.starts_with(['|', '•', '»', '›'])
-                    {
-                        sh.separators = sh.separators.saturating_add(1);
-                    }
+                    sh.separators = sh.separators.saturating_add(1);
                 }
             } else {
                 sh.chars += 1;
@@ -172,25 +167,14 @@ impl Shape {
                 sh.stops.add(w, key, buf);
             }
 
-            // The sentence-break automaton, as `sentence_breaks` in the tests.
-            if prev_end && space && c.is_uppercase() {
+            if breaks.step(c) {
                 sh.sentences = sh.sentences.saturating_add(1);
-                prev_end = false;
-                space = false;
-            } else if prev_end && space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
-            } else if matches!(c, '.' | '!' | '?') {
-                prev_end = true;
-                space = false;
-            } else if c == ' ' && prev_end {
-                space = true;
-            } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && prev_end && !space) {
-                prev_end = false;
-                space = false;
             }
             i += len;
 
             // The rest of an ASCII word in a tight loop: past its first character nothing but
-            // the packed key and the character count can change.
+            // the packed key and the character count can change (a letter or digit leaves the
+            // sentence-break automaton where it is).
             if alnum && len == 1 {
                 let start = run.unwrap_or(i);
                 let from = i;
@@ -204,6 +188,44 @@ impl Shape {
             }
         }
         sh
+    }
+}
+
+/// A word that separates menu items or breadcrumbs: `|`, `•`, `»`, `›`, `·`, `::`, `«`, `‹`,
+/// `/`, `–`, `-`, or a word glued to one of the first four (`»News`).
+fn is_separator(w: &str) -> bool {
+    matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
+        || w.starts_with(['|', '•', '»', '›'])
+}
+
+/// Sentence breaks inside a paragraph, fed a character at a time: `.`, `!` or `?`, a space,
+/// then (after any opening quotes) an uppercase letter.
+#[derive(Debug, Default)]
+struct SentenceBreaks {
+    /// The last character was sentence punctuation (or a closing quote after one).
+    prev_end: bool,
+    /// A space followed it.
+    space: bool,
+}
+
+impl SentenceBreaks {
+    /// Take the next character; true when it begins a new sentence.
+    fn step(&mut self, c: char) -> bool {
+        if self.prev_end && self.space && c.is_uppercase() {
+            *self = SentenceBreaks::default();
+            return true;
+        }
+        if self.prev_end && self.space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
+            return false;
+        }
+        if matches!(c, '.' | '!' | '?') {
+            (self.prev_end, self.space) = (true, false);
+        } else if c == ' ' && self.prev_end {
+            self.space = true;
+        } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && self.prev_end && !self.space) {
+            *self = SentenceBreaks::default();
+        }
+        false
     }
 }
 
@@ -442,32 +464,10 @@ mod tests {
         Signals::of(&para(text), &Shape::of(text, &mut String::new()), Some(Lang(0)))
     }
 
-    /// `. ` / `! ` / `? ` followed (after quotes) by an uppercase letter.
-    pub(super) fn sentence_breaks(text: &str) -> u8 {
-        let mut n = 0u8;
-        let mut prev_end = false;
-        let mut space = false;
-        for c in text.chars() {
-            if prev_end && space && c.is_uppercase() {
-                n = n.saturating_add(1);
-                prev_end = false;
-                space = false;
-                continue;
-            }
-            if prev_end && space && matches!(c, '"' | '“' | '‘' | '\'' | '(' | '«' | '„') {
-                continue;
-            }
-            if matches!(c, '.' | '!' | '?') {
-                prev_end = true;
-                space = false;
-            } else if c == ' ' && prev_end {
-                space = true;
-            } else if !(matches!(c, '"' | '”' | '’' | '\'' | ')') && prev_end && !space) {
-                prev_end = false;
-                space = false;
-            }
-        }
-        n
+    /// Sentence breaks of a whole text, a character at a time.
+    fn sentence_breaks(text: &str) -> u8 {
+        let mut breaks = SentenceBreaks::default();
+        text.chars().filter(|&c| breaks.step(c)).count().min(255) as u8
     }
 
     /// The straightforward measurements, one pass each, that [`Shape::of`] fuses.
@@ -479,11 +479,7 @@ mod tests {
                 alphabetic += 1;
                 capitalized += c.is_uppercase() as u32;
             }
-            if matches!(w, "|" | "•" | "»" | "›" | "·" | "::" | "«" | "‹" | "/" | "–" | "-")
-                || w.starts_with(['|', '•', '»', '›'])
-            {
-                separators += 1;
-            }
+            separators += is_separator(w) as u8;
         }
         let stops = StopCounts::of(text, &mut String::new());
         (words, alphabetic, capitalized, separators, sentence_breaks(text), stops)

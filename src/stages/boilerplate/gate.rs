@@ -66,12 +66,22 @@ fn frequency(b: u8) -> f32 {
 /// The gate of one regex rule.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
-    /// Every match contains one of these bytes.
-    needs: Option<ByteSet>,
-    /// The same bytes listed, when there are at most three (searched with `memchr`).
-    few: Option<Vec<u8>>,
+    /// Bytes of which every match contains one.
+    needs: Needs,
     /// Every match is at the start and begins with one of these bytes.
     first: Option<ByteSet>,
+}
+
+/// Bytes of which every match contains one, in the form that is fastest to look for.
+#[derive(Debug, Clone, Default)]
+enum Needs {
+    /// Nothing known (or a set nearly every paragraph meets).
+    #[default]
+    Nothing,
+    /// One to three bytes: found fastest by `memchr`.
+    Few(Vec<u8>),
+    /// More: a scan that stops at the first.
+    Set(ByteSet),
 }
 
 impl Gate {
@@ -79,12 +89,15 @@ impl Gate {
     pub fn new(pattern: &str) -> Gate {
         let Ok(hir) = regex_syntax::parse(pattern) else { return Gate::default() };
         let anchored = hir.properties().look_set_prefix().contains(Look::Start);
-        // A set that nearly every paragraph meets is not worth testing.
-        let needs = needs(&hir).filter(|n| n.cost() < 0.5);
-        let few = needs
-            .map(|n| (0..=255u8).filter(|&b| n.contains(b)).collect::<Vec<u8>>())
-            .filter(|v| v.len() <= 3);
-        Gate { needs, few, first: if anchored { first(&hir).map(|(set, _)| set) } else { None } }
+        let needs = match needs(&hir) {
+            // A set that nearly every paragraph meets is not worth testing.
+            Some(set) if set.cost() < 0.5 => {
+                let bytes: Vec<u8> = (0..=255u8).filter(|&b| set.contains(b)).collect();
+                if bytes.len() <= 3 { Needs::Few(bytes) } else { Needs::Set(set) }
+            }
+            _ => Needs::Nothing,
+        };
+        Gate { needs, first: if anchored { first(&hir).map(|(set, _)| set) } else { None } }
     }
 
     /// Could the regex match `text`?
@@ -95,17 +108,15 @@ impl Gate {
         {
             return false;
         }
-        // A rare byte is found fastest by `memchr`; a set of common ones by a scan that stops
-        // at the first.
-        match (&self.few, &self.needs) {
-            (Some(few), _) => match few[..] {
+        match &self.needs {
+            Needs::Nothing => true,
+            Needs::Few(few) => match few[..] {
                 [a] => memchr::memchr(a, bytes).is_some(),
                 [a, b] => memchr::memchr2(a, b, bytes).is_some(),
                 [a, b, c] => memchr::memchr3(a, b, c, bytes).is_some(),
                 _ => true,
             },
-            (None, Some(n)) => bytes.iter().any(|&b| n.contains(b)),
-            (None, None) => true,
+            Needs::Set(set) => bytes.iter().any(|&b| set.contains(b)),
         }
     }
 }
@@ -205,9 +216,9 @@ mod tests {
 
     #[test]
     fn patterns_that_can_match_anywhere_or_empty_admit_everything() {
-        assert!(Gate::new(r"(?i)x*").needs.is_none());
-        assert!(Gate::new(r".").needs.is_none());
-        assert!(Gate::new(r"a|b*").needs.is_none());
+        assert!(matches!(Gate::new(r"(?i)x*").needs, Needs::Nothing));
+        assert!(matches!(Gate::new(r".").needs, Needs::Nothing));
+        assert!(matches!(Gate::new(r"a|b*").needs, Needs::Nothing));
         assert!(Gate::new(r"(?:a|b)c").first.is_none(), "not anchored");
     }
 

@@ -10,9 +10,10 @@
 //! later batches benefit from what earlier ones taught. Only learned lines are saved, never
 //! partial counts, so running the same batch again learns exactly the same lines.
 //!
-//! A document's site is its source folder (`raw/bbc/a.txt` -> `bbc`; files at the top share the
-//! site `.`): scrapers usually keep one folder per site, and in a flat folder a line repeated
-//! across several documents is boilerplate too.
+//! A document's site is the one its source names (a JSONL record's `site`, or its `url`'s host),
+//! else its source folder (`raw/bbc/a.txt` -> `bbc`; files at the top share the site `.`):
+//! scrapers usually keep one folder per site, and in a flat folder a line repeated across
+//! several documents is boilerplate too.
 
 use super::match_key;
 use crate::error::RunError;

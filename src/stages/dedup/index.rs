@@ -16,7 +16,8 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub struct FingerprintIndex<V> {
     exact: HashMap<u64, usize>,
-    near: NearIndex<usize>,
+    /// Entry ids are insertion order, the same as positions in `values`.
+    near: NearIndex<()>,
     values: Vec<V>,
     sketches: Vec<Sketch>,
     min_similarity: f32,
@@ -54,15 +55,15 @@ impl<V> FingerprintIndex<V> {
             return Some(Found { value: &self.values[i], distance: 0, similarity: 1.0 });
         }
         let mut best: Option<(u32, u32, f32)> = None; // (distance, id, similarity)
-        for (id, d) in self.near.within(fp.simhash) {
+        self.near.for_each_within(fp.simhash, |d, id| {
             if best.is_some_and(|b| (d, id) >= (b.0, b.1)) {
-                continue;
+                return;
             }
             let sim = fp.sketch.similarity(&self.sketches[id as usize]);
             if sim >= self.min_similarity {
                 best = Some((d, id, sim));
             }
-        }
+        });
         best.map(|(distance, id, similarity)| Found {
             value: &self.values[id as usize],
             distance,
@@ -74,7 +75,7 @@ impl<V> FingerprintIndex<V> {
     pub fn insert(&mut self, fp: &Fingerprint, value: V) {
         let i = self.values.len();
         self.exact.entry(fp.exact).or_insert(i);
-        self.near.insert(fp.simhash, i);
+        self.near.insert(fp.simhash, ());
         self.values.push(value);
         self.sketches.push(fp.sketch);
     }
@@ -128,8 +129,9 @@ impl<V> NearIndex<V> {
         self.values.push(value);
     }
 
-    /// Every (distance, id) within `k` of `fp`, possibly more than once.
-    fn candidates(&self, fp: u64, mut each: impl FnMut(u32, u32)) {
+    /// Call `each(distance, id)` for every entry within `k` of `fp` (ids are insertion order),
+    /// in no set order and possibly more than once; nothing is allocated.
+    pub fn for_each_within(&self, fp: u64, mut each: impl FnMut(u32, u32)) {
         let radius = self.k / BLOCKS as u32;
         for (b, t) in self.tables.iter().enumerate() {
             let key = block(fp, b);
@@ -149,7 +151,7 @@ impl<V> NearIndex<V> {
     /// The nearest entry within distance `k`, ties broken by the earliest inserted.
     pub fn nearest(&self, fp: u64) -> Option<(&V, u32)> {
         let mut best: Option<(u32, u32)> = None; // (distance, id)
-        self.candidates(fp, |d, id| {
+        self.for_each_within(fp, |d, id| {
             if best.is_none_or(|b| (d, id) < b) {
                 best = Some((d, id));
             }
@@ -160,7 +162,7 @@ impl<V> NearIndex<V> {
     /// Every entry within distance `k`, as (insertion id, distance), sorted by id.
     pub fn within(&self, fp: u64) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
-        self.candidates(fp, |d, id| out.push((id, d)));
+        self.for_each_within(fp, |d, id| out.push((id, d)));
         out.sort_unstable();
         out.dedup();
         out

@@ -13,7 +13,7 @@ use crate::stages::Outcome;
 use crate::stages::boilerplate::classify::Classified;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
-use crate::stages::dedup::{Dedup, Fingerprints};
+use crate::stages::dedup::{Dedup, Fingerprints, Lookups};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Unit};
@@ -144,7 +144,7 @@ impl Stages {
             Outcome::Keep(d) => self.boilerplate.apply_explained(d),
             dropped => (dropped, None),
         };
-        let o = Dedup::new(dedup).check(o.then(&self.fingerprints));
+        let o = Dedup::new(dedup).check_one(o.then(&self.fingerprints));
         Ok(Explained { outcome: o, classified })
     }
 }
@@ -166,19 +166,37 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     reporter.phase("cleaning", total_bytes(&inputs));
-    for chunk in chunks(read::units(&inputs, &settings.read)) {
-        let processed: Vec<Entry> = pool.install(|| chunk.par_iter().map(|u| stages.process(u)).collect());
-        // The barrier: strictly in input order.
-        let entries: Vec<Entry> = processed
-            .into_iter()
-            .map(|e| match ids.check(e) {
-                Entry::Done(o) => Entry::Done(dedup.check(o)),
-                other => other,
-            })
-            .collect();
-        pool.install(|| writer.write(&entries))?;
-        entries.iter().for_each(|e| stats.record(e));
-        reporter.advance(chunk.iter().map(Unit::bytes).sum());
+    // Two chunks in flight: while the per-document stages run on chunk i + 1, chunk i goes
+    // through the dedup barrier and the writer, so the threads do not wait for the barrier.
+    let mut chunks = chunks(read::units(&inputs, &settings.read));
+    let mut pending: Option<(Vec<Entry>, u64)> = None;
+    loop {
+        let next = chunks.next();
+        if next.is_none() && pending.is_none() {
+            break;
+        }
+        let (processed, finished) = pool.install(|| {
+            rayon::join(
+                || {
+                    next.map(|chunk| {
+                        let entries: Vec<Entry> = chunk.par_iter().map(|u| stages.process(u)).collect();
+                        (entries, chunk.iter().map(Unit::bytes).sum::<u64>())
+                    })
+                },
+                || {
+                    pending.take().map(|(entries, bytes)| {
+                        let entries = barrier(entries, &mut dedup, &mut ids);
+                        writer.write(&entries)?;
+                        entries.iter().for_each(|e| stats.record(e));
+                        Ok::<u64, RunError>(bytes)
+                    })
+                },
+            )
+        });
+        if let Some(bytes) = finished.transpose()? {
+            reporter.advance(bytes);
+        }
+        pending = processed;
     }
     stats.site_lines = learned as u64;
     if settings.boilerplate.sites.enabled {
@@ -187,6 +205,28 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     writer.finish(&stats)?;
     reporter.finish();
     Ok(stats)
+}
+
+/// The dedup barrier for one chunk: every document's lookups in the sealed corpus on all
+/// threads, then the checks strictly in input order, then the chunk is sealed.
+fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> Vec<Entry> {
+    let lookups: Vec<Lookups> = entries
+        .par_iter()
+        .map(|e| match e {
+            Entry::Done(o) => dedup.look_up(o),
+            _ => Lookups::default(),
+        })
+        .collect();
+    let entries = entries
+        .into_iter()
+        .zip(lookups)
+        .map(|(e, l)| match ids.check(e) {
+            Entry::Done(o) => Entry::Done(dedup.check(o, l)),
+            other => other,
+        })
+        .collect();
+    dedup.seal();
+    entries
 }
 
 /// The barrier before the per-document stages: count every input's short paragraphs per site

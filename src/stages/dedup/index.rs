@@ -5,8 +5,13 @@
 //! the 64 bits into 4 blocks; two fingerprints within distance `k` have a block within `k / 4` of
 //! each other (see [`NearIndex`]). Buckets are `Vec`s in insertion order and tables are never
 //! iterated, so results do not depend on hashing or threads.
+//!
+//! The corpus-wide index has two parts so the dedup barrier can look up in parallel: `sealed`
+//! entries (every earlier chunk; read-only while a chunk is looked up on all threads) and
+//! `recent` ones (inserted by the barrier in this chunk; small, searched in order). A lookup in
+//! both, combined by [`Hit::better`], is exactly a lookup in one index of all entries.
 
-use super::simhash::{Sketch, distance};
+use super::simhash::Sketch;
 use crate::document::Fingerprint;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
@@ -15,9 +20,14 @@ use std::collections::HashMap;
 /// lookup needs. The first value inserted under an exact hash is the one returned for it.
 #[derive(Debug, Clone)]
 pub struct FingerprintIndex<V> {
-    exact: HashMap<u64, usize>,
-    /// Entry ids are insertion order, the same as positions in `values`.
-    near: NearIndex<()>,
+    /// First entry id of each exact hash.
+    exact: HashMap<u64, u32, FxBuildHasher>,
+    /// Entries `0..sealed_len`: one 65,536-slot table per block (made at the first seal).
+    sealed: Option<NearIndex<Dense>>,
+    sealed_len: u32,
+    /// Entries from `sealed_len` on, and the same in insertion order for the next seal.
+    recent: NearIndex<Sparse>,
+    pending: Vec<(u64, u32)>,
     values: Vec<V>,
     sketches: Vec<Sketch>,
     min_similarity: f32,
@@ -34,13 +44,43 @@ pub struct Found<'a, V> {
     pub similarity: f32,
 }
 
+/// A match found in one part of a [`FingerprintIndex`], not yet resolved to its value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// Entry id (insertion order).
+    pub id: u32,
+    /// SimHash distance (0 for an exact repeat).
+    pub distance: u32,
+    /// Estimated Jaccard similarity (1 for an exact repeat).
+    pub similarity: f32,
+    /// Found by its exact hash.
+    pub exact: bool,
+}
+
+impl Hit {
+    /// The match a lookup over all entries returns, from the matches of two parts where `a`'s
+    /// entries all come before `b`'s: an exact repeat first (the earliest), else the nearest,
+    /// the earliest on a tie.
+    pub fn better(a: Option<Hit>, b: Option<Hit>) -> Option<Hit> {
+        match (a, b) {
+            (Some(a), _) if a.exact => Some(a),
+            (_, Some(b)) if b.exact => Some(b),
+            (Some(a), Some(b)) => Some(if (b.distance, b.id) < (a.distance, a.id) { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 impl<V> FingerprintIndex<V> {
     /// An empty index matching within SimHash distance `k`, confirmed by a shingle similarity
     /// of at least `min_similarity`.
     pub fn new(k: u32, min_similarity: f32) -> Self {
         FingerprintIndex {
-            exact: HashMap::new(),
-            near: NearIndex::new(k),
+            exact: HashMap::default(),
+            sealed: None,
+            sealed_len: 0,
+            recent: NearIndex::new(k),
+            pending: Vec::new(),
             values: Vec::new(),
             sketches: Vec::new(),
             min_similarity,
@@ -51,59 +91,167 @@ impl<V> FingerprintIndex<V> {
     /// within `k` (earliest on a tie) among those whose shingle sketch confirms the match. A
     /// SimHash neighbour alone is not enough: unrelated short texts can land within a few bits.
     pub fn find(&self, fp: &Fingerprint) -> Option<Found<'_, V>> {
-        if let Some(&i) = self.exact.get(&fp.exact) {
-            return Some(Found { value: &self.values[i], distance: 0, similarity: 1.0 });
+        self.resolve(Hit::better(self.find_sealed(fp), self.find_recent(fp)))
+    }
+
+    /// [`find`](Self::find) among the sealed entries only. Takes `&self`: the barrier runs it
+    /// for a whole chunk on every thread before it inserts anything.
+    pub fn find_sealed(&self, fp: &Fingerprint) -> Option<Hit> {
+        if let Some(&id) = self.exact.get(&fp.exact)
+            && id < self.sealed_len
+        {
+            return Some(Hit { id, distance: 0, similarity: 1.0, exact: true });
         }
-        let mut best: Option<(u32, u32, f32)> = None; // (distance, id, similarity)
-        self.near.for_each_within(fp.simhash, |d, id| {
-            if best.is_some_and(|b| (d, id) >= (b.0, b.1)) {
+        let sealed = self.sealed.as_ref()?;
+        self.confirmed_nearest(fp, |each| sealed.for_each_within(fp.simhash, each))
+    }
+
+    /// [`find`](Self::find) among the entries inserted since the last [`seal`](Self::seal).
+    pub fn find_recent(&self, fp: &Fingerprint) -> Option<Hit> {
+        if let Some(&id) = self.exact.get(&fp.exact) {
+            // An earlier exact repeat is the sealed part's answer.
+            return (id >= self.sealed_len).then_some(Hit { id, distance: 0, similarity: 1.0, exact: true });
+        }
+        self.confirmed_nearest(fp, |each| self.recent.for_each_within(fp.simhash, each))
+    }
+
+    /// The nearest (then earliest) candidate whose sketch confirms it.
+    fn confirmed_nearest(
+        &self,
+        fp: &Fingerprint,
+        candidates: impl FnOnce(&mut dyn FnMut(u32, u32)),
+    ) -> Option<Hit> {
+        let mut best: Option<Hit> = None;
+        candidates(&mut |d, id| {
+            if best.is_some_and(|b| (d, id) >= (b.distance, b.id)) {
                 return;
             }
-            let sim = fp.sketch.similarity(&self.sketches[id as usize]);
-            if sim >= self.min_similarity {
-                best = Some((d, id, sim));
+            let similarity = fp.sketch.similarity(&self.sketches[id as usize]);
+            if similarity >= self.min_similarity {
+                best = Some(Hit { id, distance: d, similarity, exact: false });
             }
         });
-        best.map(|(distance, id, similarity)| Found {
-            value: &self.values[id as usize],
-            distance,
-            similarity,
+        best
+    }
+
+    /// The value and figures of a hit.
+    pub fn resolve(&self, hit: Option<Hit>) -> Option<Found<'_, V>> {
+        hit.map(|h| Found {
+            value: &self.values[h.id as usize],
+            distance: h.distance,
+            similarity: h.similarity,
         })
     }
 
-    /// Add an entry.
+    /// Add an entry (to the recent part).
     pub fn insert(&mut self, fp: &Fingerprint, value: V) {
-        let i = self.values.len();
-        self.exact.entry(fp.exact).or_insert(i);
-        self.near.insert(fp.simhash, ());
+        let id = u32::try_from(self.values.len()).expect("fewer than 2^32 entries");
+        self.exact.entry(fp.exact).or_insert(id);
+        self.recent.insert(fp.simhash, id);
+        self.pending.push((fp.simhash, id));
         self.values.push(value);
         self.sketches.push(fp.sketch);
+    }
+
+    /// Move the recent entries into the sealed part.
+    pub fn seal(&mut self) {
+        let k = self.recent.k;
+        let sealed = self.sealed.get_or_insert_with(|| NearIndex::new(k));
+        for (fp, id) in self.pending.drain(..) {
+            sealed.insert(fp, id);
+        }
+        self.recent = NearIndex::new(k);
+        self.sealed_len = self.values.len() as u32;
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// No entries yet.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
     }
 }
 
 /// Blocks the 64 bits are cut into: four 16-bit keys.
 const BLOCKS: usize = 4;
 
-/// One block's table: 16-bit value -> (fingerprint, id) of the entries with it.
-type Table = HashMap<u16, Vec<(u64, u32)>, FxBuildHasher>;
+/// The entries under one key, fingerprints and ids apart: a scan reads only the fingerprints,
+/// 8 bytes each in order, and an id only for a fingerprint within `k` (and it takes
+/// a third less memory than (u64, u32) pairs, which pad to 16 bytes).
+#[derive(Debug, Clone, Default)]
+pub struct Bucket {
+    fps: Vec<u64>,
+    ids: Vec<u32>,
+}
 
-/// The index; `V` is what an entry refers to (a paragraph, a document).
+impl Bucket {
+    fn push(&mut self, fp: u64, id: u32) {
+        self.fps.push(fp);
+        self.ids.push(id);
+    }
+}
+
+/// One block's table: the bucket of each 16-bit key.
+pub trait Buckets: std::fmt::Debug {
+    /// An empty table.
+    fn empty() -> Self;
+    /// The entries under `key`, in insertion order.
+    fn bucket(&self, key: u16) -> Option<&Bucket>;
+    /// Append an entry under `key`.
+    fn push(&mut self, key: u16, fp: u64, id: u32);
+}
+
+/// A hash map of buckets: cheap to make, for small indexes (one document's paragraphs, the
+/// entries of one chunk).
+#[derive(Debug, Clone, Default)]
+pub struct Sparse(HashMap<u16, Bucket, FxBuildHasher>);
+
+impl Buckets for Sparse {
+    fn empty() -> Self {
+        Sparse::default()
+    }
+    fn bucket(&self, key: u16) -> Option<&Bucket> {
+        self.0.get(&key)
+    }
+    fn push(&mut self, key: u16, fp: u64, id: u32) {
+        self.0.entry(key).or_default().push(fp, id);
+    }
+}
+
+/// A 65,536-slot array of buckets: no hashing on a probe, for the large corpus-wide index
+/// (3 MB per table when empty).
+#[derive(Debug, Clone)]
+pub struct Dense(Vec<Bucket>);
+
+impl Buckets for Dense {
+    fn empty() -> Self {
+        Dense(vec![Bucket::default(); 1 << 16])
+    }
+    fn bucket(&self, key: u16) -> Option<&Bucket> {
+        Some(&self.0[usize::from(key)])
+    }
+    fn push(&mut self, key: u16, fp: u64, id: u32) {
+        self.0[usize::from(key)].push(fp, id);
+    }
+}
+
+/// The index of (fingerprint, id) entries; ids are the caller's.
 ///
 /// Multi-index hashing (Norouzi, Punjani and Fleet, CVPR 2012), the generalized pigeonhole of
 /// Manku et al.: the 64 bits are cut into 4 blocks of 16, and two fingerprints within distance
 /// `k` have some block within distance `k / 4` (rounded down) of each other, or the four blocks
 /// would differ in more than `k` bits. So a query probes, in each of the 4 tables, its own block
-/// and every block within that radius: 1 bucket for k <= 3, 17 for k = 4 to 6. With 16-bit keys a
+/// and every block within that radius: 1 bucket for k <= 3, 17 for k = 4 to 7. With 16-bit keys a
 /// bucket holds about n / 65,536 entries, where k + 1 blocks of 64 / (k + 1) bits would hold
 /// n / 512 at k = 6: that made a 200,000-article run spend three quarters of its time scanning
-/// buckets. Each bucket stores the fingerprints inline, so a scan reads memory in order.
+/// buckets.
 #[derive(Debug, Clone)]
-pub struct NearIndex<V> {
+pub struct NearIndex<B = Sparse> {
     k: u32,
-    /// Per block: the bucket of each 16-bit value, holding (fingerprint, id). Hash maps, not
-    /// 65,536-slot arrays: an index per document (repeats inside one page) must be cheap.
-    tables: Vec<Table>,
-    values: Vec<V>,
+    tables: [B; BLOCKS],
 }
 
 /// The 16-bit block `b` of `fp`.
@@ -112,55 +260,92 @@ fn block(fp: u64, b: usize) -> u16 {
     (fp >> (16 * b)) as u16
 }
 
-impl<V> NearIndex<V> {
+impl<B: Buckets> NearIndex<B> {
     /// An empty index answering queries within distance `k` (0 to 7: the radius per block
     /// stays at most 1).
     pub fn new(k: u32) -> Self {
-        let k = k.min(7);
-        NearIndex { k, tables: vec![HashMap::default(); BLOCKS], values: Vec::new() }
+        NearIndex { k: k.min(7), tables: std::array::from_fn(|_| B::empty()) }
     }
 
     /// Add an entry.
-    pub fn insert(&mut self, fp: u64, value: V) {
-        let id = u32::try_from(self.values.len()).expect("fewer than 2^32 entries");
+    pub fn insert(&mut self, fp: u64, id: u32) {
         for (b, t) in self.tables.iter_mut().enumerate() {
-            t.entry(block(fp, b)).or_default().push((fp, id));
+            t.push(block(fp, b), fp, id);
         }
-        self.values.push(value);
     }
 
-    /// Call `each(distance, id)` for every entry within `k` of `fp` (ids are insertion order),
-    /// in no set order and possibly more than once; nothing is allocated.
+    /// Call `each(distance, id)` for every entry within `k` of `fp`, in no set order and
+    /// possibly more than once; nothing is allocated.
     pub fn for_each_within(&self, fp: u64, mut each: impl FnMut(u32, u32)) {
-        let radius = self.k / BLOCKS as u32;
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU has just been found to support POPCNT, the only feature the
+            // function is compiled with beyond the target's baseline.
+            #[allow(unsafe_code)]
+            unsafe {
+                return self.within_popcnt(fp, &mut each);
+            }
+        }
+        self.within(fp, &mut each)
+    }
+
+    /// [`for_each_within`](Self::for_each_within) without the POPCNT dispatch, as the default
+    /// target compiles it: the baseline of `cargo bench --bench index`.
+    #[doc(hidden)]
+    pub fn for_each_within_portable(&self, fp: u64, mut each: impl FnMut(u32, u32)) {
+        self.within(fp, &mut each)
+    }
+
+    /// [`Self::within`] compiled with the POPCNT instruction. The default x86-64 target lacks it
+    /// and counts bits with a dozen instructions; the bucket scans of a 200,000-article run
+    /// spend most of their time there (`cargo bench --bench index` compares both).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    #[allow(unsafe_code)]
+    fn within_popcnt(&self, fp: u64, each: &mut impl FnMut(u32, u32)) {
+        self.within(fp, each)
+    }
+
+    /// The probes and bucket scans; inlined into each caller so the caller's CPU features apply.
+    /// All buckets are found before any is scanned: the loads of up to 68 bucket headers and
+    /// heads then overlap instead of waiting for each other (at k = 6 and 2,000,000 entries a
+    /// lookup spent most of its time on those cache misses).
+    #[inline(always)]
+    fn within(&self, fp: u64, each: &mut impl FnMut(u32, u32)) {
+        let k = self.k;
+        let radius = k / BLOCKS as u32;
+        let mut buckets: [Option<&Bucket>; BLOCKS * 17] = [None; BLOCKS * 17];
+        let mut n = 0;
         for (b, t) in self.tables.iter().enumerate() {
             let key = block(fp, b);
-            let probes =
-                std::iter::once(key).chain((0..16).filter(|_| radius >= 1).map(|bit| key ^ (1 << bit)));
-            for probe in probes {
-                for &(other, id) in t.get(&probe).into_iter().flatten() {
-                    let d = distance(fp, other);
-                    if d <= self.k {
-                        each(d, id);
-                    }
+            buckets[n] = t.bucket(key);
+            n += 1;
+            if radius >= 1 {
+                for bit in 0..16 {
+                    buckets[n] = t.bucket(key ^ (1 << bit));
+                    n += 1;
                 }
             }
         }
-    }
-
-    /// The nearest entry within distance `k`, ties broken by the earliest inserted.
-    pub fn nearest(&self, fp: u64) -> Option<(&V, u32)> {
-        let mut best: Option<(u32, u32)> = None; // (distance, id)
-        self.for_each_within(fp, |d, id| {
-            if best.is_none_or(|b| (d, id) < b) {
-                best = Some((d, id));
+        let mut scan = |bucket: &Bucket, from: usize, to: usize| {
+            for (i, &other) in bucket.fps[..to].iter().enumerate().skip(from) {
+                let d = (fp ^ other).count_ones();
+                if d <= k {
+                    each(d, bucket.ids[i]);
+                }
             }
-        });
-        best.map(|(d, id)| (&self.values[id as usize], d))
+        };
+        // First every bucket's head, whose loads are independent of each other; then the rest.
+        for bucket in buckets[..n].iter().flatten() {
+            scan(bucket, 0, bucket.fps.len().min(1));
+        }
+        for bucket in buckets[..n].iter().flatten() {
+            scan(bucket, bucket.fps.len().min(1), bucket.fps.len());
+        }
     }
 
-    /// Every entry within distance `k`, as (insertion id, distance), sorted by id.
-    pub fn within(&self, fp: u64) -> Vec<(u32, u32)> {
+    /// Every entry within distance `k`, as (id, distance), sorted by id, each once.
+    pub fn within_sorted(&self, fp: u64) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
         self.for_each_within(fp, |d, id| out.push((id, d)));
         out.sort_unstable();
@@ -172,21 +357,22 @@ impl<V> NearIndex<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::dedup::simhash::distance;
     use proptest::prelude::*;
 
-    #[test]
-    fn finds_near_and_prefers_nearest_then_earliest() {
-        let mut ix = NearIndex::new(3);
-        ix.insert(0b1111, "a");
-        ix.insert(0b0111, "b");
-        ix.insert(0b1111, "c");
-        assert_eq!(ix.nearest(0b1111), Some((&"a", 0)));
-        assert_eq!(ix.nearest(0b0011), Some((&"b", 1)));
-        assert_eq!(ix.nearest(u64::MAX), None);
+    fn brute(fps: &[u64], q: u64, k: u32) -> Vec<(u32, u32)> {
+        fps.iter()
+            .enumerate()
+            .filter_map(|(i, &f)| {
+                let d = distance(q, f);
+                (d <= k).then_some((i as u32, d))
+            })
+            .collect()
     }
 
     proptest! {
-        /// The index returns exactly what comparing against every entry returns.
+        /// The index returns exactly what comparing against every entry returns, with sparse
+        /// and dense tables alike.
         #[test]
         fn matches_brute_force(k in 0u32..=6, seeds in prop::collection::vec(any::<u64>(), 1..60), flips in prop::collection::vec((0usize..60, 0u32..64), 0..200)) {
             // Make near neighbours on purpose: copies of the seeds with a few bits flipped.
@@ -195,18 +381,60 @@ mod tests {
                 let base = seeds[i % seeds.len()];
                 fps.push(base ^ (1u64 << bit) ^ (1u64 << ((bit * 7 + 3) % 64)));
             }
-            let mut ix = NearIndex::new(k);
+            let mut sparse = NearIndex::<Sparse>::new(k);
+            let mut dense = NearIndex::<Dense>::new(k);
             for (i, &f) in fps.iter().enumerate() {
-                ix.insert(f, i);
+                sparse.insert(f, i as u32);
+                dense.insert(f, i as u32);
             }
             for &q in &fps {
-                let brute: Vec<(u32, u32)> = fps.iter().enumerate().filter_map(|(i, &f)| {
-                    let d = distance(q, f);
-                    (d <= k).then_some((i as u32, d))
-                }).collect();
-                prop_assert_eq!(ix.within(q), brute);
+                let want = brute(&fps, q, k);
+                prop_assert_eq!(sparse.within_sorted(q), want.clone());
+                prop_assert_eq!(dense.within_sorted(q), want);
             }
         }
+
+        /// Looking up in the sealed and recent parts and keeping the better hit is the same as
+        /// looking up in one index of every entry, wherever the seals fall.
+        #[test]
+        fn sealed_and_recent_parts_answer_as_one_index(
+            words in prop::collection::vec(prop::collection::vec(0u8..12, 3..9), 2..40),
+            seals in prop::collection::vec(any::<bool>(), 40),
+        ) {
+            use crate::stages::dedup::simhash::fingerprint;
+            let texts: Vec<String> = words.iter().map(|w| w.iter().map(|x| format!("w{x} ")).collect()).collect();
+            let mut split = FingerprintIndex::new(6, 0.5);
+            let mut whole = FingerprintIndex::new(6, 0.5);
+            for (i, t) in texts.iter().enumerate() {
+                let fp = fingerprint(t, 2);
+                let a = split.find(&fp).map(|f| (*f.value, f.distance));
+                let b = whole.find(&fp).map(|f| (*f.value, f.distance));
+                prop_assert_eq!(a, b);
+                split.insert(&fp, i);
+                whole.insert(&fp, i);
+                if seals[i] {
+                    split.seal();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finds_near_and_prefers_nearest_then_earliest() {
+        let mut ix = FingerprintIndex::new(3, 0.0);
+        let fp =
+            |simhash: u64, exact: u64| Fingerprint { exact, simhash, sketch: Sketch::default(), tokens: 1 };
+        ix.insert(&fp(0b1111, 1), "a");
+        ix.insert(&fp(0b0111, 2), "b");
+        ix.seal();
+        ix.insert(&fp(0b1111, 3), "c");
+        ix.insert(&fp(0b0011, 4), "d");
+        assert_eq!(ix.find(&fp(0b1111, 9)).map(|f| (*f.value, f.distance)), Some(("a", 0)));
+        assert_eq!(ix.find(&fp(0b0011, 9)).map(|f| (*f.value, f.distance)), Some(("d", 0)));
+        assert_eq!(ix.find(&fp(0b0110, 9)).map(|f| (*f.value, f.distance)), Some(("b", 1)));
+        // The exact hash wins over a nearer SimHash, and the first of its kind.
+        assert_eq!(ix.find(&fp(0b0011, 3)).map(|f| (*f.value, f.distance)), Some(("c", 0)));
+        assert_eq!(ix.find(&fp(u64::MAX, 9)).map(|f| *f.value), None);
     }
 
     #[test]

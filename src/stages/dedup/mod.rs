@@ -16,7 +16,7 @@ use crate::config::{DedupScope, DocumentAction};
 use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::settings::DedupSettings;
 use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome};
-use index::FingerprintIndex;
+use index::{FingerprintIndex, Hit};
 use std::collections::HashMap;
 
 /// A similarity in thousandths, as removals record it.
@@ -118,6 +118,14 @@ impl DocStage for Fingerprints {
     }
 }
 
+/// What the sealed corpus holds for one document, from [`Dedup::look_up`].
+#[derive(Debug, Default)]
+pub struct Lookups {
+    body: Option<Hit>,
+    /// One per eligible paragraph, in order.
+    paragraphs: Vec<Option<Hit>>,
+}
+
 /// The corpus-wide barrier: what has been kept so far, and the checks against it.
 #[derive(Debug)]
 pub struct Dedup {
@@ -144,19 +152,59 @@ impl Dedup {
         }
     }
 
+    /// What the sealed part of the corpus (every earlier chunk) holds for this document's body
+    /// and eligible paragraphs. Takes `&self`, so a chunk's lookups run on every thread; then
+    /// [`check`](Self::check) adds what the documents before it in the same chunk hold.
+    pub fn look_up(&self, outcome: &Outcome) -> Lookups {
+        let Outcome::Keep(doc) = outcome else {
+            return Lookups::default();
+        };
+        let s = self.settings;
+        let body = doc.body.and_then(|b| self.bodies.find_sealed(&b)).filter(|_| self.drop_docs());
+        let paragraphs = if self.index_paragraphs() {
+            eligible(doc, s.paragraph_min_words).map(|(_, fp)| self.paragraphs.find_sealed(&fp)).collect()
+        } else {
+            Vec::new()
+        };
+        Lookups { body, paragraphs }
+    }
+
+    /// [`look_up`](Self::look_up) and [`check`](Self::check) in one step, for one document alone.
+    pub fn check_one(&mut self, outcome: Outcome) -> Outcome {
+        let sealed = self.look_up(&outcome);
+        self.check(outcome, sealed)
+    }
+
+    /// Make everything kept so far part of the sealed corpus, for the next chunk's lookups.
+    pub fn seal(&mut self) {
+        self.bodies.seal();
+        self.paragraphs.seal();
+    }
+
+    fn drop_docs(&self) -> bool {
+        self.settings.document_action == DocumentAction::Drop
+    }
+
+    fn index_paragraphs(&self) -> bool {
+        self.settings.paragraph_scope == DedupScope::Corpus || self.drop_docs()
+    }
+
     /// Check one document against everything kept before it, then add it if it stays.
-    /// Must be called in input order.
-    pub fn check(&mut self, outcome: Outcome) -> Outcome {
+    /// Must be called in input order, with the document's [`look_up`](Self::look_up) made
+    /// since the last [`seal`](Self::seal).
+    pub fn check(&mut self, outcome: Outcome, sealed: Lookups) -> Outcome {
         let Outcome::Keep(mut doc) = outcome else {
             return outcome;
         };
         let s = self.settings;
         let body = doc.body.expect("fingerprint stage ran");
-        let drop_docs = s.document_action == DocumentAction::Drop;
-        let index_paragraphs = s.paragraph_scope == DedupScope::Corpus || drop_docs;
+        let drop_docs = self.drop_docs();
+        let index_paragraphs = self.index_paragraphs();
 
         // 1. The whole body is a near-duplicate of an earlier body.
-        if drop_docs && let Some(f) = self.bodies.find(&body) {
+        if drop_docs
+            && let Some(f) = self.bodies.resolve(Hit::better(sealed.body, self.bodies.find_recent(&body)))
+        {
             let of = self.docs[*f.value].0.clone();
             let (distance, similarity, basis) = (f.distance, f.similarity, DuplicateBasis::Body);
             return Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis });
@@ -166,9 +214,11 @@ impl Dedup {
         let mut matches: Vec<(usize, ParaRef, u32, u16)> = Vec::new();
         let mut eligible_tokens = 0u64;
         if index_paragraphs {
-            for (i, fp) in eligible(&doc, s.paragraph_min_words) {
+            debug_assert_eq!(eligible(&doc, s.paragraph_min_words).count(), sealed.paragraphs.len());
+            for ((i, fp), pre) in eligible(&doc, s.paragraph_min_words).zip(sealed.paragraphs) {
                 eligible_tokens += u64::from(fp.tokens);
-                if let Some(f) = self.paragraphs.find(&fp) {
+                let hit = Hit::better(pre, self.paragraphs.find_recent(&fp));
+                if let Some(f) = self.paragraphs.resolve(hit) {
                     matches.push((i, f.value.clone(), f.distance, permille(f.similarity)));
                 }
             }
@@ -301,10 +351,10 @@ mod tests {
         let s = settings();
         let fp = Fingerprints::new(&s);
         let mut dd = Dedup::new(&s);
-        let first = dd.check(fp.apply(doc("a", &[A, B, C, D])));
+        let first = dd.check_one(fp.apply(doc("a", &[A, B, C, D])));
         assert!(matches!(first, Outcome::Keep(_)));
         // Same story, a different title and different punctuation: near-duplicate.
-        let copy = dd.check(fp.apply(doc("b", &["ALGERIA AND RUSSIA long-time allies are scrambling to patch up ties after months of tension over the Sahel", B, C, D])));
+        let copy = dd.check_one(fp.apply(doc("b", &["ALGERIA AND RUSSIA long-time allies are scrambling to patch up ties after months of tension over the Sahel", B, C, D])));
         assert!(
             matches!(copy, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"),
             "{copy:?}"
@@ -316,8 +366,8 @@ mod tests {
         let s = settings();
         let fp = Fingerprints::new(&s);
         let mut dd = Dedup::new(&s);
-        dd.check(fp.apply(doc("a", &[A, B])));
-        let o = dd.check(fp.apply(doc("b", &[C, D, B])));
+        dd.check_one(fp.apply(doc("a", &[A, B])));
+        let o = dd.check_one(fp.apply(doc("b", &[C, D, B])));
         assert_eq!(kept(&o), vec![C, D]);
         assert!(
             matches!(&o.doc().paragraphs[2].removal, Some(Removal::Duplicate { of, distance: 0, .. }) if of.id.0 == "a" && of.paragraph == 1)
@@ -329,16 +379,16 @@ mod tests {
         let s = settings();
         let fp = Fingerprints::new(&s);
         let mut dd = Dedup::new(&s);
-        dd.check(fp.apply(doc("a", &[A, B, C, D])));
+        dd.check_one(fp.apply(doc("a", &[A, B, C, D])));
         // The lede reworded and the last paragraph dropped: the body fingerprint moves, but B
         // and C (most of the words) repeat `a`.
         let edited = "Algeria and Russia, old allies, scramble to patch up ties after months of strain.";
-        let o = dd.check(fp.apply(doc("b", &[edited, B, C])));
+        let o = dd.check_one(fp.apply(doc("b", &[edited, B, C])));
         assert!(matches!(o, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"), "{o:?}");
         // Reusing one paragraph of four is not containment: only that paragraph goes.
         let new1 = "Growers' associations have asked the government for emergency loans to cover storage.";
         let new2 = "A third paragraph of new reporting, with more than enough words to count here.";
-        let o = dd.check(fp.apply(doc("c", &[edited, new1, new2, B])));
+        let o = dd.check_one(fp.apply(doc("c", &[edited, new1, new2, B])));
         assert_eq!(kept(&o), vec![edited, new1, new2]);
     }
 
@@ -347,8 +397,8 @@ mod tests {
         let s = DedupSettings { document_action: DocumentAction::Off, ..settings() };
         let fp = Fingerprints::new(&s);
         let mut dd = Dedup::new(&s);
-        dd.check(fp.apply(doc("a", &[A, B, C, D])));
-        let o = dd.check(fp.apply(doc("b", &[B, D])));
+        dd.check_one(fp.apply(doc("a", &[A, B, C, D])));
+        let o = dd.check_one(fp.apply(doc("b", &[B, D])));
         assert!(matches!(o, Outcome::Drop(_, DropReason::Empty { .. })), "{o:?}");
     }
 

@@ -16,8 +16,19 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
     bounds.clear();
     let mut in_token = false;
     let mut start = 0;
-    for c in text.chars() {
-        if c.is_alphanumeric() {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII bytes are judged as bytes; anything else is decoded to its char.
+        let (alnum, ascii, c, len) = match bytes[i] {
+            b if b.is_ascii() => (b.is_ascii_alphanumeric(), true, char::from(b), 1),
+            _ => {
+                let c = text[i..].chars().next().expect("i is on a char boundary");
+                (c.is_alphanumeric(), false, c, c.len_utf8())
+            }
+        };
+        i += len;
+        if alnum {
             if !in_token {
                 if !buf.is_empty() {
                     buf.push(' ');
@@ -25,7 +36,7 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
                 start = buf.len();
                 in_token = true;
             }
-            if c.is_ascii() {
+            if ascii {
                 buf.push(c.to_ascii_lowercase());
             } else {
                 buf.extend(c.to_lowercase());
@@ -55,15 +66,15 @@ pub fn simhash_and_sketch(buf: &str, bounds: &[(u32, u32)], k: usize) -> (u64, S
     let bytes = buf.as_bytes();
     let k = k.clamp(1, bounds.len());
     let shingles = bounds.len() - k + 1;
-    let mut counts = [0u32; 64];
+    let mut counts = BitCounts::default();
     for i in 0..shingles {
         let (s, _) = bounds[i];
         let (_, e) = bounds[i + k - 1];
         let h = xxh3_64(&bytes[s as usize..e as usize]);
-        add_bits(&mut counts, h);
+        counts.add(h);
         sketch.add((h >> 32) as u32);
     }
-    (majority(&counts, shingles as u32), sketch)
+    (counts.majority(shingles as u32), sketch)
 }
 
 /// Values kept in a [`Sketch`].
@@ -127,22 +138,70 @@ impl Sketch {
     }
 }
 
-/// Count the set bits of `h` per position, without branches (the loop vectorizes).
-#[inline]
-fn add_bits(counts: &mut [u32; 64], h: u64) {
-    for (b, c) in counts.iter_mut().enumerate() {
-        *c += ((h >> b) & 1) as u32;
+/// Byte `j` of `SPREAD[b]` is bit `j` of `b`: one load spreads 8 bits of a hash over 8 byte
+/// counters.
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            t[b] |= ((b as u64 >> j) & 1) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Per-bit counts of set bits over a stream of 64-bit hashes. Byte-wide counters packed eight
+/// to a `u64` take a hash in 8 table loads and adds, where 64 separate counters took 64 adds;
+/// they are emptied into `u32` totals before any can pass 255. (`cargo bench --bench
+/// fingerprint`: part of the rise from 59 to over 100 MiB/s.)
+struct BitCounts {
+    /// Counter of bit `8 * g + j` is byte `j` of `lanes[g]`.
+    lanes: [u64; 8],
+    pending: u32,
+    totals: [u32; 64],
+}
+
+impl Default for BitCounts {
+    fn default() -> Self {
+        BitCounts { lanes: [0; 8], pending: 0, totals: [0; 64] }
     }
 }
 
-/// Bit b is set when more than half of the `n` shingles had it set.
-#[inline]
-fn majority(counts: &[u32; 64], n: u32) -> u64 {
-    let mut fp = 0u64;
-    for (b, &c) in counts.iter().enumerate() {
-        fp |= u64::from(c * 2 > n) << b;
+impl BitCounts {
+    #[inline]
+    fn add(&mut self, h: u64) {
+        for (g, lane) in self.lanes.iter_mut().enumerate() {
+            *lane += SPREAD[((h >> (8 * g)) & 0xff) as usize];
+        }
+        self.pending += 1;
+        if self.pending == 255 {
+            self.flush();
+        }
     }
-    fp
+
+    fn flush(&mut self) {
+        for (g, lane) in self.lanes.iter_mut().enumerate() {
+            for j in 0..8 {
+                self.totals[8 * g + j] += ((*lane >> (8 * j)) & 0xff) as u32;
+            }
+            *lane = 0;
+        }
+        self.pending = 0;
+    }
+
+    /// Bit b is set when more than half of the `n` hashes had it set.
+    fn majority(mut self, n: u32) -> u64 {
+        self.flush();
+        let mut fp = 0u64;
+        for (b, &c) in self.totals.iter().enumerate() {
+            fp |= u64::from(c * 2 > n) << b;
+        }
+        fp
+    }
 }
 
 /// Fingerprint of a text with `k`-word shingles.
@@ -183,12 +242,57 @@ mod tests {
     use super::*;
 
     #[test]
+    fn packed_bit_counts_equal_one_counter_per_bit() {
+        // 1,000 hashes: the byte counters are emptied several times on the way.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let hashes: Vec<u64> = (0..1000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect();
+        for n in [1, 254, 255, 256, 511, 1000] {
+            let mut packed = BitCounts::default();
+            let mut naive = [0u32; 64];
+            for &h in &hashes[..n] {
+                packed.add(h);
+                for (b, c) in naive.iter_mut().enumerate() {
+                    *c += ((h >> b) & 1) as u32;
+                }
+            }
+            let want = (0..64).fold(0u64, |fp, b| fp | (u64::from(naive[b] * 2 > n as u32) << b));
+            assert_eq!(packed.majority(n as u32), want, "{n} hashes");
+        }
+    }
+
+    #[test]
     fn tokens_are_lowercase_words_and_digits() {
         let mut buf = String::new();
         let mut b = Vec::new();
         tokenize("Wagner’s EXIT, in 2024 — «Tinzaouatène»!", &mut buf, &mut b);
         assert_eq!(buf, "wagner s exit in 2024 tinzaouatène");
         assert_eq!(b.len(), 6);
+    }
+
+    #[test]
+    fn fingerprints_with_the_default_shingles_are_pinned() {
+        // The defaults (2-word shingles) on ASCII and on accented, mixed-case text: the SimHash,
+        // the exact hash and the sketch are stored in corpora and compared across runs.
+        let f = fingerprint("The quick brown fox jumps over the lazy dog.", 2);
+        assert_eq!(format!("{:016x} {:016x}", f.simhash, f.exact), "12bf80024a210544 e4541a9cacf545aa");
+        assert_eq!(
+            f.sketch.values(),
+            [272321066, 988250316, 1409207402, 1828714258, 2276138332, 2451021569, 3199512611, 3762250434]
+        );
+        let g = fingerprint("Zoë's café: naïve façade — ÉCOLE 2024!", 2);
+        assert_eq!(format!("{:016x} {:016x}", g.simhash, g.exact), "11aa95ab2f288c94 730a4373548e2578");
+        assert_eq!(
+            g.sketch.values(),
+            [1019346082, 1107295659, 1396421490, 1489672107, 2444757949, 3081426351]
+        );
+        assert_eq!(g.tokens, 7);
     }
 
     #[test]

@@ -459,6 +459,8 @@ pub struct DocumentDedupConfig {
     /// What happens to a document whose body is a near-duplicate of an earlier one.
     /// Default `"drop"`.
     pub action: DocumentAction,
+    /// Which member of a cluster of duplicates is the canonical copy. Default `"first"`.
+    pub canonical: CanonicalPolicy,
     /// Largest Hamming distance between body fingerprints that counts. Default 3.
     pub max_distance: HammingDistance,
     /// A document is also a duplicate when at least this share of its body words are in
@@ -471,6 +473,7 @@ impl Default for DocumentDedupConfig {
     fn default() -> Self {
         DocumentDedupConfig {
             action: DocumentAction::Drop,
+            canonical: CanonicalPolicy::First,
             max_distance: HammingDistance(6),
             containment: Share(0.5),
         }
@@ -484,8 +487,35 @@ pub enum DocumentAction {
     /// Leave it out of the corpus; it keeps a `duplicate` row in the manifest.
     #[default]
     Drop,
+    /// Keep it in the corpus, marked with the document it duplicates (`duplicate_of`).
+    Flag,
     /// No document-level deduplication.
     Off,
+}
+
+/// Which member of a cluster of near-duplicate documents is kept as the canonical copy; ties
+/// go to the smallest id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CanonicalPolicy {
+    /// The first in input order (decided as the documents stream by).
+    #[default]
+    First,
+    /// The earliest published date; documents without a date come last.
+    Earliest,
+    /// The longest cleaned body (in characters).
+    Longest,
+}
+
+impl CanonicalPolicy {
+    /// Its name in pipeline.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            CanonicalPolicy::First => "first",
+            CanonicalPolicy::Earliest => "earliest",
+            CanonicalPolicy::Longest => "longest",
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ use crate::stages::dedup::{Dedup, Fingerprints, Lookups};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Unit};
-use crate::stages::write::Writer;
+use crate::stages::write::{DuplicateOutput, Writer};
 use crate::stats::RunStats;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -162,7 +162,8 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let knowledge = Arc::new(knowledge);
     let stages = Stages::new(settings, knowledge.clone());
     let mut dedup = Dedup::new(&settings.dedup);
-    let mut writer = Writer::create(&settings.output, settings.documents)?;
+    let dups = DuplicateOutput::new(settings.dedup.document_action, settings.dedup.canonical);
+    let mut writer = Writer::create(&settings.output, settings.documents, dups)?;
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     reporter.phase("cleaning", total_bytes(&inputs));
@@ -202,7 +203,9 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     if settings.boilerplate.sites.enabled {
         knowledge.save(&settings.output)?;
     }
-    writer.finish(&stats)?;
+    let resolution = dedup.resolve();
+    stats.settle(&resolution);
+    writer.finish(&stats, &resolution)?;
     reporter.finish();
     Ok(stats)
 }

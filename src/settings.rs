@@ -4,8 +4,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::{
-    self, Category, ClassifierConfig, DedupScope, DocumentAction, DocumentFiles, Matcher, ParagraphSplit,
-    PipelineConfig, Preset, RuleConfig, Scope, UnicodeForm, Zone,
+    self, CanonicalPolicy, Category, ClassifierConfig, DedupScope, DocumentAction, DocumentFiles, Matcher,
+    ParagraphSplit, PipelineConfig, Preset, RuleConfig, Scope, UnicodeForm, Zone,
 };
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
@@ -190,6 +190,8 @@ pub struct DedupSettings {
     pub paragraph_min_words: usize,
     /// What happens to near-duplicate documents.
     pub document_action: DocumentAction,
+    /// Which member of a cluster is canonical.
+    pub canonical: CanonicalPolicy,
     /// Largest body fingerprint distance that is a duplicate.
     pub document_max_distance: u32,
     /// Share of body words repeating one earlier document that makes a duplicate.
@@ -275,6 +277,7 @@ impl Settings {
                 paragraph_max_distance: cfg.dedup.paragraph.max_distance.0,
                 paragraph_min_words: cfg.dedup.paragraph.min_words.0,
                 document_action: cfg.dedup.document.action,
+                canonical: cfg.dedup.document.canonical,
                 document_max_distance: cfg.dedup.document.max_distance.0,
                 document_containment: cfg.dedup.document.containment.0,
             },

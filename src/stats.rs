@@ -38,6 +38,10 @@ pub struct DocCounts {
     pub error: u64,
     /// Not an article type (by extension) or not followed.
     pub skipped: u64,
+    /// Clusters whose canonical copy (under `dedup.document.canonical`) is not the first
+    /// member seen; written only when there are any.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub canonical_changed: u64,
 }
 
 /// Paragraphs of kept documents, and removals by reason (`boilerplate:share`, `duplicate:...`).
@@ -47,6 +51,10 @@ pub struct ParaCounts {
     pub kept: u64,
     /// Removed paragraphs by reason key, over all read documents.
     pub removed: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RunStats {
@@ -81,6 +89,15 @@ impl RunStats {
             }
             Entry::Skipped { .. } => self.documents.skipped += 1,
         }
+    }
+
+    /// Count the clusters whose canonical copy is not their first member: the documents trade
+    /// places, so only the kept paragraphs change (removal counters keep what was found when
+    /// each document was cleaned).
+    pub fn settle(&mut self, r: &crate::stages::dedup::clusters::Resolution) {
+        let delta: i64 = r.swaps.iter().map(|s| s.paragraphs_delta).sum();
+        self.paragraphs.kept = self.paragraphs.kept.saturating_add_signed(delta);
+        self.documents.canonical_changed = r.swaps.len() as u64;
     }
 
     /// Total removed paragraphs.

@@ -71,6 +71,60 @@ fn syndicated() {
 }
 
 #[test]
+fn canonical() {
+    snapshot_case("canonical");
+}
+
+/// The same three copies under `drop` and `longest`: only the longest copy is in the corpus
+/// (with its text file), the first member becomes a duplicate of it, and no other text file
+/// of the cluster is left behind.
+#[test]
+fn the_longest_copy_replaces_the_first_one_seen_under_drop() {
+    let raw = root().join("tests/cases/canonical/raw");
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("pipeline.toml");
+    fs::write(&config, "[dedup.document]\naction = \"drop\"\ncanonical = \"longest\"\n").unwrap();
+    let out = work.path().join("out");
+    let o = newsprep()
+        .args(["run", "-q", "-c"])
+        .arg(&config)
+        .arg("-i")
+        .arg(&raw)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
+    let ids: Vec<String> = corpus
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["blog-3", "other-2"]);
+    assert!(!corpus.contains("\"duplicate_of\":\"herald"), "the canonical copy is not marked");
+    let mut texts: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["blog-3.txt", "other-2.txt"]);
+    let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
+    let status = |id: &str| {
+        let row = manifest.lines().find(|l| l.starts_with(&format!("{id},"))).unwrap();
+        row.split(',').nth(5).unwrap().to_string()
+    };
+    assert_eq!(
+        [status("herald-1"), status("wire-7"), status("blog-3"), status("other-2")],
+        ["duplicate", "duplicate", "kept", "kept"]
+    );
+    assert!(manifest.contains("canonical policy longest keeps blog-3"), "{manifest}");
+    let dups = fs::read_to_string(out.join("duplicates.csv")).unwrap();
+    assert!(dups.contains("herald-1,herald-1,blog-3,document,"), "{dups}");
+    assert!(dups.contains("herald-1,wire-7,blog-3,document,"), "{dups}");
+}
+
+#[test]
 fn output_is_byte_identical_across_thread_counts_and_reruns() {
     for case in ["samples", "syndicated"] {
         let one = tempfile::tempdir().unwrap();

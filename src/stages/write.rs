@@ -17,6 +17,7 @@ use crate::config::DocumentFiles;
 use crate::document::{DocId, Document, ParaRef, Removal};
 use crate::error::RunError;
 use crate::pipeline::Entry;
+use crate::stages::dedup::clusters::{Resolution, Swap};
 use crate::stages::{DropReason, Outcome};
 use crate::stats::RunStats;
 use rayon::prelude::*;
@@ -43,6 +44,35 @@ pub struct Writer {
     written: BTreeSet<String>,
     /// Write `<id>.txt` files.
     texts: bool,
+    /// Duplicate documents go to the corpus too, marked: to stay (`flag`), or until the
+    /// canonical copies are known (policy other than `first`).
+    duplicates_too: bool,
+    /// Duplicates are left out of the final corpus (`drop`).
+    drop_duplicates: bool,
+    /// Ids of duplicates written to the corpus by this run.
+    duplicates_written: BTreeSet<String>,
+}
+
+/// What the writer does with near-duplicate documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateOutput {
+    /// Write them into the corpus as they come (marked with `duplicate_of`).
+    pub write: bool,
+    /// Leave them out of the finished corpus.
+    pub drop: bool,
+}
+
+impl DuplicateOutput {
+    /// From the settings: flagged duplicates stay; under a policy other than `first` a
+    /// duplicate may turn out canonical, so it is written until the end.
+    pub fn new(action: crate::config::DocumentAction, policy: crate::config::CanonicalPolicy) -> Self {
+        use crate::config::{CanonicalPolicy, DocumentAction};
+        DuplicateOutput {
+            write: action == DocumentAction::Flag
+                || (action == DocumentAction::Drop && policy != CanonicalPolicy::First),
+            drop: action == DocumentAction::Drop,
+        }
+    }
 }
 
 fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -51,7 +81,7 @@ fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 
 impl Writer {
     /// Prepare the output folder (created if missing).
-    pub fn create(dir: &Path, documents: DocumentFiles) -> Result<Writer, RunError> {
+    pub fn create(dir: &Path, documents: DocumentFiles, dups: DuplicateOutput) -> Result<Writer, RunError> {
         fs::create_dir_all(dir).map_err(out_err(dir))?;
         let previous = previous_kept(&dir.join("manifest.csv"));
         let corpus = BufWriter::new(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
@@ -72,6 +102,9 @@ impl Writer {
             previous,
             written: BTreeSet::new(),
             texts,
+            duplicates_too: dups.write,
+            drop_duplicates: dups.drop,
+            duplicates_written: BTreeSet::new(),
         })
     }
 
@@ -81,7 +114,7 @@ impl Writer {
         entries
             .par_iter()
             .filter_map(|e| match e {
-                Entry::Done(Outcome::Keep(d)) if self.texts => Some(d),
+                Entry::Done(o) if self.texts => self.in_corpus(o).map(|_| o.doc()),
                 _ => None,
             })
             .try_for_each(|d| {
@@ -94,12 +127,19 @@ impl Writer {
         let manifest_path = self.dir.join("manifest.csv");
         let duplicates_path = self.dir.join("duplicates.csv");
         for e in entries {
-            if let Entry::Done(Outcome::Keep(d)) = e {
-                serde_json::to_writer(&mut self.corpus, &CorpusRecord::new(d))
+            if let Entry::Done(o) = e
+                && let Some(duplicate_of) = self.in_corpus(o)
+            {
+                let d = o.doc();
+                let record = CorpusRecord { duplicate_of, ..CorpusRecord::new(d) };
+                serde_json::to_writer(&mut self.corpus, &record)
                     .map_err(|e| out_err(&corpus_path)(e.into()))?;
                 self.corpus.write_all(b"\n").map_err(out_err(&corpus_path))?;
                 if self.texts {
                     self.written.insert(d.id.0.clone());
+                }
+                if duplicate_of.is_some() {
+                    self.duplicates_written.insert(d.id.0.clone());
                 }
             }
             self.manifest.serialize(ManifestRow::new(e)).map_err(|e| out_err(&manifest_path)(e.into()))?;
@@ -112,17 +152,52 @@ impl Writer {
         Ok(())
     }
 
-    /// Move everything into place and remove stale text files.
-    pub fn finish(self, stats: &RunStats) -> Result<(), RunError> {
+    /// Does this outcome go into the corpus as written now: `Some(None)` kept, `Some(Some(of))`
+    /// a duplicate of `of` written marked, `None` not at all.
+    fn in_corpus<'o>(&self, o: &'o Outcome) -> Option<Option<&'o DocId>> {
+        match o {
+            Outcome::Keep(_) => Some(None),
+            Outcome::Drop(_, DropReason::Duplicate { of, .. }) if self.duplicates_too => Some(Some(of)),
+            Outcome::Drop(..) => None,
+        }
+    }
+
+    /// Move everything into place and remove stale text files. Clusters whose canonical copy
+    /// is not their first member (`resolution`) are settled here: the files written as the
+    /// documents streamed by are rewritten once, with the two members' places exchanged.
+    pub fn finish(mut self, stats: &RunStats, resolution: &Resolution) -> Result<(), RunError> {
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
-        let corpus = self.corpus.into_inner().map_err(|e| out_err(&corpus_path)(e.into_error()))?;
-        persist(corpus, &corpus_path)?;
-        let manifest = self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?;
-        persist(manifest, &manifest_path)?;
         let duplicates_path = self.dir.join("duplicates.csv");
-        let duplicates =
+        let mut corpus = self.corpus.into_inner().map_err(|e| out_err(&corpus_path)(e.into_error()))?;
+        let mut manifest = self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?;
+        let mut duplicates =
             self.duplicates.into_inner().map_err(|e| out_err(&duplicates_path)(e.into_error()))?;
+        if self.duplicates_too {
+            corpus = settle_corpus(&self.dir, corpus, resolution, self.drop_duplicates)
+                .map_err(out_err(&corpus_path))?;
+            // Text files of duplicates that stay out of the corpus go with the stale ones.
+            for id in &self.duplicates_written {
+                let canonical = resolution.first.contains_key(&DocId(id.clone()));
+                if self.drop_duplicates && !canonical {
+                    self.written.remove(id);
+                }
+            }
+            for swap in &resolution.swaps {
+                if self.drop_duplicates {
+                    self.written.remove(&swap.first.0);
+                    self.previous.insert(swap.first.0.clone());
+                }
+            }
+            self.previous.extend(self.duplicates_written.iter().cloned());
+        }
+        if !resolution.swaps.is_empty() {
+            manifest = settle_manifest(&self.dir, manifest, resolution).map_err(out_err(&manifest_path))?;
+            duplicates =
+                settle_duplicates(&self.dir, duplicates, resolution).map_err(out_err(&duplicates_path))?;
+        }
+        persist(corpus, &corpus_path)?;
+        persist(manifest, &manifest_path)?;
         persist(duplicates, &duplicates_path)?;
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');
@@ -137,6 +212,115 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// The corpus with the canonical copies settled: a first member that lost its place is left
+/// out (`drop`) or marked as a duplicate of the canonical copy (`flag`); the canonical copy
+/// loses its mark; under `drop` every other duplicate is left out. Other lines are copied as
+/// they are.
+fn settle_corpus(
+    dir: &Path,
+    tmp: NamedTempFile,
+    r: &Resolution,
+    drop: bool,
+) -> std::io::Result<NamedTempFile> {
+    use std::io::BufRead;
+    #[derive(serde::Deserialize)]
+    struct Head {
+        id: String,
+        #[serde(default)]
+        duplicate_of: Option<String>,
+    }
+    let mut out = BufWriter::new(NamedTempFile::new_in(dir)?);
+    for line in std::io::BufReader::new(tmp.reopen()?).lines() {
+        let line = line?;
+        let head: Head = serde_json::from_str(&line).map_err(std::io::Error::other)?;
+        let id = DocId(head.id);
+        let swapped_out = r.canonical.get(&id);
+        let swapped_in = r.first.contains_key(&id);
+        if drop && (swapped_out.is_some() || (head.duplicate_of.is_some() && !swapped_in)) {
+            continue;
+        }
+        if swapped_out.is_none() && !swapped_in {
+            out.write_all(line.as_bytes())?;
+        } else {
+            let mut record: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&line).map_err(std::io::Error::other)?;
+            match swapped_out {
+                Some(canonical) => {
+                    record.insert("duplicate_of".into(), canonical.0.clone().into());
+                }
+                None => {
+                    record.shift_remove("duplicate_of");
+                }
+            }
+            serde_json::to_writer(&mut out, &record)?;
+        }
+        out.write_all(b"\n")?;
+    }
+    out.into_inner().map_err(|e| e.into_error())
+}
+
+/// The manifest with the canonical copies settled: the canonical copy becomes `kept`, the
+/// first member a `duplicate` of it.
+fn settle_manifest(dir: &Path, tmp: NamedTempFile, r: &Resolution) -> std::io::Result<NamedTempFile> {
+    let swaps: std::collections::HashMap<&DocId, &Swap> = r.swaps.iter().map(|s| (&s.first, s)).collect();
+    let mut reader = csv::Reader::from_reader(tmp.reopen()?);
+    let headers = reader.headers().map_err(std::io::Error::other)?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("manifest column");
+    let (id, status, of, distance, message) =
+        (col("id"), col("status"), col("duplicate_of"), col("distance"), col("message"));
+    let mut out = csv::Writer::from_writer(NamedTempFile::new_in(dir)?);
+    out.write_record(&headers)?;
+    for row in reader.records() {
+        let row = row.map_err(std::io::Error::other)?;
+        let this = DocId(row[id].to_string());
+        let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
+        if let Some(s) = swaps.get(&this) {
+            fields[status] = "duplicate".into();
+            fields[of] = s.canonical.0.clone();
+            fields[distance] = s.distance.to_string();
+            fields[message] = format!(
+                "canonical policy {} keeps {} of this cluster instead (distance {}, similarity {:.2})",
+                r.policy.name(),
+                s.canonical,
+                s.distance,
+                s.similarity
+            );
+        } else if r.first.contains_key(&this) {
+            fields[status] = "kept".into();
+            fields[of].clear();
+            fields[distance].clear();
+            fields[message].clear();
+        }
+        out.write_record(&fields)?;
+    }
+    out.into_inner().map_err(|e| e.into_error())
+}
+
+/// `duplicates.csv` with the canonical copies settled: in a swapped cluster the row of the
+/// canonical copy names the first member instead, and every document row names the new
+/// canonical copy. Clusters keep their first member's id as their name.
+fn settle_duplicates(dir: &Path, tmp: NamedTempFile, r: &Resolution) -> std::io::Result<NamedTempFile> {
+    let mut reader = csv::Reader::from_reader(tmp.reopen()?);
+    let headers = reader.headers().map_err(std::io::Error::other)?.clone();
+    let mut out = csv::Writer::from_writer(NamedTempFile::new_in(dir)?);
+    out.write_record(&headers)?;
+    for row in reader.records() {
+        let row = row.map_err(std::io::Error::other)?;
+        let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
+        // cluster, member, canonical, level, distance, similarity
+        if fields[3] == "document"
+            && let Some(canonical) = r.canonical.get(&DocId(fields[0].clone()))
+        {
+            if fields[1] == canonical.0 {
+                fields[1] = fields[0].clone();
+            }
+            fields[2] = canonical.0.clone();
+        }
+        out.write_record(&fields)?;
+    }
+    out.into_inner().map_err(|e| e.into_error())
 }
 
 fn persist(tmp: NamedTempFile, path: &Path) -> Result<(), RunError> {
@@ -157,14 +341,15 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     persist(tmp, path)
 }
 
-/// Ids with status `kept` in an earlier manifest (empty if there is none or it is unreadable).
+/// Ids with status `kept` or `duplicate` in an earlier manifest (empty if there is none or it is unreadable).
 fn previous_kept(path: &Path) -> BTreeSet<String> {
     let Ok(mut r) = csv::Reader::from_path(path) else {
         return BTreeSet::new();
     };
     r.deserialize::<OwnedManifestRow>()
         .filter_map(Result::ok)
-        .filter(|row| row.status == "kept")
+        // A duplicate may have had a text file too (`flag`); removing a missing one is harmless.
+        .filter(|row| row.status == "kept" || row.status == "duplicate")
         .map(|row| row.id)
         .collect()
 }
@@ -203,6 +388,9 @@ pub struct CorpusRecord<'a> {
     pub spans: Vec<[usize; 2]>,
     /// Every removed paragraph.
     pub removed: Vec<RemovedRecord<'a>>,
+    /// With `dedup.document.action = "flag"`: the earlier document this one duplicates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<&'a DocId>,
 }
 
 /// One removed paragraph in `corpus.jsonl`.
@@ -310,6 +498,7 @@ impl<'a> CorpusRecord<'a> {
             simhash: format!("{:016x}", d.body.map_or(0, |b| b.simhash)),
             spans: d.kept().map(|p| [p.span.start, p.span.end]).collect(),
             removed,
+            duplicate_of: None,
         }
     }
 }
@@ -467,6 +656,9 @@ mod tests {
     use super::*;
     use crate::document::{Features, Fingerprint, MetaField, Paragraph, SourceInfo, Span};
 
+    /// Duplicates left out, as by default.
+    const DROP: DuplicateOutput = DuplicateOutput { write: false, drop: true };
+
     fn para(text: &str, start: usize, removal: Option<Removal>) -> Paragraph {
         let span = Span { start, end: start + text.len() };
         Paragraph { text: text.into(), span, features: Features::default(), removal, fingerprint: None }
@@ -535,12 +727,12 @@ mod tests {
     #[test]
     fn a_rerun_removes_text_files_of_documents_no_longer_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = Writer::create(dir.path(), DocumentFiles::Txt).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
-        w.finish(&RunStats::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
         assert!(dir.path().join("b.txt").exists());
 
-        let mut w = Writer::create(dir.path(), DocumentFiles::Txt).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP).unwrap();
         let dup = DropReason::Duplicate {
             of: DocId("a".into()),
             distance: 0,
@@ -548,7 +740,7 @@ mod tests {
             basis: crate::stages::DuplicateBasis::Body,
         };
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Drop(doc("b"), dup))]).unwrap();
-        w.finish(&RunStats::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
         assert!(!dir.path().join("b.txt").exists(), "b is a duplicate now");
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "Body text.\n");
         let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
@@ -562,14 +754,14 @@ mod tests {
     #[test]
     fn without_document_files_only_the_corpus_is_written_and_old_texts_go() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = Writer::create(dir.path(), DocumentFiles::Txt).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a")))]).unwrap();
-        w.finish(&RunStats::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
         assert!(dir.path().join("a.txt").exists());
 
-        let mut w = Writer::create(dir.path(), DocumentFiles::None).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::None, DROP).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
-        w.finish(&RunStats::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
         assert!(!dir.path().join("a.txt").exists(), "a text file of an earlier run would be stale");
         assert!(!dir.path().join("b.txt").exists());
         let corpus = fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap();

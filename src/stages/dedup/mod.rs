@@ -9,13 +9,15 @@
 //!   that repeat a paragraph of an earlier kept document. "Earlier" is input order, never thread
 //!   timing, so the first copy seen always wins.
 
+pub mod clusters;
 pub mod index;
 pub mod simhash;
 
-use crate::config::{DedupScope, DocumentAction};
+use crate::config::{CanonicalPolicy, DedupScope, DocumentAction};
 use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::settings::DedupSettings;
 use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome};
+use clusters::{Clusters, Resolution};
 use index::{FingerprintIndex, Hit};
 use std::collections::HashMap;
 
@@ -138,6 +140,8 @@ pub struct Dedup {
     docs: Vec<(DocId, Fingerprint)>,
     /// Position of each kept document in `docs`.
     order: HashMap<DocId, usize>,
+    /// Every kept or duplicate document, joined by its matches.
+    clusters: Clusters,
 }
 
 impl Dedup {
@@ -149,6 +153,7 @@ impl Dedup {
             bodies: FingerprintIndex::new(settings.document_max_distance, settings.min_similarity),
             docs: Vec::new(),
             order: HashMap::new(),
+            clusters: Clusters::default(),
         }
     }
 
@@ -181,8 +186,42 @@ impl Dedup {
         self.paragraphs.seal();
     }
 
+    /// Is document dedup on (`drop` or `flag`)?
     fn drop_docs(&self) -> bool {
-        self.settings.document_action == DocumentAction::Drop
+        self.settings.document_action != DocumentAction::Off
+    }
+
+    /// What the canonical policy compares: (published date, body characters, paragraphs),
+    /// each measured only when the policy needs it.
+    fn member_facts(&self, doc: &Document) -> (Option<String>, usize, usize) {
+        let policy = self.settings.canonical;
+        let published = (policy == CanonicalPolicy::Earliest).then(|| doc.meta.published.clone()).flatten();
+        let length = if policy == CanonicalPolicy::Longest {
+            doc.kept().map(|p| p.text.chars().count()).sum()
+        } else {
+            0
+        };
+        (published, length, doc.kept().count())
+    }
+
+    /// Record a duplicate in its cluster and drop it.
+    fn duplicate(
+        &mut self,
+        doc: Document,
+        of: DocId,
+        distance: u32,
+        similarity: f32,
+        basis: DuplicateBasis,
+    ) -> Outcome {
+        let (published, length, paragraphs) = self.member_facts(&doc);
+        self.clusters.add_duplicate(doc.id.clone(), published, length, paragraphs, &of, distance, similarity);
+        Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis })
+    }
+
+    /// The canonical copy of every cluster under the configured policy; call once every
+    /// document has been checked.
+    pub fn resolve(&mut self) -> Resolution {
+        self.clusters.resolve(self.settings.canonical)
     }
 
     fn index_paragraphs(&self) -> bool {
@@ -206,8 +245,8 @@ impl Dedup {
             && let Some(f) = self.bodies.resolve(Hit::better(sealed.body, self.bodies.find_recent(&body)))
         {
             let of = self.docs[*f.value].0.clone();
-            let (distance, similarity, basis) = (f.distance, f.similarity, DuplicateBasis::Body);
-            return Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis });
+            let (distance, similarity) = (f.distance, f.similarity);
+            return self.duplicate(doc, of, distance, similarity, DuplicateBasis::Body);
         }
 
         // 2. Which kept paragraphs repeat a paragraph of an earlier document.
@@ -243,7 +282,7 @@ impl Dedup {
                     let distance = simhash::distance(fp.simhash, body.simhash);
                     let similarity = fp.sketch.similarity(&body.sketch);
                     let basis = DuplicateBasis::Containment(share as f32);
-                    return Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis });
+                    return self.duplicate(doc, of, distance, similarity, basis);
                 }
             }
         }
@@ -260,6 +299,8 @@ impl Dedup {
         }
 
         // 5. Kept: it becomes part of the corpus later documents are checked against.
+        let (published, length, paragraphs) = self.member_facts(&doc);
+        self.clusters.add(doc.id.clone(), published, length, paragraphs);
         let n = self.docs.len();
         self.bodies.insert(&body, n);
         self.order.insert(doc.id.clone(), n);

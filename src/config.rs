@@ -395,11 +395,14 @@ impl Category {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct DedupConfig {
-    /// Words per shingle for SimHash. Default 3.
+    /// Words per shingle for SimHash. Default 2.
     pub shingle_words: ShingleWords,
     /// A SimHash neighbour counts as a repeat only when the estimated Jaccard similarity of the
-    /// two shingle sets is at least this. Default 0.5.
+    /// two shingle sets is at least this. Default 0.6.
     pub min_similarity: Share,
+    /// Besides SimHash neighbours, texts sharing one of their `sketch-keys` smallest shingle
+    /// hashes are candidates (then confirmed by `min-similarity` as well). Default 4; 0 = off.
+    pub sketch_keys: SketchKeys,
     /// `[dedup.paragraph]`.
     pub paragraph: ParagraphDedupConfig,
     /// `[dedup.document]`.
@@ -410,7 +413,8 @@ impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
             shingle_words: ShingleWords(2),
-            min_similarity: Share(0.5),
+            min_similarity: Share(0.6),
+            sketch_keys: SketchKeys(4),
             paragraph: ParagraphDedupConfig::default(),
             document: DocumentDedupConfig::default(),
         }
@@ -423,7 +427,7 @@ impl Default for DedupConfig {
 pub struct ParagraphDedupConfig {
     /// Where a repeated paragraph is looked for. Default `"corpus"`.
     pub scope: DedupScope,
-    /// Largest Hamming distance between fingerprints that counts as a repeat. Default 3.
+    /// Largest Hamming distance between fingerprints that counts as a repeat. Default 6.
     pub max_distance: HammingDistance,
     /// Paragraphs with fewer words are never removed as duplicates. Default 6.
     pub min_words: Count,
@@ -461,11 +465,11 @@ pub struct DocumentDedupConfig {
     pub action: DocumentAction,
     /// Which member of a cluster of duplicates is the canonical copy. Default `"first"`.
     pub canonical: CanonicalPolicy,
-    /// Largest Hamming distance between body fingerprints that counts. Default 3.
+    /// Largest Hamming distance between body fingerprints that counts. Default 6.
     pub max_distance: HammingDistance,
     /// A document is also a duplicate when at least this share of its body words are in
     /// paragraphs that repeat paragraphs of one earlier document (a syndicated copy with a few
-    /// words edited or a paragraph dropped). Default 0.6.
+    /// words edited or a paragraph dropped). Default 0.5.
     pub containment: Share,
 }
 
@@ -543,9 +547,13 @@ macro_rules! bounded {
 }
 
 bounded!(
-    /// Hamming distance between two 64-bit fingerprints, 0 to 6 (the index splits fingerprints
-    /// into distance + 1 blocks; past 6 the blocks get too short to be selective).
+    /// Hamming distance between two 64-bit fingerprints, 0 to 6 (the index probes each of its
+    /// four 16-bit blocks within distance / 4 bits; past 7 that radius would grow to 2).
     HammingDistance(u32), 0, 6
+);
+bounded!(
+    /// How many of a sketch's smallest hashes are lookup keys, 0 to 8.
+    SketchKeys(usize), 0, 8
 );
 bounded!(
     /// Words per shingle, 1 to 8.

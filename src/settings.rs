@@ -182,6 +182,8 @@ pub struct DedupSettings {
     pub shingle_words: usize,
     /// Smallest shingle similarity that confirms a SimHash neighbour.
     pub min_similarity: f32,
+    /// Smallest sketch hashes used as lookup keys (0 = SimHash candidates only).
+    pub sketch_keys: usize,
     /// Where paragraph repeats are looked for.
     pub paragraph_scope: DedupScope,
     /// Largest paragraph fingerprint distance that is a repeat.
@@ -273,6 +275,7 @@ impl Settings {
             dedup: DedupSettings {
                 shingle_words: cfg.dedup.shingle_words.0,
                 min_similarity: cfg.dedup.min_similarity.0,
+                sketch_keys: cfg.dedup.sketch_keys.0,
                 paragraph_scope: cfg.dedup.paragraph.scope,
                 paragraph_max_distance: cfg.dedup.paragraph.max_distance.0,
                 paragraph_min_words: cfg.dedup.paragraph.min_words.0,

@@ -66,7 +66,23 @@ pub enum DropReason {
         similarity: f32,
         /// Which test found it.
         basis: DuplicateBasis,
+        /// Its paragraphs that repeat paragraphs of earlier documents (provenance only: the
+        /// document's own text is left whole, in case it is flagged or becomes canonical).
+        repeats: Vec<ParaMatch>,
     },
+}
+
+/// A paragraph of a duplicate document that repeats a paragraph of an earlier document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParaMatch {
+    /// Its index in the duplicate.
+    pub paragraph: usize,
+    /// The paragraph it repeats.
+    pub of: crate::document::ParaRef,
+    /// SimHash distance.
+    pub distance: u32,
+    /// Estimated similarity, in thousandths.
+    pub similarity: u16,
 }
 
 /// How a duplicate document was recognized.
@@ -83,10 +99,16 @@ impl DropReason {
     pub fn message(&self) -> String {
         match self {
             DropReason::Empty { detail } => detail.clone(),
-            DropReason::Duplicate { of, distance, similarity, basis: DuplicateBasis::Body } => {
+            DropReason::Duplicate { of, distance, similarity, basis: DuplicateBasis::Body, .. } => {
                 format!("body is a near-duplicate of {of} (distance {distance}, similarity {similarity:.2})")
             }
-            DropReason::Duplicate { of, distance, similarity, basis: DuplicateBasis::Containment(share) } => {
+            DropReason::Duplicate {
+                of,
+                distance,
+                similarity,
+                basis: DuplicateBasis::Containment(share),
+                ..
+            } => {
                 format!(
                     "{:.0}% of its body words repeat paragraphs of {of} (body distance {distance}, similarity {similarity:.2})",
                     share * 100.0

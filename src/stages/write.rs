@@ -526,7 +526,18 @@ impl DuplicateRow {
     pub fn of(o: &Outcome) -> Vec<DuplicateRow> {
         let d = o.doc();
         let mut rows = Vec::new();
-        if let Outcome::Drop(_, DropReason::Duplicate { of, distance, similarity, .. }) = o {
+        let paragraph = |i: usize, of: &ParaRef, distance: u32, similarity: u16| {
+            let canonical = format!("{}#{}", of.id.0, of.paragraph);
+            DuplicateRow {
+                cluster: canonical.clone(),
+                member: format!("{}#{i}", d.id.0),
+                canonical,
+                level: "paragraph",
+                distance,
+                similarity: f64::from(similarity) / 1000.0,
+            }
+        };
+        if let Outcome::Drop(_, DropReason::Duplicate { of, distance, similarity, repeats, .. }) = o {
             rows.push(DuplicateRow {
                 cluster: of.0.clone(),
                 member: d.id.0.clone(),
@@ -535,18 +546,14 @@ impl DuplicateRow {
                 distance: *distance,
                 similarity: (f64::from(*similarity) * 1000.0).round() / 1000.0,
             });
+            // The paragraphs it shares with earlier documents, though its text stays whole.
+            for r in repeats {
+                rows.push(paragraph(r.paragraph, &r.of, r.distance, r.similarity));
+            }
         }
         for (i, p) in d.paragraphs.iter().enumerate() {
             if let Some(Removal::Duplicate { of, distance, similarity }) = &p.removal {
-                let canonical = format!("{}#{}", of.id.0, of.paragraph);
-                rows.push(DuplicateRow {
-                    cluster: canonical.clone(),
-                    member: format!("{}#{i}", d.id.0),
-                    canonical,
-                    level: "paragraph",
-                    distance: *distance,
-                    similarity: f64::from(*similarity) / 1000.0,
-                });
+                rows.push(paragraph(i, of, *distance, *similarity));
             }
         }
         rows
@@ -738,6 +745,7 @@ mod tests {
             distance: 0,
             similarity: 1.0,
             basis: crate::stages::DuplicateBasis::Body,
+            repeats: Vec::new(),
         };
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Drop(doc("b"), dup))]).unwrap();
         w.finish(&RunStats::default(), &Resolution::default()).unwrap();

@@ -16,7 +16,7 @@ pub mod simhash;
 use crate::config::{CanonicalPolicy, DedupScope, DocumentAction};
 use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::settings::DedupSettings;
-use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome};
+use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
 use clusters::{Clusters, Resolution};
 use index::{FingerprintIndex, Hit};
 use std::collections::HashMap;
@@ -77,7 +77,7 @@ impl DocStage for Fingerprints {
         if s.paragraph_scope != DedupScope::Off {
             // The title takes part as an original only (a doubled title repeats it).
             let mut seen: FingerprintIndex<usize> =
-                FingerprintIndex::new(s.paragraph_max_distance, s.min_similarity);
+                FingerprintIndex::new(s.paragraph_max_distance, s.min_similarity, s.sketch_keys);
             for i in 0..doc.paragraphs.len() {
                 let p = &doc.paragraphs[i];
                 let Some(fp) = p.fingerprint.filter(|f| f.tokens as usize >= s.paragraph_min_words) else {
@@ -149,8 +149,16 @@ impl Dedup {
     pub fn new(settings: &DedupSettings) -> Self {
         Dedup {
             settings: *settings,
-            paragraphs: FingerprintIndex::new(settings.paragraph_max_distance, settings.min_similarity),
-            bodies: FingerprintIndex::new(settings.document_max_distance, settings.min_similarity),
+            paragraphs: FingerprintIndex::new(
+                settings.paragraph_max_distance,
+                settings.min_similarity,
+                settings.sketch_keys,
+            ),
+            bodies: FingerprintIndex::new(
+                settings.document_max_distance,
+                settings.min_similarity,
+                settings.sketch_keys,
+            ),
             docs: Vec::new(),
             order: HashMap::new(),
             clusters: Clusters::default(),
@@ -204,7 +212,7 @@ impl Dedup {
         (published, length, doc.kept().count())
     }
 
-    /// Record a duplicate in its cluster and drop it.
+    /// Record a duplicate in its cluster and drop it, with its repeated paragraphs.
     fn duplicate(
         &mut self,
         doc: Document,
@@ -212,10 +220,15 @@ impl Dedup {
         distance: u32,
         similarity: f32,
         basis: DuplicateBasis,
+        matches: Vec<(usize, ParaRef, u32, u16)>,
     ) -> Outcome {
         let (published, length, paragraphs) = self.member_facts(&doc);
         self.clusters.add_duplicate(doc.id.clone(), published, length, paragraphs, &of, distance, similarity);
-        Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis })
+        let repeats = matches
+            .into_iter()
+            .map(|(paragraph, of, distance, similarity)| ParaMatch { paragraph, of, distance, similarity })
+            .collect();
+        Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis, repeats })
     }
 
     /// The canonical copy of every cluster under the configured policy; call once every
@@ -240,16 +253,7 @@ impl Dedup {
         let drop_docs = self.drop_docs();
         let index_paragraphs = self.index_paragraphs();
 
-        // 1. The whole body is a near-duplicate of an earlier body.
-        if drop_docs
-            && let Some(f) = self.bodies.resolve(Hit::better(sealed.body, self.bodies.find_recent(&body)))
-        {
-            let of = self.docs[*f.value].0.clone();
-            let (distance, similarity) = (f.distance, f.similarity);
-            return self.duplicate(doc, of, distance, similarity, DuplicateBasis::Body);
-        }
-
-        // 2. Which kept paragraphs repeat a paragraph of an earlier document.
+        // 1. Which kept paragraphs repeat a paragraph of an earlier document.
         let mut matches: Vec<(usize, ParaRef, u32, u16)> = Vec::new();
         let mut eligible_tokens = 0u64;
         if index_paragraphs {
@@ -261,6 +265,15 @@ impl Dedup {
                     matches.push((i, f.value.clone(), f.distance, permille(f.similarity)));
                 }
             }
+        }
+
+        // 2. The whole body is a near-duplicate of an earlier body.
+        if drop_docs
+            && let Some(f) = self.bodies.resolve(Hit::better(sealed.body, self.bodies.find_recent(&body)))
+        {
+            let of = self.docs[*f.value].0.clone();
+            let (distance, similarity) = (f.distance, f.similarity);
+            return self.duplicate(doc, of, distance, similarity, DuplicateBasis::Body, matches);
         }
 
         // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
@@ -282,7 +295,7 @@ impl Dedup {
                     let distance = simhash::distance(fp.simhash, body.simhash);
                     let similarity = fp.sketch.similarity(&body.sketch);
                     let basis = DuplicateBasis::Containment(share as f32);
-                    return self.duplicate(doc, of, distance, similarity, basis);
+                    return self.duplicate(doc, of, distance, similarity, basis, matches);
                 }
             }
         }

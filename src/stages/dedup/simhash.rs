@@ -91,7 +91,7 @@ pub struct Sketch {
 }
 
 impl Sketch {
-    fn add(&mut self, h: u32) {
+    pub(crate) fn add(&mut self, h: u32) {
         let n = self.len as usize;
         if n == SKETCH && h >= self.vals[n - 1] {
             return;

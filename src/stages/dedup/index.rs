@@ -15,6 +15,7 @@ use super::simhash::{Sketch, distance};
 use crate::document::Fingerprint;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// Exact hashes first, then SimHash within distance `k` confirmed on the text: what every dedup
 /// lookup needs. The first value inserted under an exact hash is the one returned for it.
@@ -226,33 +227,46 @@ const KEY_BUCKET_CAP: usize = 16;
 /// of 64 bits) still meet on one of their few smallest hashes. On the generated benchmark's
 /// edited paragraph pairs, 99.7% share one of their 4 smallest.
 ///
-/// Most keys belong to one entry only, so the table holds per key only the head of a chain and
-/// its length (12 bytes), and the chains live in one `Vec` (8 bytes a link): a map of small
-/// `Vec`s took about 70 bytes a key, which at 200,000 articles (8 million keys) would not fit
-/// the memory budget.
+/// Most keys belong to one entry only, so the table holds such an entry's id inline (8 bytes
+/// a key with its count); a key's second entry moves its bucket into a block of
+/// [`KEY_BUCKET_CAP`] ids in one arena, read in one piece. (A map of small `Vec`s took about 70
+/// bytes a key, too much at 200,000 articles and 8 million keys; chains of links were walked
+/// one cache miss after another.)
 #[derive(Debug, Clone)]
 struct SketchKeys {
     per_entry: usize,
-    /// Key -> (last link, links in its chain).
+    /// Key -> (the id, or the block's start in `blocks`; ids under the key).
     heads: HashMap<u32, (u32, u32), FxBuildHasher>,
-    /// (entry id, previous link of the same key or `NO_LINK`).
-    links: Vec<(u32, u32)>,
+    blocks: Vec<u32>,
 }
-
-const NO_LINK: u32 = u32::MAX;
 
 impl SketchKeys {
     fn new(per_entry: usize) -> Self {
-        SketchKeys { per_entry, heads: HashMap::default(), links: Vec::new() }
+        SketchKeys { per_entry, heads: HashMap::default(), blocks: Vec::new() }
     }
 
     fn insert(&mut self, sketch: &Sketch, id: u32) {
         for &v in sketch.values().iter().take(self.per_entry) {
-            let link = u32::try_from(self.links.len()).expect("fewer than 2^32 keys");
-            let head = self.heads.entry(v).or_insert((NO_LINK, 0));
-            if (head.1 as usize) < KEY_BUCKET_CAP {
-                self.links.push((id, head.0));
-                *head = (link, head.1 + 1);
+            match self.heads.entry(v) {
+                Entry::Vacant(e) => {
+                    e.insert((id, 1));
+                }
+                Entry::Occupied(mut e) => {
+                    let (at, n) = *e.get();
+                    if n as usize >= KEY_BUCKET_CAP {
+                        continue;
+                    }
+                    let start = if n == 1 {
+                        let start = u32::try_from(self.blocks.len()).expect("fewer than 2^32 key slots");
+                        self.blocks.resize(self.blocks.len() + KEY_BUCKET_CAP, 0);
+                        self.blocks[start as usize] = at;
+                        start
+                    } else {
+                        at
+                    };
+                    self.blocks[(start + n) as usize] = id;
+                    e.insert((start, n + 1));
+                }
             }
         }
     }
@@ -260,11 +274,12 @@ impl SketchKeys {
     /// Every entry sharing a key with `sketch`, possibly more than once.
     fn for_each(&self, sketch: &Sketch, mut each: impl FnMut(u32)) {
         for v in sketch.values().iter().take(self.per_entry) {
-            let mut link = self.heads.get(v).map_or(NO_LINK, |h| h.0);
-            while link != NO_LINK {
-                let (id, previous) = self.links[link as usize];
-                each(id);
-                link = previous;
+            match self.heads.get(v) {
+                None => {}
+                Some(&(id, 1)) => each(id),
+                Some(&(start, n)) => {
+                    self.blocks[start as usize..(start + n) as usize].iter().for_each(|&id| each(id));
+                }
             }
         }
     }

@@ -14,21 +14,43 @@ use xxhash_rust::xxh3::xxh3_64;
 pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
     buf.clear();
     bounds.clear();
+    // Lowercasing can lengthen a few non-ASCII letters, but tokens are almost always shorter
+    // than the text: one allocation instead of a growing buffer.
+    buf.reserve(text.len());
     let mut in_token = false;
     let mut start = 0;
     let bytes = text.as_bytes();
     let mut i = 0;
+    // Runs of ASCII letters and digits are copied and lowercased as slices (most of any text);
+    // anything else non-ASCII is decoded to its char.
     while i < bytes.len() {
-        // ASCII bytes are judged as bytes; anything else is decoded to its char.
-        let (alnum, ascii, c, len) = match bytes[i] {
-            b if b.is_ascii() => (b.is_ascii_alphanumeric(), true, char::from(b), 1),
-            _ => {
-                let c = text[i..].chars().next().expect("i is on a char boundary");
-                (c.is_alphanumeric(), false, c, c.len_utf8())
+        let b = bytes[i];
+        let alnum = if b.is_ascii_alphanumeric() {
+            true
+        } else if b.is_ascii() {
+            i += 1;
+            false
+        } else {
+            let c = text[i..].chars().next().expect("i is on a char boundary");
+            i += c.len_utf8();
+            if c.is_alphanumeric() {
+                if !in_token {
+                    if !buf.is_empty() {
+                        buf.push(' ');
+                    }
+                    start = buf.len();
+                    in_token = true;
+                }
+                buf.extend(c.to_lowercase());
+                continue;
             }
+            false
         };
-        i += len;
         if alnum {
+            let run = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
             if !in_token {
                 if !buf.is_empty() {
                     buf.push(' ');
@@ -36,11 +58,9 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
                 start = buf.len();
                 in_token = true;
             }
-            if ascii {
-                buf.push(c.to_ascii_lowercase());
-            } else {
-                buf.extend(c.to_lowercase());
-            }
+            let at = buf.len();
+            buf.push_str(&text[run..i]);
+            buf[at..].make_ascii_lowercase();
         } else if in_token {
             bounds.push((start as u32, buf.len() as u32));
             in_token = false;

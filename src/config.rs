@@ -401,7 +401,7 @@ pub struct DedupConfig {
     /// two shingle sets is at least this. Default 0.6.
     pub min_similarity: Share,
     /// Besides SimHash neighbours, texts sharing one of their `sketch-keys` smallest shingle
-    /// hashes are candidates (then confirmed by `min-similarity` as well). Default 4; 0 = off.
+    /// hashes are candidates (then confirmed by `min-similarity` as well). Default 6; 0 = off.
     pub sketch_keys: SketchKeys,
     /// `[dedup.paragraph]`.
     pub paragraph: ParagraphDedupConfig,
@@ -414,7 +414,7 @@ impl Default for DedupConfig {
         DedupConfig {
             shingle_words: ShingleWords(2),
             min_similarity: Share(0.6),
-            sketch_keys: SketchKeys(4),
+            sketch_keys: SketchKeys(6),
             paragraph: ParagraphDedupConfig::default(),
             document: DocumentDedupConfig::default(),
         }

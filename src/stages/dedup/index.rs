@@ -220,7 +220,7 @@ fn key_candidate(fp: u64, other: u64, id: u32, each: &mut dyn FnMut(u32, u32)) {
 /// hash happens to be small is among the smallest hashes of a large share of all texts; its
 /// bucket stops growing here (the first entries stay, so the result is still fixed by input
 /// order), and those texts are still found through their other keys and SimHash.
-const KEY_BUCKET_CAP: usize = 16;
+const KEY_BUCKET_CAP: usize = 32;
 
 /// Candidates by shared small shingle hashes, in the manner of MinHash: two shingle sets share
 /// their smallest hash with probability equal to their Jaccard similarity, so texts too edited

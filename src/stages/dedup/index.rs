@@ -408,11 +408,10 @@ impl<B: Buckets> NearIndex<B> {
     }
 
     /// [`Self::within`] compiled with the POPCNT instruction. The default x86-64 target lacks it
-    /// and counts bits with a dozen instructions; the bucket scans of a 200,000-article run
-    /// spend most of their time there (`cargo bench --bench index` compares both).
+    /// and counts bits with a dozen instructions: at k = 6, `cargo bench --bench index --
+    /// 2000000 --k 6` ran 1.7x faster with it (15.2 s against 26.0 s).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt")]
-    #[allow(unsafe_code)]
     fn within_popcnt(&self, fp: u64, each: &mut impl FnMut(u32, u32)) {
         self.within(fp, each)
     }

@@ -172,14 +172,11 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let mut chunks = chunks(read::units(&inputs, &settings.read));
     let mut pending: Option<(Vec<Entry>, u64)> = None;
     loop {
-        let next = chunks.next();
-        if next.is_none() && pending.is_none() {
-            break;
-        }
         let (processed, finished) = pool.install(|| {
             rayon::join(
+                // Reading the next chunk (JSONL lines) is in here too, off the barrier's thread.
                 || {
-                    next.map(|chunk| {
+                    chunks.next().map(|chunk| {
                         let entries: Vec<Entry> = chunk.par_iter().map(|u| stages.process(u)).collect();
                         (entries, chunk.iter().map(Unit::bytes).sum::<u64>())
                     })
@@ -197,7 +194,9 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
         if let Some(bytes) = finished.transpose()? {
             reporter.advance(bytes);
         }
-        pending = processed;
+        // Nothing read means the chunk just finished was the last.
+        let Some(next) = processed else { break };
+        pending = Some(next);
     }
     stats.site_lines = learned as u64;
     if settings.boilerplate.sites.enabled {
@@ -231,6 +230,9 @@ fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> Vec<
     dedup.seal();
     entries
 }
+
+/// One document's site and its short lines (key, text), as the site counter takes them.
+type SiteLines = (String, Vec<(u64, String)>);
 
 /// The barrier before the per-document stages: count every input's short paragraphs per site
 /// (in parallel per chunk, fed to the counter in input order) and learn the repeated ones,
@@ -267,12 +269,30 @@ fn learn_sites(
     };
     let mut counter = SiteCounter::default();
     reporter.phase("learning site boilerplate", total_bytes(inputs));
-    for chunk in chunks(read::units(inputs, &settings.read)) {
-        let lines: Vec<_> = pool.install(|| chunk.par_iter().map(short_lines).collect());
-        for (site, l) in lines.into_iter().flatten() {
-            counter.add(&site, l);
-        }
-        reporter.advance(chunk.iter().map(Unit::bytes).sum());
+    // As in `run`: chunk i + 1 is read and measured while chunk i is counted, in input order.
+    let mut chunks = chunks(read::units(inputs, &settings.read));
+    let mut pending: Option<(Vec<Option<SiteLines>>, u64)> = None;
+    loop {
+        let (measured, ()) = pool.install(|| {
+            rayon::join(
+                || {
+                    chunks.next().map(|chunk| {
+                        let lines: Vec<_> = chunk.par_iter().map(short_lines).collect();
+                        (lines, chunk.iter().map(Unit::bytes).sum::<u64>())
+                    })
+                },
+                || {
+                    if let Some((lines, bytes)) = pending.take() {
+                        for (site, l) in lines.into_iter().flatten() {
+                            counter.add(&site, l);
+                        }
+                        reporter.advance(bytes);
+                    }
+                },
+            )
+        });
+        let Some(next) = measured else { break };
+        pending = Some(next);
     }
     Ok(counter.learn(s.min_docs, known))
 }

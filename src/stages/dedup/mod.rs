@@ -4,10 +4,14 @@
 //! - [`Fingerprints`] is a pure per-document stage: it fingerprints every paragraph, removes
 //!   paragraphs that repeat an earlier one *of the same document* (a body scraped twice, a doubled
 //!   title), then fingerprints the remaining body.
-//! - [`Dedup`] is the corpus-wide barrier. Fed documents in input order, it drops a document
-//!   whose body is within `document.max-distance` of an earlier kept body, and removes paragraphs
-//!   that repeat a paragraph of an earlier kept document. "Earlier" is input order, never thread
-//!   timing, so the first copy seen always wins.
+//! - [`Dedup`] is the corpus-wide barrier. Fed documents in input order, it marks a document
+//!   as a duplicate when its body repeats an earlier kept body or most of its body repeats one
+//!   earlier kept document (then `action` drops or flags it, and it joins that document's
+//!   cluster), and removes paragraphs that repeat a paragraph of an earlier kept document.
+//!   "Earlier" is input order, never thread timing: a chunk is looked up in all earlier chunks
+//!   on every thread, then checked against its own earlier documents in order.
+//! - [`clusters`] decides each cluster's canonical copy once every document has been checked
+//!   (the first seen, unless `canonical` says otherwise).
 
 pub mod clusters;
 pub mod index;
@@ -173,7 +177,7 @@ impl Dedup {
             return Lookups::default();
         };
         let s = self.settings;
-        let body = doc.body.and_then(|b| self.bodies.find_sealed(&b)).filter(|_| self.drop_docs());
+        let body = doc.body.and_then(|b| self.bodies.find_sealed(&b)).filter(|_| self.document_dedup());
         let paragraphs = if self.index_paragraphs() {
             eligible(doc, s.paragraph_min_words).map(|(_, fp)| self.paragraphs.find_sealed(&fp)).collect()
         } else {
@@ -195,7 +199,7 @@ impl Dedup {
     }
 
     /// Is document dedup on (`drop` or `flag`)?
-    fn drop_docs(&self) -> bool {
+    fn document_dedup(&self) -> bool {
         self.settings.document_action != DocumentAction::Off
     }
 
@@ -220,14 +224,10 @@ impl Dedup {
         distance: u32,
         similarity: f32,
         basis: DuplicateBasis,
-        matches: Vec<(usize, ParaRef, u32, u16)>,
+        repeats: Vec<ParaMatch>,
     ) -> Outcome {
         let (published, length, paragraphs) = self.member_facts(&doc);
         self.clusters.add_duplicate(doc.id.clone(), published, length, paragraphs, &of, distance, similarity);
-        let repeats = matches
-            .into_iter()
-            .map(|(paragraph, of, distance, similarity)| ParaMatch { paragraph, of, distance, similarity })
-            .collect();
         Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis, repeats })
     }
 
@@ -238,7 +238,7 @@ impl Dedup {
     }
 
     fn index_paragraphs(&self) -> bool {
-        self.settings.paragraph_scope == DedupScope::Corpus || self.drop_docs()
+        self.settings.paragraph_scope == DedupScope::Corpus || self.document_dedup()
     }
 
     /// Check one document against everything kept before it, then add it if it stays.
@@ -250,11 +250,11 @@ impl Dedup {
         };
         let s = self.settings;
         let body = doc.body.expect("fingerprint stage ran");
-        let drop_docs = self.drop_docs();
+        let documents = self.document_dedup();
         let index_paragraphs = self.index_paragraphs();
 
         // 1. Which kept paragraphs repeat a paragraph of an earlier document.
-        let mut matches: Vec<(usize, ParaRef, u32, u16)> = Vec::new();
+        let mut matches: Vec<ParaMatch> = Vec::new();
         let mut eligible_tokens = 0u64;
         if index_paragraphs {
             debug_assert_eq!(eligible(&doc, s.paragraph_min_words).count(), sealed.paragraphs.len());
@@ -262,13 +262,14 @@ impl Dedup {
                 eligible_tokens += u64::from(fp.tokens);
                 let hit = Hit::better(pre, self.paragraphs.find_recent(&fp));
                 if let Some(f) = self.paragraphs.resolve(hit) {
-                    matches.push((i, f.value.clone(), f.distance, permille(f.similarity)));
+                    let (of, distance, similarity) = (f.value.clone(), f.distance, permille(f.similarity));
+                    matches.push(ParaMatch { paragraph: i, of, distance, similarity });
                 }
             }
         }
 
         // 2. The whole body is a near-duplicate of an earlier body.
-        if drop_docs
+        if documents
             && let Some(f) = self.bodies.resolve(Hit::better(sealed.body, self.bodies.find_recent(&body)))
         {
             let of = self.docs[*f.value].0.clone();
@@ -277,11 +278,11 @@ impl Dedup {
         }
 
         // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
-        if drop_docs && eligible_tokens > 0 {
+        if documents && eligible_tokens > 0 {
             let mut per_doc: Vec<(usize, u64)> = Vec::new(); // (position in docs, tokens)
-            for (i, of, ..) in &matches {
-                let order = self.order[&of.id];
-                let tokens = u64::from(doc.paragraphs[*i].fingerprint.map_or(0, |f| f.tokens));
+            for m in &matches {
+                let order = self.order[&m.of.id];
+                let tokens = u64::from(doc.paragraphs[m.paragraph].fingerprint.map_or(0, |f| f.tokens));
                 match per_doc.iter_mut().find(|d| d.0 == order) {
                     Some(d) => d.1 += tokens,
                     None => per_doc.push((order, tokens)),
@@ -302,8 +303,8 @@ impl Dedup {
 
         // 4. Remove the repeated paragraphs.
         if s.paragraph_scope == DedupScope::Corpus {
-            for (i, of, distance, similarity) in matches {
-                doc.paragraphs[i].removal = Some(Removal::Duplicate { of, distance, similarity });
+            for ParaMatch { paragraph, of, distance, similarity } in matches {
+                doc.paragraphs[paragraph].removal = Some(Removal::Duplicate { of, distance, similarity });
             }
             if doc.kept().next().is_none() {
                 let detail = "every paragraph repeats an earlier document".to_string();

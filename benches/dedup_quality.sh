@@ -31,11 +31,5 @@ start=$(date +%s.%N)
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 printf 'newsprep: %s bytes in %.2fs = %.1f MB/s with %s threads, peak RSS %d MB\n' \
   "$bytes" "$secs" "$(echo "$bytes / $secs / 1000000" | bc -l)" "${JOBS:-2}" "$(( $(cat "$work/rss") / 1024 ))"
-python3 - "$work/out/manifest.csv" "$work/pred.tsv" <<'PY'
-import csv, sys
-with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[2], "w") as out:
-    for row in csv.DictReader(f):
-        if row["status"] == "duplicate":
-            out.write(row["id"] + "\t" + row["duplicate_of"] + "\n")
-PY
+python3 "$root/benches/manifest_pairs.py" "$work/out/manifest.csv" "$work/pred.tsv"
 python3 "$bench/score_pairs.py" "$corpus" "$work/pred.tsv" --pairs

@@ -50,13 +50,7 @@ PY
 printf '[input]\nextensions = ["jsonl"]\n[output]\ndocuments = "none"\n' > "$work/pipeline.toml"
 newsprep_pairs() {
   "$root/target/release/newsprep" run -q --jobs "$jobs" -c "$work/pipeline.toml" -i "$articles" -o "$work/np" || [ $? -eq 1 ]
-  python3 -c '
-import csv, sys
-with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[2], "w") as out:
-    for row in csv.DictReader(f):
-        if row["status"] == "duplicate":
-            out.write(row["id"] + "\t" + row["duplicate_of"] + "\n")
-' "$work/np/manifest.csv" "$work/newsprep.tsv"
+  python3 "$root/benches/manifest_pairs.py" "$work/np/manifest.csv" "$work/newsprep.tsv"
 }
 text_dedup_pairs() {
   (cd "$work" && "$venv/bin/python" -m text_dedup.minhash --path json --data_files "$articles" \

@@ -169,37 +169,19 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     reporter.phase("cleaning", total_bytes(&inputs));
-    // Two chunks in flight: while the per-document stages run on chunk i + 1, chunk i goes
-    // through the dedup barrier and the writer, so the threads do not wait for the barrier.
-    let mut chunks = chunks(read::units(&inputs, &settings.read));
-    let mut pending: Option<(Vec<Entry>, u64)> = None;
-    loop {
-        let (processed, finished) = pool.install(|| {
-            rayon::join(
-                // Reading the next chunk (JSONL lines) is in here too, off the barrier's thread.
-                || {
-                    chunks.next().map(|chunk| {
-                        let entries: Vec<Entry> = chunk.par_iter().map(|u| stages.process(u)).collect();
-                        (entries, chunk.iter().map(Unit::bytes).sum::<u64>())
-                    })
-                },
-                || {
-                    pending.take().map(|(entries, bytes)| {
-                        let entries = barrier(entries, &mut dedup, &mut ids);
-                        writer.write(&entries)?;
-                        entries.iter().for_each(|e| stats.record(e));
-                        Ok::<u64, RunError>(bytes)
-                    })
-                },
-            )
-        });
-        if let Some(bytes) = finished.transpose()? {
+    // The per-document stages in parallel; the dedup barrier and the writer in input order.
+    pipelined(
+        &pool,
+        read::units(&inputs, &settings.read),
+        |u| stages.process(u),
+        |entries, bytes| {
+            let entries = barrier(entries, &mut dedup, &mut ids);
+            writer.write(&entries)?;
+            entries.iter().for_each(|e| stats.record(e));
             reporter.advance(bytes);
-        }
-        // Nothing read means the chunk just finished was the last.
-        let Some(next) = processed else { break };
-        pending = Some(next);
-    }
+            Ok(())
+        },
+    )?;
     stats.site_lines = learned as u64;
     if settings.boilerplate.sites.enabled {
         knowledge.save(&settings.output)?;
@@ -232,9 +214,6 @@ fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> Vec<
     dedup.seal();
     entries
 }
-
-/// One document's site and its short lines (key, text), as the site counter takes them.
-type SiteLines = (String, Vec<(u64, String)>);
 
 /// The barrier before the per-document stages: count every input's short paragraphs per site
 /// (in parallel per chunk, fed to the counter in input order) and learn the repeated ones,
@@ -271,32 +250,44 @@ fn learn_sites(
     };
     let mut counter = SiteCounter::default();
     reporter.phase("learning site boilerplate", total_bytes(inputs));
-    // As in `run`: chunk i + 1 is read and measured while chunk i is counted, in input order.
-    let mut chunks = chunks(read::units(inputs, &settings.read));
-    let mut pending: Option<(Vec<Option<SiteLines>>, u64)> = None;
+    pipelined(pool, read::units(inputs, &settings.read), short_lines, |lines, bytes| {
+        for (site, l) in lines.into_iter().flatten() {
+            counter.add(&site, l);
+        }
+        reporter.advance(bytes);
+        Ok(())
+    })?;
+    Ok(counter.learn(s.min_docs, known))
+}
+
+/// Two chunks in flight: `stage` runs on every unit of chunk i + 1 on all threads (reading the
+/// chunk, JSONL lines, included) while `finish` takes chunk i's results and raw byte count, in
+/// input order. The ordered part then does not leave the threads waiting.
+fn pipelined<'a, T: Send>(
+    pool: &rayon::ThreadPool,
+    units: read::Units<'a>,
+    stage: impl Fn(&Unit<'a>) -> T + Sync,
+    mut finish: impl FnMut(Vec<T>, u64) -> Result<(), RunError> + Send,
+) -> Result<(), RunError> {
+    let mut chunks = chunks(units);
+    let mut pending: Option<(Vec<T>, u64)> = None;
     loop {
-        let (measured, ()) = pool.install(|| {
+        let (next, finished) = pool.install(|| {
             rayon::join(
                 || {
                     chunks.next().map(|chunk| {
-                        let lines: Vec<_> = chunk.par_iter().map(short_lines).collect();
-                        (lines, chunk.iter().map(Unit::bytes).sum::<u64>())
+                        let results: Vec<T> = chunk.par_iter().map(&stage).collect();
+                        (results, chunk.iter().map(Unit::bytes).sum::<u64>())
                     })
                 },
-                || {
-                    if let Some((lines, bytes)) = pending.take() {
-                        for (site, l) in lines.into_iter().flatten() {
-                            counter.add(&site, l);
-                        }
-                        reporter.advance(bytes);
-                    }
-                },
+                || pending.take().map(|(results, bytes)| finish(results, bytes)).transpose(),
             )
         });
-        let Some(next) = measured else { break };
+        finished?;
+        // Nothing read means the chunk just finished was the last.
+        let Some(next) = next else { return Ok(()) };
         pending = Some(next);
     }
-    Ok(counter.learn(s.min_docs, known))
 }
 
 /// Units in chunks of [`CHUNK`], in order.

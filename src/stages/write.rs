@@ -17,7 +17,7 @@ use crate::config::DocumentFiles;
 use crate::document::{DocId, Document, ParaRef, Removal};
 use crate::error::RunError;
 use crate::pipeline::Entry;
-use crate::stages::dedup::clusters::{Resolution, Swap};
+use crate::stages::dedup::clusters::Resolution;
 use crate::stages::{DropReason, Outcome};
 use crate::stats::RunStats;
 use rayon::prelude::*;
@@ -49,8 +49,6 @@ pub struct Writer {
     duplicates_too: bool,
     /// Duplicates are left out of the final corpus (`drop`).
     drop_duplicates: bool,
-    /// Ids of duplicates written to the corpus by this run.
-    duplicates_written: BTreeSet<String>,
 }
 
 /// What the writer does with near-duplicate documents.
@@ -104,7 +102,6 @@ impl Writer {
             texts,
             duplicates_too: dups.write,
             drop_duplicates: dups.drop,
-            duplicates_written: BTreeSet::new(),
         })
     }
 
@@ -138,9 +135,6 @@ impl Writer {
                 if self.texts {
                     self.written.insert(d.id.0.clone());
                 }
-                if duplicate_of.is_some() {
-                    self.duplicates_written.insert(d.id.0.clone());
-                }
             }
             self.manifest.serialize(ManifestRow::new(e)).map_err(|e| out_err(&manifest_path)(e.into()))?;
             if let Entry::Done(o) = e {
@@ -165,7 +159,7 @@ impl Writer {
     /// Move everything into place and remove stale text files. Clusters whose canonical copy
     /// is not their first member (`resolution`) are settled here: the files written as the
     /// documents streamed by are rewritten once, with the two members' places exchanged.
-    pub fn finish(mut self, stats: &RunStats, resolution: &Resolution) -> Result<(), RunError> {
+    pub fn finish(self, stats: &RunStats, resolution: &Resolution) -> Result<(), RunError> {
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
         let duplicates_path = self.dir.join("duplicates.csv");
@@ -173,23 +167,12 @@ impl Writer {
         let mut manifest = self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?;
         let mut duplicates =
             self.duplicates.into_inner().map_err(|e| out_err(&duplicates_path)(e.into_error()))?;
+        // Documents written by this run that the settled corpus leaves out: their text files go
+        // with the stale ones.
+        let mut left_out = Vec::new();
         if self.duplicates_too {
-            corpus = settle_corpus(&self.dir, corpus, resolution, self.drop_duplicates)
+            (corpus, left_out) = settle_corpus(&self.dir, corpus, resolution, self.drop_duplicates)
                 .map_err(out_err(&corpus_path))?;
-            // Text files of duplicates that stay out of the corpus go with the stale ones.
-            for id in &self.duplicates_written {
-                let canonical = resolution.first.contains_key(&DocId(id.clone()));
-                if self.drop_duplicates && !canonical {
-                    self.written.remove(id);
-                }
-            }
-            for swap in &resolution.swaps {
-                if self.drop_duplicates {
-                    self.written.remove(&swap.first.0);
-                    self.previous.insert(swap.first.0.clone());
-                }
-            }
-            self.previous.extend(self.duplicates_written.iter().cloned());
         }
         if !resolution.swaps.is_empty() {
             manifest = settle_manifest(&self.dir, manifest, resolution).map_err(out_err(&manifest_path))?;
@@ -202,7 +185,7 @@ impl Writer {
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');
         write_if_changed(&self.dir.join("stats.json"), json.as_bytes())?;
-        for id in self.previous.difference(&self.written) {
+        for id in self.previous.difference(&self.written).chain(&left_out) {
             let stale = self.dir.join(format!("{id}.txt"));
             match fs::remove_file(&stale) {
                 Ok(()) => {}
@@ -217,13 +200,13 @@ impl Writer {
 /// The corpus with the canonical copies settled: a first member that lost its place is left
 /// out (`drop`) or marked as a duplicate of the canonical copy (`flag`); the canonical copy
 /// loses its mark; under `drop` every other duplicate is left out. Other lines are copied as
-/// they are.
+/// they are. Returns the new file and the ids left out.
 fn settle_corpus(
     dir: &Path,
     tmp: NamedTempFile,
     r: &Resolution,
     drop: bool,
-) -> std::io::Result<NamedTempFile> {
+) -> std::io::Result<(NamedTempFile, Vec<String>)> {
     use std::io::BufRead;
     #[derive(serde::Deserialize)]
     struct Head {
@@ -232,13 +215,15 @@ fn settle_corpus(
         duplicate_of: Option<String>,
     }
     let mut out = BufWriter::new(NamedTempFile::new_in(dir)?);
+    let mut left_out = Vec::new();
     for line in std::io::BufReader::new(tmp.reopen()?).lines() {
         let line = line?;
         let head: Head = serde_json::from_str(&line).map_err(std::io::Error::other)?;
         let id = DocId(head.id);
-        let swapped_out = r.canonical.get(&id);
-        let swapped_in = r.first.contains_key(&id);
+        let swapped_out = r.of_first(&id);
+        let swapped_in = r.of_canonical(&id).is_some();
         if drop && (swapped_out.is_some() || (head.duplicate_of.is_some() && !swapped_in)) {
+            left_out.push(id.0);
             continue;
         }
         if swapped_out.is_none() && !swapped_in {
@@ -247,8 +232,8 @@ fn settle_corpus(
             let mut record: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&line).map_err(std::io::Error::other)?;
             match swapped_out {
-                Some(canonical) => {
-                    record.insert("duplicate_of".into(), canonical.0.clone().into());
+                Some(swap) => {
+                    record.insert("duplicate_of".into(), swap.canonical.0.clone().into());
                 }
                 None => {
                     record.shift_remove("duplicate_of");
@@ -258,69 +243,77 @@ fn settle_corpus(
         }
         out.write_all(b"\n")?;
     }
+    Ok((out.into_inner().map_err(|e| e.into_error())?, left_out))
+}
+
+/// A CSV file written by this run, rewritten row by row: `editor` is given the header once and
+/// returns what may change each row's fields.
+fn rewrite_csv<E: FnMut(&mut Vec<String>)>(
+    dir: &Path,
+    tmp: NamedTempFile,
+    editor: impl FnOnce(&csv::StringRecord) -> E,
+) -> std::io::Result<NamedTempFile> {
+    let mut reader = csv::Reader::from_reader(tmp.reopen()?);
+    let headers = reader.headers().map_err(std::io::Error::other)?.clone();
+    let mut edit = editor(&headers);
+    let mut out = csv::Writer::from_writer(NamedTempFile::new_in(dir)?);
+    out.write_record(&headers)?;
+    for row in reader.records() {
+        let row = row.map_err(std::io::Error::other)?;
+        let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
+        edit(&mut fields);
+        out.write_record(&fields)?;
+    }
     out.into_inner().map_err(|e| e.into_error())
 }
 
 /// The manifest with the canonical copies settled: the canonical copy becomes `kept`, the
 /// first member a `duplicate` of it.
 fn settle_manifest(dir: &Path, tmp: NamedTempFile, r: &Resolution) -> std::io::Result<NamedTempFile> {
-    let swaps: std::collections::HashMap<&DocId, &Swap> = r.swaps.iter().map(|s| (&s.first, s)).collect();
-    let mut reader = csv::Reader::from_reader(tmp.reopen()?);
-    let headers = reader.headers().map_err(std::io::Error::other)?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).expect("manifest column");
-    let (id, status, of, distance, message) =
-        (col("id"), col("status"), col("duplicate_of"), col("distance"), col("message"));
-    let mut out = csv::Writer::from_writer(NamedTempFile::new_in(dir)?);
-    out.write_record(&headers)?;
-    for row in reader.records() {
-        let row = row.map_err(std::io::Error::other)?;
-        let this = DocId(row[id].to_string());
-        let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
-        if let Some(s) = swaps.get(&this) {
-            fields[status] = "duplicate".into();
-            fields[of] = s.canonical.0.clone();
-            fields[distance] = s.distance.to_string();
-            fields[message] = format!(
-                "canonical policy {} keeps {} of this cluster instead (distance {}, similarity {:.2})",
-                r.policy.name(),
-                s.canonical,
-                s.distance,
-                s.similarity
-            );
-        } else if r.first.contains_key(&this) {
-            fields[status] = "kept".into();
-            fields[of].clear();
-            fields[distance].clear();
-            fields[message].clear();
+    rewrite_csv(dir, tmp, |headers| {
+        let col = |name: &str| headers.iter().position(|h| h == name).expect("manifest column");
+        let (id, status, of, distance, message) =
+            (col("id"), col("status"), col("duplicate_of"), col("distance"), col("message"));
+        move |fields: &mut Vec<String>| {
+            let this = DocId(fields[id].clone());
+            if let Some(s) = r.of_first(&this) {
+                fields[status] = "duplicate".into();
+                fields[of] = s.canonical.0.clone();
+                fields[distance] = s.distance.to_string();
+                fields[message] = format!(
+                    "canonical policy {} keeps {} of this cluster instead (distance {}, similarity {:.2})",
+                    r.policy.name(),
+                    s.canonical,
+                    s.distance,
+                    s.similarity
+                );
+            } else if r.of_canonical(&this).is_some() {
+                fields[status] = "kept".into();
+                fields[of].clear();
+                fields[distance].clear();
+                fields[message].clear();
+            }
         }
-        out.write_record(&fields)?;
-    }
-    out.into_inner().map_err(|e| e.into_error())
+    })
 }
 
 /// `duplicates.csv` with the canonical copies settled: in a swapped cluster the row of the
 /// canonical copy names the first member instead, and every document row names the new
 /// canonical copy. Clusters keep their first member's id as their name.
 fn settle_duplicates(dir: &Path, tmp: NamedTempFile, r: &Resolution) -> std::io::Result<NamedTempFile> {
-    let mut reader = csv::Reader::from_reader(tmp.reopen()?);
-    let headers = reader.headers().map_err(std::io::Error::other)?.clone();
-    let mut out = csv::Writer::from_writer(NamedTempFile::new_in(dir)?);
-    out.write_record(&headers)?;
-    for row in reader.records() {
-        let row = row.map_err(std::io::Error::other)?;
-        let mut fields: Vec<String> = row.iter().map(str::to_string).collect();
-        // cluster, member, canonical, level, distance, similarity
-        if fields[3] == "document"
-            && let Some(canonical) = r.canonical.get(&DocId(fields[0].clone()))
-        {
-            if fields[1] == canonical.0 {
-                fields[1] = fields[0].clone();
+    // cluster, member, canonical, level, distance, similarity
+    rewrite_csv(dir, tmp, |_| {
+        |fields: &mut Vec<String>| {
+            if fields[3] == "document"
+                && let Some(swap) = r.of_first(&DocId(fields[0].clone()))
+            {
+                if fields[1] == swap.canonical.0 {
+                    fields[1] = fields[0].clone();
+                }
+                fields[2] = swap.canonical.0.clone();
             }
-            fields[2] = canonical.0.clone();
         }
-        out.write_record(&fields)?;
-    }
-    out.into_inner().map_err(|e| e.into_error())
+    })
 }
 
 fn persist(tmp: NamedTempFile, path: &Path) -> Result<(), RunError> {

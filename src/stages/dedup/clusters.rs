@@ -7,17 +7,23 @@ use crate::document::DocId;
 use std::collections::HashMap;
 
 /// What the policies compare, for one document that takes part in document dedup.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// `YYYY-MM-DD`, when known (measured for `earliest` only).
+    pub published: Option<String>,
+    /// Characters of the cleaned body (measured for `longest` only).
+    pub length: usize,
+    /// Paragraphs of the cleaned body.
+    pub paragraphs: usize,
+}
+
+/// One document in a cluster.
 #[derive(Debug, Clone)]
 struct Member {
     id: DocId,
-    /// `YYYY-MM-DD`, when known.
-    published: Option<String>,
-    /// Characters of the cleaned body.
-    length: usize,
-    /// Paragraphs of the cleaned body.
-    paragraphs: usize,
-    /// The earlier member it matched: (member index, distance, similarity).
-    matched: Option<(u32, u32, f32)>,
+    facts: Facts,
+    /// Distance and similarity to the earlier member it matched.
+    matched: Option<(u32, f32)>,
 }
 
 /// Documents by input order, joined into clusters as they match.
@@ -50,38 +56,39 @@ pub struct Resolution {
     pub policy: CanonicalPolicy,
     /// In input order of the clusters' first members.
     pub swaps: Vec<Swap>,
-    /// First member -> canonical member, for the swapped clusters.
-    pub canonical: HashMap<DocId, DocId>,
-    /// Canonical member -> first member, for the swapped clusters.
-    pub first: HashMap<DocId, DocId>,
+    /// Position in `swaps` by first member, and by canonical member.
+    by_first: HashMap<DocId, usize>,
+    by_canonical: HashMap<DocId, usize>,
+}
+
+impl Resolution {
+    fn new(policy: CanonicalPolicy, swaps: Vec<Swap>) -> Self {
+        let by_first = swaps.iter().enumerate().map(|(i, s)| (s.first.clone(), i)).collect();
+        let by_canonical = swaps.iter().enumerate().map(|(i, s)| (s.canonical.clone(), i)).collect();
+        Resolution { policy, swaps, by_first, by_canonical }
+    }
+
+    /// The swap of the cluster whose first member is `id`.
+    pub fn of_first(&self, id: &DocId) -> Option<&Swap> {
+        self.by_first.get(id).map(|&i| &self.swaps[i])
+    }
+
+    /// The swap that makes `id` its cluster's canonical copy.
+    pub fn of_canonical(&self, id: &DocId) -> Option<&Swap> {
+        self.by_canonical.get(id).map(|&i| &self.swaps[i])
+    }
 }
 
 impl Clusters {
     /// A document that stays (so far): a cluster of its own.
-    pub fn add(&mut self, id: DocId, published: Option<String>, length: usize, paragraphs: usize) {
-        self.push(Member { id, published, length, paragraphs, matched: None });
+    pub fn add(&mut self, id: DocId, facts: Facts) {
+        self.push(Member { id, facts, matched: None });
     }
 
     /// A document that matched the earlier document `of` (which must have been added).
-    #[allow(clippy::too_many_arguments)]
-    pub fn add_duplicate(
-        &mut self,
-        id: DocId,
-        published: Option<String>,
-        length: usize,
-        paragraphs: usize,
-        of: &DocId,
-        distance: u32,
-        similarity: f32,
-    ) {
+    pub fn add_duplicate(&mut self, id: DocId, facts: Facts, of: &DocId, distance: u32, similarity: f32) {
         let of = self.index[of];
-        let me = self.push(Member {
-            id,
-            published,
-            length,
-            paragraphs,
-            matched: Some((of, distance, similarity)),
-        });
+        let me = self.push(Member { id, facts, matched: Some((distance, similarity)) });
         self.union(of, me);
     }
 
@@ -111,9 +118,8 @@ impl Clusters {
 
     /// The canonical member of every cluster under `policy`, ties to the smallest id.
     pub fn resolve(&mut self, policy: CanonicalPolicy) -> Resolution {
-        let mut out = Resolution { policy, ..Resolution::default() };
         if policy == CanonicalPolicy::First {
-            return out;
+            return Resolution::new(policy, Vec::new());
         }
         let mut best: HashMap<u32, u32> = HashMap::new(); // root -> best member so far
         for i in 0..self.members.len() as u32 {
@@ -128,26 +134,23 @@ impl Clusters {
         }
         let mut roots: Vec<u32> = best.keys().copied().collect();
         roots.sort_unstable();
-        for root in roots {
-            let b = best[&root];
-            if b == root {
-                continue;
-            }
-            let (first, chosen) = (&self.members[root as usize], &self.members[b as usize]);
-            // Members match the cluster's first member directly (only kept documents are
-            // matched against), so the chosen one's match is the pair's distance.
-            let (distance, similarity) = chosen.matched.map_or((0, 1.0), |(_, d, s)| (d, s));
-            out.canonical.insert(first.id.clone(), chosen.id.clone());
-            out.first.insert(chosen.id.clone(), first.id.clone());
-            out.swaps.push(Swap {
-                first: first.id.clone(),
-                canonical: chosen.id.clone(),
-                distance,
-                similarity,
-                paragraphs_delta: chosen.paragraphs as i64 - first.paragraphs as i64,
-            });
-        }
-        out
+        let swaps = roots
+            .into_iter()
+            .map(|root| {
+                let (first, chosen) = (&self.members[root as usize], &self.members[best[&root] as usize]);
+                // Members match the cluster's first member directly (only kept documents are
+                // matched against), so the chosen one's match is the pair's distance.
+                let (distance, similarity) = chosen.matched.unwrap_or((0, 1.0));
+                Swap {
+                    first: first.id.clone(),
+                    canonical: chosen.id.clone(),
+                    distance,
+                    similarity,
+                    paragraphs_delta: chosen.facts.paragraphs as i64 - first.facts.paragraphs as i64,
+                }
+            })
+            .collect();
+        Resolution::new(policy, swaps)
     }
 
     /// Is member `a` a better canonical copy than member `b`?
@@ -156,13 +159,13 @@ impl Clusters {
         let by_policy = match policy {
             CanonicalPolicy::First => a.cmp(&b),
             // A date sorts before no date.
-            CanonicalPolicy::Earliest => match (&x.published, &y.published) {
+            CanonicalPolicy::Earliest => match (&x.facts.published, &y.facts.published) {
                 (Some(p), Some(q)) => p.cmp(q),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
                 (None, None) => std::cmp::Ordering::Equal,
             },
-            CanonicalPolicy::Longest => y.length.cmp(&x.length),
+            CanonicalPolicy::Longest => y.facts.length.cmp(&x.facts.length),
         };
         by_policy.then_with(|| x.id.cmp(&y.id)).is_lt()
     }
@@ -176,15 +179,19 @@ mod tests {
         DocId(s.to_string())
     }
 
+    fn facts(published: Option<&str>, length: usize, paragraphs: usize) -> Facts {
+        Facts { published: published.map(str::to_string), length, paragraphs }
+    }
+
     /// a (first) with copies b and c; d alone; e (first) with copy f.
     fn corpus() -> Clusters {
         let mut c = Clusters::default();
-        c.add(id("a"), Some("2025-03-02".into()), 100, 4);
-        c.add_duplicate(id("b"), Some("2025-03-01".into()), 90, 3, &id("a"), 2, 0.9);
-        c.add_duplicate(id("c"), None, 140, 5, &id("a"), 4, 0.7);
-        c.add(id("d"), Some("2020-01-01".into()), 500, 9);
-        c.add(id("e"), None, 80, 2);
-        c.add_duplicate(id("f"), None, 80, 2, &id("e"), 0, 1.0);
+        c.add(id("a"), facts(Some("2025-03-02"), 100, 4));
+        c.add_duplicate(id("b"), facts(Some("2025-03-01"), 90, 3), &id("a"), 2, 0.9);
+        c.add_duplicate(id("c"), facts(None, 140, 5), &id("a"), 4, 0.7);
+        c.add(id("d"), facts(Some("2020-01-01"), 500, 9));
+        c.add(id("e"), facts(None, 80, 2));
+        c.add_duplicate(id("f"), facts(None, 80, 2), &id("e"), 0, 1.0);
         c
     }
 
@@ -206,8 +213,8 @@ mod tests {
                 paragraphs_delta: -1
             }]
         );
-        assert_eq!(r.canonical[&id("a")], id("b"));
-        assert_eq!(r.first[&id("b")], id("a"));
+        assert_eq!(r.of_first(&id("a")).map(|s| &s.canonical), Some(&id("b")));
+        assert_eq!(r.of_canonical(&id("b")).map(|s| &s.first), Some(&id("a")));
     }
 
     #[test]
@@ -222,9 +229,9 @@ mod tests {
     #[test]
     fn ties_go_to_the_smallest_id_even_against_the_first_member() {
         let mut c = Clusters::default();
-        c.add(id("z"), None, 10, 1);
-        c.add_duplicate(id("m"), None, 10, 1, &id("z"), 1, 0.95);
+        c.add(id("z"), facts(None, 10, 1));
+        c.add_duplicate(id("m"), facts(None, 10, 1), &id("z"), 1, 0.95);
         let r = c.resolve(CanonicalPolicy::Longest);
-        assert_eq!(r.canonical[&id("z")], id("m"));
+        assert_eq!(r.of_first(&id("z")).map(|s| &s.canonical), Some(&id("m")));
     }
 }

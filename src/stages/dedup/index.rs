@@ -26,11 +26,11 @@ pub struct FingerprintIndex<V> {
     /// Entries `0..sealed_len`: one 65,536-slot table per block (made at the first seal).
     sealed: Option<NearIndex<Dense>>,
     sealed_len: u32,
-    /// Entries from `sealed_len` on, and the same in insertion order for the next seal.
+    /// Entries from `sealed_len` on.
     recent: NearIndex<Sparse>,
-    pending: Vec<(u64, u32)>,
-    /// Entries by their sketches' smallest hashes (all parts: buckets are in id order).
+    /// Entries by their sketches' smallest hashes (both parts).
     keys: SketchKeys,
+    /// Each entry's SimHash, by id.
     simhashes: Vec<u64>,
     values: Vec<V>,
     sketches: Vec<Sketch>,
@@ -86,7 +86,6 @@ impl<V> FingerprintIndex<V> {
             sealed: None,
             sealed_len: 0,
             recent: NearIndex::new(k),
-            pending: Vec::new(),
             values: Vec::new(),
             sketches: Vec::new(),
             min_similarity,
@@ -103,35 +102,39 @@ impl<V> FingerprintIndex<V> {
     /// [`find`](Self::find) among the sealed entries only. Takes `&self`: the barrier runs it
     /// for a whole chunk on every thread before it inserts anything.
     pub fn find_sealed(&self, fp: &Fingerprint) -> Option<Hit> {
-        if let Some(&id) = self.exact.get(&fp.exact)
-            && id < self.sealed_len
-        {
-            return Some(Hit { id, distance: 0, similarity: 1.0, exact: true });
-        }
-        let end = self.sealed_len;
-        self.confirmed_nearest(fp, |each| {
+        self.find_part(fp, 0..self.sealed_len, |each| {
             if let Some(sealed) = &self.sealed {
-                sealed.for_each_within(fp.simhash, &mut *each);
+                sealed.for_each_within(fp.simhash, each);
             }
-            self.keys.for_each(&fp.sketch, |id| {
-                if id < end {
-                    key_candidate(fp.simhash, self.simhashes[id as usize], id, &mut *each);
-                }
-            });
         })
     }
 
     /// [`find`](Self::find) among the entries inserted since the last [`seal`](Self::seal).
     pub fn find_recent(&self, fp: &Fingerprint) -> Option<Hit> {
+        self.find_part(fp, self.sealed_len..u32::MAX, |each| self.recent.for_each_within(fp.simhash, each))
+    }
+
+    /// The match among the entries `ids`, whose SimHash neighbours `near` lists: the exact
+    /// repeat if the first entry with this exact hash is one of them, else the nearest
+    /// confirmed candidate from `near` and from the sketch keys.
+    fn find_part(
+        &self,
+        fp: &Fingerprint,
+        ids: std::ops::Range<u32>,
+        near: impl FnOnce(&mut dyn FnMut(u32, u32)),
+    ) -> Option<Hit> {
         if let Some(&id) = self.exact.get(&fp.exact) {
-            // An earlier exact repeat is the sealed part's answer.
-            return (id >= self.sealed_len).then_some(Hit { id, distance: 0, similarity: 1.0, exact: true });
+            if ids.contains(&id) {
+                return Some(Hit { id, distance: 0, similarity: 1.0, exact: true });
+            }
+            if id < ids.start {
+                return None; // an earlier part holds the exact repeat, and it wins
+            }
         }
-        let start = self.sealed_len;
         self.confirmed_nearest(fp, |each| {
-            self.recent.for_each_within(fp.simhash, &mut *each);
+            near(&mut *each);
             self.keys.for_each(&fp.sketch, |id| {
-                if id >= start {
+                if ids.contains(&id) {
                     key_candidate(fp.simhash, self.simhashes[id as usize], id, &mut *each);
                 }
             });
@@ -171,7 +174,6 @@ impl<V> FingerprintIndex<V> {
         let id = u32::try_from(self.values.len()).expect("fewer than 2^32 entries");
         self.exact.entry(fp.exact).or_insert(id);
         self.recent.insert(fp.simhash, id);
-        self.pending.push((fp.simhash, id));
         self.keys.insert(&fp.sketch, id);
         self.simhashes.push(fp.simhash);
         self.values.push(value);
@@ -182,21 +184,12 @@ impl<V> FingerprintIndex<V> {
     pub fn seal(&mut self) {
         let k = self.recent.k;
         let sealed = self.sealed.get_or_insert_with(|| NearIndex::new(k));
-        for (fp, id) in self.pending.drain(..) {
-            sealed.insert(fp, id);
+        let end = self.values.len() as u32;
+        for id in self.sealed_len..end {
+            sealed.insert(self.simhashes[id as usize], id);
         }
         self.recent = NearIndex::new(k);
-        self.sealed_len = self.values.len() as u32;
-    }
-
-    /// Entries held.
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// No entries yet.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.sealed_len = end;
     }
 }
 
@@ -455,7 +448,8 @@ impl<B: Buckets> NearIndex<B> {
     }
 
     /// Every entry within distance `k`, as (id, distance), sorted by id, each once.
-    pub fn within_sorted(&self, fp: u64) -> Vec<(u32, u32)> {
+    #[cfg(test)]
+    fn within_sorted(&self, fp: u64) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
         self.for_each_within(fp, |d, id| out.push((id, d)));
         out.sort_unstable();
@@ -467,7 +461,6 @@ impl<B: Buckets> NearIndex<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stages::dedup::simhash::distance;
     use proptest::prelude::*;
 
     fn brute(fps: &[u64], q: u64, k: u32) -> Vec<(u32, u32)> {

@@ -21,7 +21,7 @@ use crate::config::{CanonicalPolicy, DedupScope, DocumentAction};
 use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::settings::DedupSettings;
 use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
-use clusters::{Clusters, Resolution};
+use clusters::{Clusters, Facts, Resolution};
 use index::{FingerprintIndex, Hit};
 use std::collections::HashMap;
 
@@ -69,13 +69,7 @@ impl DocStage for Fingerprints {
         for (p, buf) in doc.paragraphs.iter_mut().zip(&mut tokens) {
             if takes_part(p.removal.as_ref()) {
                 simhash::tokenize(&p.text, buf, &mut bounds);
-                let (simhash, sketch) = simhash::simhash_and_sketch(buf, &bounds, s.shingle_words);
-                p.fingerprint = Some(Fingerprint {
-                    exact: xxhash_rust::xxh3::xxh3_64(buf.as_bytes()),
-                    simhash,
-                    sketch,
-                    tokens: bounds.len() as u32,
-                });
+                p.fingerprint = Some(simhash::of_tokens(buf, &bounds, s.shingle_words));
             }
         }
         if s.paragraph_scope != DedupScope::Off {
@@ -203,17 +197,18 @@ impl Dedup {
         self.settings.document_action != DocumentAction::Off
     }
 
-    /// What the canonical policy compares: (published date, body characters, paragraphs),
-    /// each measured only when the policy needs it.
-    fn member_facts(&self, doc: &Document) -> (Option<String>, usize, usize) {
+    /// What the canonical policy compares, each measured only when the policy needs it.
+    fn facts(&self, doc: &Document) -> Facts {
         let policy = self.settings.canonical;
-        let published = (policy == CanonicalPolicy::Earliest).then(|| doc.meta.published.clone()).flatten();
-        let length = if policy == CanonicalPolicy::Longest {
-            doc.kept().map(|p| p.text.chars().count()).sum()
-        } else {
-            0
-        };
-        (published, length, doc.kept().count())
+        Facts {
+            published: (policy == CanonicalPolicy::Earliest).then(|| doc.meta.published.clone()).flatten(),
+            length: if policy == CanonicalPolicy::Longest {
+                doc.kept().map(|p| p.text.chars().count()).sum()
+            } else {
+                0
+            },
+            paragraphs: doc.kept().count(),
+        }
     }
 
     /// Record a duplicate in its cluster and drop it, with its repeated paragraphs.
@@ -226,8 +221,7 @@ impl Dedup {
         basis: DuplicateBasis,
         repeats: Vec<ParaMatch>,
     ) -> Outcome {
-        let (published, length, paragraphs) = self.member_facts(&doc);
-        self.clusters.add_duplicate(doc.id.clone(), published, length, paragraphs, &of, distance, similarity);
+        self.clusters.add_duplicate(doc.id.clone(), self.facts(&doc), &of, distance, similarity);
         Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis, repeats })
     }
 
@@ -313,8 +307,7 @@ impl Dedup {
         }
 
         // 5. Kept: it becomes part of the corpus later documents are checked against.
-        let (published, length, paragraphs) = self.member_facts(&doc);
-        self.clusters.add(doc.id.clone(), published, length, paragraphs);
+        self.clusters.add(doc.id.clone(), self.facts(&doc));
         let n = self.docs.len();
         self.bodies.insert(&body, n);
         self.order.insert(doc.id.clone(), n);

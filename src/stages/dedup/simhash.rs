@@ -71,14 +71,10 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
     }
 }
 
-/// SimHash of the `k`-word shingles of a token stream (`buf` and `bounds` as from [`tokenize`]).
-/// Fewer than `k` tokens make one shingle of all of them; no tokens give 0.
-pub fn simhash(buf: &str, bounds: &[(u32, u32)], k: usize) -> u64 {
-    simhash_and_sketch(buf, bounds, k).0
-}
-
-/// [`simhash`] and the [`Sketch`] of the same shingles, from one pass of shingle hashes.
-pub fn simhash_and_sketch(buf: &str, bounds: &[(u32, u32)], k: usize) -> (u64, Sketch) {
+/// SimHash of the `k`-word shingles of a token stream (`buf` and `bounds` as from [`tokenize`])
+/// and the [`Sketch`] of the same shingles, from one pass of shingle hashes. Fewer than `k`
+/// tokens make one shingle of all of them; no tokens give 0.
+fn simhash_and_sketch(buf: &str, bounds: &[(u32, u32)], k: usize) -> (u64, Sketch) {
     let mut sketch = Sketch::default();
     if bounds.is_empty() {
         return (0, sketch);
@@ -229,8 +225,7 @@ pub fn fingerprint(text: &str, k: usize) -> Fingerprint {
     let mut buf = String::new();
     let mut bounds = Vec::new();
     tokenize(text, &mut buf, &mut bounds);
-    let (simhash, sketch) = simhash_and_sketch(&buf, &bounds, k);
-    Fingerprint { exact: xxh3_64(buf.as_bytes()), simhash, sketch, tokens: bounds.len() as u32 }
+    of_tokens(&buf, &bounds, k)
 }
 
 /// Fingerprint of text that is already a normalized token stream (tokens joined by single
@@ -247,8 +242,13 @@ pub fn fingerprint_tokens(tokens: &str, k: usize) -> Fingerprint {
     if start < tokens.len() {
         bounds.push((start as u32, tokens.len() as u32));
     }
-    let (simhash, sketch) = simhash_and_sketch(tokens, &bounds, k);
-    Fingerprint { exact: xxh3_64(tokens.as_bytes()), simhash, sketch, tokens: bounds.len() as u32 }
+    of_tokens(tokens, &bounds, k)
+}
+
+/// Fingerprint of a token stream (`buf` and `bounds` as from [`tokenize`]).
+pub fn of_tokens(buf: &str, bounds: &[(u32, u32)], k: usize) -> Fingerprint {
+    let (simhash, sketch) = simhash_and_sketch(buf, bounds, k);
+    Fingerprint { exact: xxh3_64(buf.as_bytes()), simhash, sketch, tokens: bounds.len() as u32 }
 }
 
 /// Bits that differ between two fingerprints.

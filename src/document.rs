@@ -165,10 +165,10 @@ pub enum Removal {
     },
     /// A line repeated across documents of one site: learned site boilerplate.
     Site {
-        /// The site it was learned for.
+        /// The site it was learned for. (How many documents repeat it is in `newsprep sites`,
+        /// not here: that count grows with every batch, and an earlier document's record must
+        /// not change when a later batch arrives.)
         site: String,
-        /// In how many documents of the site it appears.
-        docs: u32,
     },
     /// Repeats an earlier paragraph of this or an earlier document.
     Duplicate {

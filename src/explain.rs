@@ -95,8 +95,8 @@ fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
             Some(r @ Removal::Classifier { why, .. }) => {
                 (format!("drop {}", r.counter_key(&doc.id)), why.clone())
             }
-            Some(r @ Removal::Site { site, docs }) => {
-                (format!("drop {}", r.counter_key(&doc.id)), format!("in {docs} documents of {site}"))
+            Some(r @ Removal::Site { site }) => {
+                (format!("drop {}", r.counter_key(&doc.id)), format!("learned line of site {site}"))
             }
             Some(r @ Removal::Duplicate { of, distance, similarity }) => (
                 format!("drop {}", r.counter_key(&doc.id)),

@@ -530,7 +530,7 @@ fn site_boilerplate_is_learned_shown_and_kept_for_later_batches() {
                 .as_str()
                 .unwrap()
                 .to_string();
-            assert_eq!(why, "repeated in 3 documents of site \"planet\"");
+            assert_eq!(why, "learned boilerplate of site \"planet\" (see `newsprep sites`)");
         } else {
             assert!(removed_as_site(r).is_empty(), "{id}: one page of a site teaches nothing");
         }

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 /// Version of the `corpus.jsonl` record layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Writes one run's output.
 #[derive(Debug)]
@@ -463,8 +463,9 @@ impl<'a> CorpusRecord<'a> {
                         rec.score = Some(f64::from(*permille) / 1000.0);
                         rec.why = Some(why.clone());
                     }
-                    Removal::Site { site, docs } => {
-                        rec.why = Some(format!("repeated in {docs} documents of site \"{site}\""));
+                    Removal::Site { site } => {
+                        rec.why =
+                            Some(format!("learned boilerplate of site \"{site}\" (see `newsprep sites`)"));
                     }
                     Removal::Duplicate { of, distance, similarity } => {
                         rec.duplicate_of = Some(of);

@@ -386,7 +386,7 @@ fn mark_site_lines(doc: &mut Document, knowledge: &SiteKnowledge, max_words: usi
             if p.removal == title {
                 doc.meta.title = None;
             }
-            p.removal = Some(Removal::Site { site: l.site.clone(), docs: l.docs });
+            p.removal = Some(Removal::Site { site: l.site.clone() });
         }
     }
 }

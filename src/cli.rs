@@ -70,4 +70,12 @@ pub struct RunArgs {
     /// No progress bar and no summary; errors are still printed.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Clean every raw file again, ignoring what earlier runs left in OUTPUT/.newsprep/
+    /// (by default only new and changed files are cleaned, against the corpus so far).
+    #[arg(long)]
+    pub full: bool,
+    /// Remove the output of raw files that are gone since the last run (by default it stays,
+    /// and the summary lists them).
+    #[arg(long)]
+    pub prune: bool,
 }

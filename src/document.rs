@@ -4,12 +4,12 @@
 //! Stages never delete paragraphs; they mark them. The writer leaves marked paragraphs out of the
 //! text and lists them, with their reasons, as provenance ("mark first, remove at write").
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Stable identity of a document: its path relative to the input folder, without the extension,
 /// with `/` separators (`sub/article` for `raw/sub/article.md`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DocId(pub String);
 
@@ -120,7 +120,7 @@ impl MetaField {
 }
 
 /// The paragraph a duplicate repeats.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParaRef {
     /// Document that holds the original.
     pub id: DocId,
@@ -255,7 +255,7 @@ impl Paragraph {
 }
 
 /// A text's fingerprints: exact hash of its normalized tokens and their shingled SimHash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
     /// xxh3-64 of the normalized token stream.
     pub exact: u64,

@@ -133,6 +133,24 @@ pub enum RunError {
         /// What was wrong.
         message: String,
     },
+    /// Another run holds the output folder.
+    #[error(
+        "another newsprep run (pid {pid}) is writing to this output folder; wait for it to finish (lock file {path})"
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's process id, as the lock file gives it.
+        pid: String,
+    },
+    /// A raw file is gone and files before it must be cleaned again, so its output cannot stay.
+    #[error(
+        "{file} is gone from the input, and earlier files changed, so its output cannot be kept as it was: restore it, or run with --prune to remove its output"
+    )]
+    Gone {
+        /// The missing file, relative to the input folder.
+        file: String,
+    },
     /// The output could not be written.
     #[error("cannot write output {path}: {source}")]
     Output {

@@ -5,6 +5,7 @@
 //! `stages::metadata` (title, byline, date) -> `stages::boilerplate` (site junk) ->
 //! `stages::dedup` (fingerprints, then the corpus-wide barrier) -> `stages::write`.
 //! Per-document stages are pure and run in parallel; dedup is a barrier fed in input order.
+//! `state` keeps what a later run needs to clean only new files against the corpus so far.
 
 pub mod cli;
 pub mod config;
@@ -15,4 +16,5 @@ pub mod pipeline;
 pub mod progress;
 pub mod settings;
 pub mod stages;
+pub mod state;
 pub mod stats;

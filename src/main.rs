@@ -87,7 +87,35 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             stats.errors.len() - SHOW_ERRORS
         );
     }
+    let b = &stats.batch;
+    if !b.gone.is_empty() && !settings.prune {
+        for f in b.gone.iter().take(SHOW_ERRORS) {
+            eprintln!("newsprep: {f}: gone from the input; its output stays (--prune removes it)");
+        }
+        if b.gone.len() > SHOW_ERRORS {
+            eprintln!("newsprep: ... and {} more gone files", b.gone.len() - SHOW_ERRORS);
+        }
+    }
     if settings.verbose {
+        if let Some(why) = &b.rebuilt {
+            eprintln!("newsprep: rebuilt the whole corpus: {why}");
+        }
+        eprintln!(
+            "batch      {} new, {} changed, {} unchanged (skipped), {} cleaned again, {} gone ({} pruned)",
+            b.new,
+            b.changed,
+            b.unchanged,
+            b.recleaned,
+            b.gone.len(),
+            b.pruned
+        );
+        eprintln!("  {} duplicates of documents from earlier batches", b.duplicates_of_earlier.len());
+        for (id, of) in b.duplicates_of_earlier.iter().take(SHOW_ERRORS) {
+            eprintln!("    {id} duplicates {of}");
+        }
+        if b.duplicates_of_earlier.len() > SHOW_ERRORS {
+            eprintln!("    ... and {} more (see manifest.csv)", b.duplicates_of_earlier.len() - SHOW_ERRORS);
+        }
         eprintln!(
             "newsprep: {} -> {} in {:.2}s ({} threads, config: {})",
             settings.input.display(),

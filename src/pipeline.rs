@@ -7,21 +7,26 @@
 //! not depend on the thread count, so output is byte-identical at any `--jobs`. After the last
 //! chunk, the clusters' canonical copies are settled (see `dedup.document.canonical`).
 
+use crate::config::CanonicalPolicy;
 use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
 use crate::progress::Reporter;
 use crate::settings::{DedupSettings, ReadSettings, Settings};
+use crate::stages::DropReason;
 use crate::stages::Outcome;
 use crate::stages::boilerplate::classify::Classified;
+use crate::stages::boilerplate::sites::CounterSnapshot;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
-use crate::stages::dedup::{Dedup, Fingerprints, Lookups};
+use crate::stages::dedup::{Dedup, Fingerprints, Lookups, Marks, Snapshot};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Unit};
-use crate::stages::write::{DuplicateOutput, Writer};
+use crate::stages::write::{DuplicateOutput, Positions, Writer};
+use crate::state::{self, BatchSummary, Commit, Ends, FileState, Lock, Rebuild, State, StateRef};
 use crate::stats::RunStats;
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Files per chunk: large enough to keep threads busy, small enough to bound memory.
@@ -151,51 +156,295 @@ impl Stages {
     }
 }
 
-/// Run the whole pipeline as the settings say.
+/// One raw file in corpus order: its input (none when it is gone) and what the last run
+/// recorded of it (none when it is new).
+struct Slot<'a> {
+    input: Option<&'a Input>,
+    sha256: [u8; 32],
+    was: Option<FileState>,
+}
+
+/// What an incremental run does: every raw file in corpus order, and the first one cleaned
+/// again (everything before it keeps its output and its place in the dedup corpus).
+struct Plan<'a> {
+    slots: Vec<Slot<'a>>,
+    cut: usize,
+    state: Option<(Snapshot, CounterSnapshot)>,
+    summary: BatchSummary,
+}
+
+impl<'a> Plan<'a> {
+    /// Files the state knows keep their order; new ones follow, in path order. The cut is the
+    /// first changed file, or the first gone one under `--prune`.
+    fn new(previous: Result<State, Rebuild>, found: &'a [Input], hashes: Vec<[u8; 32]>, prune: bool) -> Self {
+        let mut summary = BatchSummary::default();
+        let state = match previous {
+            Ok(state) => state,
+            Err(why) => {
+                if why != Rebuild::NoState {
+                    summary.rebuilt = Some(why.to_string());
+                }
+                summary.new = found.len();
+                let slots = found
+                    .iter()
+                    .zip(hashes)
+                    .map(|(i, sha256)| Slot { input: Some(i), sha256, was: None })
+                    .collect();
+                return Plan { slots, cut: 0, state: None, summary };
+            }
+        };
+        let by_rel: HashMap<&str, usize> =
+            found.iter().enumerate().map(|(i, f)| (f.rel.as_str(), i)).collect();
+        let mut used = vec![false; found.len()];
+        let mut slots = Vec::with_capacity(found.len());
+        let mut cut = None;
+        for f in state.files {
+            let here = slots.len();
+            match by_rel.get(f.rel.as_str()) {
+                Some(&i) => {
+                    used[i] = true;
+                    if hashes[i] == f.sha256 {
+                        summary.unchanged += 1;
+                    } else {
+                        summary.changed += 1;
+                        cut.get_or_insert(here);
+                    }
+                    slots.push(Slot { input: Some(&found[i]), sha256: hashes[i], was: Some(f) });
+                }
+                None => {
+                    summary.gone.push(f.rel.clone());
+                    if prune {
+                        cut.get_or_insert(here);
+                    }
+                    slots.push(Slot { input: None, sha256: f.sha256, was: Some(f) });
+                }
+            }
+        }
+        let known = slots.len();
+        for ((i, input), sha256) in found.iter().enumerate().zip(hashes) {
+            if !used[i] {
+                summary.new += 1;
+                slots.push(Slot { input: Some(input), sha256, was: None });
+            }
+        }
+        let cut = cut.unwrap_or(known);
+        Plan { slots, cut, state: Some((state.dedup, state.sites)), summary }
+    }
+}
+
+/// Run the whole pipeline as the settings say: on an output that holds a corpus, only the new
+/// and changed raw files are cleaned, against the corpus so far (see `state`).
 pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
-    let inputs = read::discover(&settings.input, &settings.read)?;
+    let found = read::discover(&settings.input, &settings.read)?;
     refuse_output_inside_input(settings)?;
+    let out = &settings.output;
+    std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
+    let _lock = Lock::acquire(out)?;
+    state::recover(out)?;
+    let mut commit = Commit::new(out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.jobs)
         .build()
-        .map_err(|e| RunError::Output { path: settings.output.clone(), source: std::io::Error::other(e) })?;
-    let knowledge = learn_sites(settings, &inputs, &pool, reporter)?;
-    let learned = knowledge.len();
+        .map_err(|e| RunError::Output { path: out.clone(), source: std::io::Error::other(e) })?;
+
+    let previous = if settings.full {
+        Err(Rebuild::Asked)
+    } else if settings.dedup.canonical != CanonicalPolicy::First {
+        Err(Rebuild::Policy(settings.dedup.canonical.name()))
+    } else {
+        State::load(out, settings.fingerprint())
+    };
+    reporter.phase("hashing raw files", total_bytes(&found));
+    let hashes: Vec<[u8; 32]> = pool.install(|| {
+        found
+            .par_iter()
+            .map(|i| {
+                let h = read::file_sha256(i);
+                reporter.advance(i.bytes);
+                h
+            })
+            .collect()
+    });
+    let incremental = previous.is_ok();
+    let Plan { mut slots, cut, state, mut summary } = Plan::new(previous, &found, hashes, settings.prune);
+    let (snapshot, counter) = match state {
+        Some((d, c)) => (Some(d), SiteCounter::restore(c)),
+        None => (None, SiteCounter::default()),
+    };
+    let known = if incremental { SiteKnowledge::load(out)? } else { SiteKnowledge::default() };
+
+    // Site lines: the files from the cut on are counted again.
+    let (knowledge, counter, mut lines) =
+        learn_sites(settings, &slots[cut..], counter, known.clone(), &pool, reporter)?;
+    // A line learned now must go from the earlier documents that have it too: they are
+    // cleaned again, from the first of them on.
+    let flipped: HashSet<u64> = knowledge.keys().filter(|k| !known.knows(**k)).copied().collect();
+    let first_flipped = if flipped.is_empty() {
+        None
+    } else {
+        slots[..cut]
+            .iter()
+            .position(|s| s.was.as_ref().is_some_and(|f| f.lines.iter().any(|k| flipped.contains(k))))
+    };
+    let cut = first_flipped.map_or(cut, |f| f.min(cut));
+    summary.recleaned = slots[cut..]
+        .iter()
+        .filter(|s| s.input.is_some() && s.was.as_ref().is_some_and(|f| f.sha256 == s.sha256))
+        .count();
+    if let Some(gone) = slots[cut..].iter().find(|s| s.input.is_none() && !settings.prune) {
+        return Err(RunError::Gone { file: gone.was.as_ref().expect("a gone file was known").rel.clone() });
+    }
+    summary.pruned = slots[cut..].iter().filter(|s| s.input.is_none()).count();
+    let suffix: Vec<Slot> = slots.split_off(cut);
+    let prefix = slots;
+    for s in &suffix {
+        if let (Some(i), Some(was)) = (s.input, &s.was) {
+            lines.entry(i.rel.clone()).or_insert_with(|| was.lines.clone());
+        }
+    }
+    let before = prefix.last().and_then(|s| s.was.as_ref()).map(|f| f.ends).unwrap_or_default();
+
     let knowledge = Arc::new(knowledge);
     let stages = Stages::new(settings, knowledge.clone());
-    let mut dedup = Dedup::new(&settings.dedup);
+    let mut dedup = match snapshot {
+        Some(snap) => Dedup::restore(&settings.dedup, snap, before.dedup),
+        None => Dedup::new(&settings.dedup),
+    };
     let dups = DuplicateOutput::new(settings.dedup.document_action, settings.dedup.canonical);
-    let mut writer = Writer::create(&settings.output, settings.documents, dups)?;
+    let positions =
+        Positions { corpus: before.corpus, manifest: before.manifest, duplicates: before.duplicates };
+    let mut writer = Writer::create(out, settings.documents, dups, positions)?;
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
-    reporter.phase("cleaning", total_bytes(&inputs));
+    for f in prefix.iter().filter_map(|s| s.was.as_ref()) {
+        stats.add(&f.counts);
+        for (id, line) in &f.ids {
+            let here = if *line > 0 { format!("{} line {line}", f.rel) } else { f.rel.clone() };
+            ids.seen.insert(DocId(id.clone()), here);
+        }
+    }
+    let todo: Vec<Input> = suffix.iter().filter_map(|s| s.input.cloned()).collect();
+    let sha: Vec<[u8; 32]> = suffix.iter().filter(|s| s.input.is_some()).map(|s| s.sha256).collect();
+    let mut files = FileTracker::new(&todo, sha, before);
+    let mut this_run: HashSet<DocId> = HashSet::new();
+    reporter.phase("cleaning", total_bytes(&todo));
     // The per-document stages in parallel; the dedup barrier and the writer in input order.
     pipelined(
         &pool,
-        read::units(&inputs, &settings.read),
-        |u| stages.process(u),
-        |entries, bytes| {
-            let entries = barrier(entries, &mut dedup, &mut ids);
-            writer.write(&entries)?;
-            entries.iter().for_each(|e| stats.record(e));
+        read::units(&todo, &settings.read),
+        |u| (u.input().rel.as_str(), stages.process(u)),
+        |results, bytes| {
+            let (rels, entries): (Vec<&str>, Vec<Entry>) = results.into_iter().unzip();
+            let (entries, marks) = barrier(entries, &mut dedup, &mut ids);
+            let ends = writer.write(&entries)?;
+            for (((rel, e), dedup), p) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
+                let ends = Ends { corpus: p.corpus, manifest: p.manifest, duplicates: p.duplicates, dedup };
+                files.record(rel, e, ends);
+                stats.record(e);
+                if let Entry::Done(o) = e {
+                    let doc = o.doc();
+                    if let Outcome::Drop(_, DropReason::Duplicate { of, .. }) = o
+                        && !this_run.contains(of)
+                    {
+                        summary.duplicates_of_earlier.push((doc.id.0.clone(), of.0.clone()));
+                    }
+                    this_run.insert(doc.id.clone());
+                }
+            }
             reporter.advance(bytes);
             Ok(())
         },
     )?;
-    stats.site_lines = learned as u64;
-    if settings.boilerplate.sites.enabled {
-        knowledge.save(&settings.output)?;
+    let mut new_files = files.finish();
+    for f in &mut new_files {
+        f.lines = lines.remove(&f.rel).unwrap_or_default();
     }
+    stats.site_lines = knowledge.len() as u64;
     let resolution = dedup.resolve();
     stats.settle(&resolution);
-    writer.finish(&stats, &resolution)?;
+    let sizes = writer.finish(&stats, &resolution, &mut commit)?;
+    if settings.boilerplate.sites.enabled && Commit::stage_bytes(out, sites::FILE, &knowledge.encode())? {
+        commit.moved(sites::FILE.to_string());
+    }
+    let mut all: Vec<FileState> = prefix.into_iter().filter_map(|s| s.was).collect();
+    all.extend(new_files);
+    let state = StateRef {
+        config: settings.fingerprint(),
+        sizes,
+        files: &all,
+        dedup: dedup.snapshot(),
+        sites: counter.snapshot(),
+    };
+    if Commit::stage_bytes(out, state::FILE, &state.encode())? {
+        commit.moved(state::FILE.to_string());
+    }
+    commit.apply()?;
+    stats.batch = summary;
     reporter.finish();
     Ok(stats)
 }
 
+/// Builds the [`FileState`] of each file cleaned by this run as its entries stream by.
+struct FileTracker {
+    files: Vec<FileState>,
+    current: usize,
+    counts: RunStats,
+    last: Ends,
+}
+
+impl FileTracker {
+    fn new(todo: &[Input], sha: Vec<[u8; 32]>, before: Ends) -> Self {
+        let files = todo
+            .iter()
+            .zip(sha)
+            .map(|(i, sha256)| FileState {
+                rel: i.rel.clone(),
+                sha256,
+                ends: before,
+                counts: Default::default(),
+                ids: Vec::new(),
+                lines: Vec::new(),
+            })
+            .collect();
+        FileTracker { files, current: 0, counts: RunStats::default(), last: before }
+    }
+
+    /// Close the current file: its output ends where the last entry's did.
+    fn close(&mut self) {
+        if let Some(f) = self.files.get_mut(self.current) {
+            f.ends = self.last;
+            f.counts = std::mem::take(&mut self.counts).counts();
+        }
+        self.current += 1;
+    }
+
+    fn record(&mut self, rel: &str, e: &Entry, ends: Ends) {
+        // Files without entries (an empty JSONL file) end where the one before them did.
+        while self.current < self.files.len() && self.files[self.current].rel != rel {
+            self.close();
+        }
+        self.counts.record(e);
+        let (id, line) = match e {
+            Entry::Done(o) => (&o.doc().id, o.doc().source.line),
+            Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source.line),
+        };
+        if let Some(f) = self.files.get_mut(self.current) {
+            f.ids.push((id.0.clone(), line.unwrap_or(0) as u32));
+        }
+        self.last = ends;
+    }
+
+    fn finish(mut self) -> Vec<FileState> {
+        while self.current < self.files.len() {
+            self.close();
+        }
+        self.files
+    }
+}
+
 /// The dedup barrier for one chunk: every document's lookups in the sealed corpus on all
 /// threads, then the checks strictly in input order, then the chunk is sealed.
-fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> Vec<Entry> {
+fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> (Vec<Entry>, Vec<Marks>) {
     let lookups: Vec<Lookups> = entries
         .par_iter()
         .map(|e| match e {
@@ -203,35 +452,48 @@ fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> Vec<
             _ => Lookups::default(),
         })
         .collect();
+    let mut marks = Vec::with_capacity(entries.len());
     let entries = entries
         .into_iter()
         .zip(lookups)
-        .map(|(e, l)| match ids.check(e) {
-            Entry::Done(o) => Entry::Done(dedup.check(o, l)),
-            other => other,
+        .map(|(e, l)| {
+            let e = match ids.check(e) {
+                Entry::Done(o) => Entry::Done(dedup.check(o, l)),
+                other => other,
+            };
+            marks.push(dedup.marks());
+            e
         })
         .collect();
     dedup.seal();
-    entries
+    (entries, marks)
 }
 
-/// The barrier before the per-document stages: count every input's short paragraphs per site
-/// (in parallel per chunk, fed to the counter in input order) and learn the repeated ones,
-/// on top of what earlier runs learned.
+/// The barrier before the per-document stages: count the short paragraphs per site of the files
+/// from the cut on (in parallel per chunk, fed to the counter in input order; a file counted by
+/// an earlier run first has its old lines taken out) and learn the repeated ones, on top of what
+/// earlier runs learned. Returns the knowledge, the counter, and each counted file's line keys.
+#[allow(clippy::type_complexity)]
 fn learn_sites(
     settings: &Settings,
-    inputs: &[Input],
+    slots: &[Slot<'_>],
+    mut counter: SiteCounter,
+    known: SiteKnowledge,
     pool: &rayon::ThreadPool,
     reporter: &dyn Reporter,
-) -> Result<SiteKnowledge, RunError> {
+) -> Result<(SiteKnowledge, SiteCounter, HashMap<String, Vec<u64>>), RunError> {
     let s = &settings.boilerplate.sites;
+    let mut lines: HashMap<String, Vec<u64>> = HashMap::new();
     if !s.enabled {
-        return Ok(SiteKnowledge::default());
+        return Ok((SiteKnowledge::default(), counter, lines));
     }
-    let known = SiteKnowledge::load(&settings.output)?;
+    for f in slots.iter().filter_map(|s| s.was.as_ref()) {
+        counter.remove(&f.lines);
+    }
+    let inputs: Vec<Input> = slots.iter().filter_map(|s| s.input.cloned()).collect();
     // Only read and normalize run in this pass; the rules are not needed yet.
     let normalize = Normalize::new(&settings.normalize);
-    let short_lines = |unit: &Unit| {
+    let short_lines = |unit: &Unit<'_>| -> Option<(String, String, Vec<(u64, String)>)> {
         let doc = match unit {
             Unit::File(input) if input.kind == InputKind::Article => {
                 read::read(input, &settings.read).ok()?
@@ -245,19 +507,20 @@ fn learn_sites(
         };
         let site = sites::site_of_source(&doc.source).to_string();
         let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
-        let lines = sites::short_lines(&site, texts, s.max_words);
-        Some((site, lines))
+        let found = sites::short_lines(&site, texts, s.max_words);
+        Some((unit.input().rel.clone(), site, found))
     };
-    let mut counter = SiteCounter::default();
-    reporter.phase("learning site boilerplate", total_bytes(inputs));
-    pipelined(pool, read::units(inputs, &settings.read), short_lines, |lines, bytes| {
-        for (site, l) in lines.into_iter().flatten() {
+    reporter.phase("learning site boilerplate", total_bytes(&inputs));
+    pipelined(pool, read::units(&inputs, &settings.read), short_lines, |found, bytes| {
+        for (rel, site, l) in found.into_iter().flatten() {
+            lines.entry(rel).or_default().extend(l.iter().map(|(k, _)| *k));
             counter.add(&site, l);
         }
         reporter.advance(bytes);
         Ok(())
     })?;
-    Ok(counter.learn(s.min_docs, known))
+    let knowledge = counter.learn(s.min_docs, known);
+    Ok((knowledge, counter, lines))
 }
 
 /// Two chunks in flight: `stage` runs on every unit of chunk i + 1 on all threads (reading the

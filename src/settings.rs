@@ -43,6 +43,10 @@ pub struct Settings {
     pub jobs: usize,
     /// Show a progress bar and the summary.
     pub verbose: bool,
+    /// Clean every file again, ignoring the corpus state (`--full`).
+    pub full: bool,
+    /// Remove the output of raw files that are gone (`--prune`).
+    pub prune: bool,
     /// Read stage.
     pub read: ReadSettings,
     /// Normalize stage.
@@ -233,7 +237,26 @@ impl Settings {
             s.jobs = resolve_jobs(j);
         }
         s.verbose = !args.quiet;
+        s.full = args.full;
+        s.prune = args.prune;
         Ok(s)
+    }
+
+    /// Fingerprint of everything that decides the output of a given input: a corpus made under
+    /// another fingerprint is rebuilt. (Paths, threads and the progress bar do not count.)
+    pub fn fingerprint(&self) -> u64 {
+        let what = format!(
+            "newsprep {}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            env!("CARGO_PKG_VERSION"),
+            self.documents,
+            self.read,
+            self.normalize,
+            self.metadata,
+            self.boilerplate,
+            self.dedup,
+            crate::stages::write::SCHEMA_VERSION,
+        );
+        xxhash_rust::xxh3::xxh3_64(what.as_bytes())
     }
 
     /// Settings from a parsed config; `base` is the folder relative paths start from.
@@ -246,6 +269,8 @@ impl Settings {
             documents: cfg.output.documents,
             jobs: resolve_jobs(cfg.run.jobs),
             verbose: true,
+            full: false,
+            prune: false,
             read: ReadSettings {
                 extensions: cfg.input.extensions.iter().map(|e| e.0.clone()).collect(),
                 max_file_bytes: cfg.input.max_file_bytes.0,

@@ -21,6 +21,25 @@ pub struct RunStats {
     /// (source, message) of every file error, in input order.
     #[serde(skip)]
     pub errors: Vec<(String, String)>,
+    /// What this run did with the corpus so far (not in stats.json: it describes the run, not
+    /// the corpus).
+    #[serde(skip)]
+    pub batch: crate::state::BatchSummary,
+}
+
+/// One file's share of the counters, as the corpus state keeps it: a later run that does not
+/// read the file again adds it back into `stats.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, Serialize)]
+pub struct FileCounts {
+    files: u64,
+    kept: u64,
+    duplicate: u64,
+    empty: u64,
+    error: u64,
+    skipped: u64,
+    paragraphs_kept: u64,
+    bytes_read: u64,
+    removed: Vec<(String, u64)>,
 }
 
 /// Documents by what happened to them; `files` is the sum of the others.
@@ -98,6 +117,39 @@ impl RunStats {
         let delta: i64 = r.swaps.iter().map(|s| s.paragraphs_delta).sum();
         self.paragraphs.kept = self.paragraphs.kept.saturating_add_signed(delta);
         self.documents.canonical_changed = r.swaps.len() as u64;
+    }
+
+    /// These counters as one file's share (errors are not kept: they were reported when the
+    /// file was read, and its manifest rows keep them).
+    pub fn counts(&self) -> FileCounts {
+        let d = &self.documents;
+        FileCounts {
+            files: d.files,
+            kept: d.kept,
+            duplicate: d.duplicate,
+            empty: d.empty,
+            error: d.error,
+            skipped: d.skipped,
+            paragraphs_kept: self.paragraphs.kept,
+            bytes_read: self.bytes_read,
+            removed: self.paragraphs.removed.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
+    }
+
+    /// Add a file's share counted by an earlier run.
+    pub fn add(&mut self, c: &FileCounts) {
+        let d = &mut self.documents;
+        d.files += c.files;
+        d.kept += c.kept;
+        d.duplicate += c.duplicate;
+        d.empty += c.empty;
+        d.error += c.error;
+        d.skipped += c.skipped;
+        self.paragraphs.kept += c.paragraphs_kept;
+        self.bytes_read += c.bytes_read;
+        for (k, v) in &c.removed {
+            *self.paragraphs.removed.entry(k.clone()).or_default() += v;
+        }
     }
 
     /// Total removed paragraphs.

@@ -199,7 +199,16 @@ pub enum Unit<'a> {
     },
 }
 
-impl Unit<'_> {
+impl<'a> Unit<'a> {
+    /// The input file it comes from.
+    pub fn input(&self) -> &'a Input {
+        match self {
+            Unit::File(i) => i,
+            Unit::Record(r) => r.input,
+            Unit::Broken { input, .. } => input,
+        }
+    }
+
     /// Raw bytes this unit stands for, for progress.
     pub fn bytes(&self) -> u64 {
         match self {
@@ -221,6 +230,23 @@ pub struct Record<'a> {
     pub bytes: Vec<u8>,
     /// Its length when it was over `input.max-file-bytes` (then `bytes` is empty).
     pub too_long: Option<u64>,
+}
+
+/// SHA-256 of an input file's bytes, streamed: how a later run tells an unchanged file without
+/// reading it further. Files that are not read (skipped) hash to zeros, unreadable ones to
+/// ones, so they count as unchanged while they stay so.
+pub fn file_sha256(input: &Input) -> [u8; 32] {
+    if !matches!(input.kind, InputKind::Article | InputKind::Records | InputKind::Collision { .. }) {
+        return [0; 32];
+    }
+    let Ok(mut f) = fs::File::open(&input.path) else {
+        return [0xff; 32];
+    };
+    let mut h = Sha256::new();
+    match std::io::copy(&mut f, &mut h) {
+        Ok(_) => h.finalize().into(),
+        Err(_) => [0xff; 32],
+    }
 }
 
 /// The units of `inputs` in order. JSONL files are streamed a line at a time, so memory stays

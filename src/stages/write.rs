@@ -35,13 +35,18 @@ pub const SCHEMA_VERSION: u32 = 2;
 #[derive(Debug)]
 pub struct Writer {
     dir: PathBuf,
-    corpus: BufWriter<NamedTempFile>,
-    manifest: csv::Writer<NamedTempFile>,
-    duplicates: csv::Writer<NamedTempFile>,
+    /// Where temporary files go (`.newsprep/staging/`, cleared by the next run, so a killed run
+    /// leaves none behind).
+    tmp: PathBuf,
+    corpus: Counted<BufWriter<NamedTempFile>>,
+    manifest: csv::Writer<Counted<BufWriter<NamedTempFile>>>,
+    duplicates: csv::Writer<Counted<BufWriter<NamedTempFile>>>,
     /// Ids whose `<id>.txt` an earlier run wrote.
     previous: BTreeSet<String>,
-    /// Ids written by this run.
+    /// Ids whose `<id>.txt` the output keeps: the kept prefix's and this run's.
     written: BTreeSet<String>,
+    /// `<id>.txt` files this run staged (their content changed).
+    staged: Vec<String>,
     /// Write `<id>.txt` files.
     texts: bool,
     /// Duplicate documents go to the corpus too, marked: to stay (`flag`), or until the
@@ -49,6 +54,58 @@ pub struct Writer {
     duplicates_too: bool,
     /// Duplicates are left out of the final corpus (`drop`).
     drop_duplicates: bool,
+}
+
+/// Bytes of each output file written so far: where the output of the last entry ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Positions {
+    /// corpus.jsonl.
+    pub corpus: u64,
+    /// manifest.csv.
+    pub manifest: u64,
+    /// duplicates.csv.
+    pub duplicates: u64,
+}
+
+/// A writer that counts what passes through it. Its `flush` passes nothing on: the csv writers
+/// flush into it after every entry (to count), and the buffer below flushes when full.
+#[derive(Debug)]
+struct Counted<W> {
+    inner: W,
+    n: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.n += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Counted<BufWriter<NamedTempFile>> {
+    /// A new temporary file in `tmp` that starts with the first `keep` bytes of `old`.
+    fn starting_with(tmp: &Path, old: &Path, keep: u64) -> std::io::Result<Self> {
+        let mut inner = BufWriter::with_capacity(1 << 20, NamedTempFile::new_in(tmp)?);
+        if keep > 0 {
+            let copied = std::io::copy(&mut std::io::Read::take(fs::File::open(old)?, keep), &mut inner)?;
+            if copied != keep {
+                return Err(std::io::Error::other(format!(
+                    "{} is shorter than its recorded size",
+                    old.display()
+                )));
+            }
+        }
+        Ok(Counted { inner, n: keep })
+    }
+
+    fn into_file(self) -> std::io::Result<NamedTempFile> {
+        self.inner.into_inner().map_err(|e| e.into_error())
+    }
 }
 
 /// What the writer does with near-duplicate documents.
@@ -78,51 +135,73 @@ fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 }
 
 impl Writer {
-    /// Prepare the output folder (created if missing).
-    pub fn create(dir: &Path, documents: DocumentFiles, dups: DuplicateOutput) -> Result<Writer, RunError> {
+    /// Prepare the output folder (created if missing). The output of the files before this
+    /// run's first one is kept as it was: the first `prefix` bytes of each file are copied.
+    pub fn create(
+        dir: &Path,
+        documents: DocumentFiles,
+        dups: DuplicateOutput,
+        prefix: Positions,
+    ) -> Result<Writer, RunError> {
         fs::create_dir_all(dir).map_err(out_err(dir))?;
-        let previous = previous_kept(&dir.join("manifest.csv"));
-        let corpus = BufWriter::new(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
-        let manifest = csv::Writer::from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
+        let tmp = crate::state::Commit::staged_path(dir, "");
+        fs::create_dir_all(&tmp).map_err(out_err(&tmp))?;
+        let (previous, kept_before) = previous_kept(&dir.join("manifest.csv"), prefix.manifest);
+        let open = |name: &str, keep: u64| {
+            let path = dir.join(name);
+            Counted::starting_with(&tmp, &path, keep).map_err(|e| out_err(&path)(e))
+        };
+        let corpus = open("corpus.jsonl", prefix.corpus)?;
+        let manifest = csv::WriterBuilder::new()
+            .has_headers(prefix.manifest == 0)
+            .from_writer(open("manifest.csv", prefix.manifest)?);
         // The header is written by hand so that a run without duplicates still has it.
         let mut duplicates = csv::WriterBuilder::new()
             .has_headers(false)
-            .from_writer(NamedTempFile::new_in(dir).map_err(out_err(dir))?);
-        duplicates
-            .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
-            .map_err(|e| out_err(dir)(e.into()))?;
+            .from_writer(open("duplicates.csv", prefix.duplicates)?);
+        if prefix.duplicates == 0 {
+            duplicates
+                .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
+                .map_err(|e| out_err(dir)(e.into()))?;
+        }
         let texts = documents == DocumentFiles::Txt;
         Ok(Writer {
             dir: dir.to_path_buf(),
+            tmp,
             corpus,
             manifest,
             duplicates,
             previous,
-            written: BTreeSet::new(),
+            written: if texts { kept_before } else { BTreeSet::new() },
+            staged: Vec::new(),
             texts,
             duplicates_too: dups.write,
             drop_duplicates: dups.drop,
         })
     }
 
-    /// Write a batch of finished entries, in order.
-    pub fn write(&mut self, entries: &[Entry]) -> Result<(), RunError> {
-        // Text files do not depend on each other: write them in parallel.
-        entries
+    /// Write a batch of finished entries, in order; returns where each entry's output ends.
+    pub fn write(&mut self, entries: &[Entry]) -> Result<Vec<Positions>, RunError> {
+        // Text files do not depend on each other: stage them in parallel.
+        let staged: Vec<String> = entries
             .par_iter()
             .filter_map(|e| match e {
                 Entry::Done(o) if self.texts => self.in_corpus(o).map(|_| o.doc()),
                 _ => None,
             })
-            .try_for_each(|d| {
-                let path = self.dir.join(format!("{}.txt", d.id.0));
+            .map(|d| {
+                let rel = format!("{}.txt", d.id.0);
                 let mut body = d.body_text();
                 body.push('\n');
-                write_if_changed(&path, body.as_bytes())
-            })?;
+                Ok(crate::state::Commit::stage_bytes(&self.dir, &rel, body.as_bytes())?.then_some(rel))
+            })
+            .filter_map(Result::transpose)
+            .collect::<Result<_, RunError>>()?;
+        self.staged.extend(staged);
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
         let duplicates_path = self.dir.join("duplicates.csv");
+        let mut ends = Vec::with_capacity(entries.len());
         for e in entries {
             if let Entry::Done(o) = e
                 && let Some(duplicate_of) = self.in_corpus(o)
@@ -142,8 +221,16 @@ impl Writer {
                     self.duplicates.serialize(row).map_err(|e| out_err(&duplicates_path)(e.into()))?;
                 }
             }
+            // Into the counters (not to disk): where this entry's rows end.
+            self.manifest.flush().map_err(out_err(&manifest_path))?;
+            self.duplicates.flush().map_err(out_err(&duplicates_path))?;
+            ends.push(Positions {
+                corpus: self.corpus.n,
+                manifest: self.manifest.get_ref().n,
+                duplicates: self.duplicates.get_ref().n,
+            });
         }
-        Ok(())
+        Ok(ends)
     }
 
     /// Does this outcome go into the corpus as written now: `Some(None)` kept, `Some(Some(of))`
@@ -156,44 +243,67 @@ impl Writer {
         }
     }
 
-    /// Move everything into place and remove stale text files. Clusters whose canonical copy
-    /// is not their first member (`resolution`) are settled here: the files written as the
-    /// documents streamed by are rewritten once, with the two members' places exchanged.
-    pub fn finish(self, stats: &RunStats, resolution: &Resolution) -> Result<(), RunError> {
+    /// Stage everything in `commit` and list the stale text files for removal. Clusters whose
+    /// canonical copy is not their first member (`resolution`) are settled here: the files
+    /// written as the documents streamed by are rewritten once, with the two members' places
+    /// exchanged. Returns the sizes of corpus.jsonl, manifest.csv and duplicates.csv.
+    pub fn finish(
+        self,
+        stats: &RunStats,
+        resolution: &Resolution,
+        commit: &mut crate::state::Commit,
+    ) -> Result<[u64; 3], RunError> {
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
         let duplicates_path = self.dir.join("duplicates.csv");
-        let mut corpus = self.corpus.into_inner().map_err(|e| out_err(&corpus_path)(e.into_error()))?;
-        let mut manifest = self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?;
+        let mut corpus = self.corpus.into_file().map_err(out_err(&corpus_path))?;
+        let mut manifest =
+            (self.manifest.into_inner().map_err(|e| out_err(&manifest_path)(e.into_error()))?)
+                .into_file()
+                .map_err(out_err(&manifest_path))?;
         let mut duplicates =
-            self.duplicates.into_inner().map_err(|e| out_err(&duplicates_path)(e.into_error()))?;
+            (self.duplicates.into_inner().map_err(|e| out_err(&duplicates_path)(e.into_error()))?)
+                .into_file()
+                .map_err(out_err(&duplicates_path))?;
         // Documents written by this run that the settled corpus leaves out: their text files go
         // with the stale ones.
         let mut left_out = Vec::new();
-        if self.duplicates_too {
-            (corpus, left_out) = settle_corpus(&self.dir, corpus, resolution, self.drop_duplicates)
+        if self.duplicates_too && (self.drop_duplicates || !resolution.swaps.is_empty()) {
+            (corpus, left_out) = settle_corpus(&self.tmp, corpus, resolution, self.drop_duplicates)
                 .map_err(out_err(&corpus_path))?;
         }
         if !resolution.swaps.is_empty() {
-            manifest = settle_manifest(&self.dir, manifest, resolution).map_err(out_err(&manifest_path))?;
+            manifest = settle_manifest(&self.tmp, manifest, resolution).map_err(out_err(&manifest_path))?;
             duplicates =
-                settle_duplicates(&self.dir, duplicates, resolution).map_err(out_err(&duplicates_path))?;
+                settle_duplicates(&self.tmp, duplicates, resolution).map_err(out_err(&duplicates_path))?;
         }
-        persist(corpus, &corpus_path)?;
-        persist(manifest, &manifest_path)?;
-        persist(duplicates, &duplicates_path)?;
+        let mut sizes = [0u64; 3];
+        for (i, (tmp, name)) in
+            [(corpus, "corpus.jsonl"), (manifest, "manifest.csv"), (duplicates, "duplicates.csv")]
+                .into_iter()
+                .enumerate()
+        {
+            let path = self.dir.join(name);
+            tmp.as_file().sync_all().map_err(out_err(&path))?;
+            sizes[i] = tmp.as_file().metadata().map_err(out_err(&path))?.len();
+            commit.stage_file(tmp, name)?;
+        }
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');
-        write_if_changed(&self.dir.join("stats.json"), json.as_bytes())?;
-        for id in self.previous.difference(&self.written).chain(&left_out) {
-            let stale = self.dir.join(format!("{id}.txt"));
-            match fs::remove_file(&stale) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(out_err(&stale)(e)),
+        if crate::state::Commit::stage_bytes(&self.dir, "stats.json", json.as_bytes())? {
+            commit.moved("stats.json".into());
+        }
+        let left_out: BTreeSet<String> = left_out.into_iter().collect();
+        for rel in self.staged {
+            // A text staged for a document the settled corpus leaves out is not moved in.
+            if !left_out.contains(rel.strip_suffix(".txt").unwrap_or(&rel)) {
+                commit.moved(rel);
             }
         }
-        Ok(())
+        for id in self.previous.difference(&self.written).chain(&left_out) {
+            commit.remove(format!("{id}.txt"));
+        }
+        Ok(sizes)
     }
 }
 
@@ -334,17 +444,31 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     persist(tmp, path)
 }
 
-/// Ids with status `kept` or `duplicate` in an earlier manifest (empty if there is none or it is unreadable).
-fn previous_kept(path: &Path) -> BTreeSet<String> {
+/// Ids with status `kept` or `duplicate` in an earlier manifest (empty if there is none or it is
+/// unreadable), and those of them in its first `prefix` bytes.
+fn previous_kept(path: &Path, prefix: u64) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut all, mut before) = (BTreeSet::new(), BTreeSet::new());
     let Ok(mut r) = csv::Reader::from_path(path) else {
-        return BTreeSet::new();
+        return (all, before);
     };
-    r.deserialize::<OwnedManifestRow>()
-        .filter_map(Result::ok)
+    let mut row = csv::StringRecord::new();
+    let headers = r.headers().cloned().unwrap_or_default();
+    let (Some(id), Some(status)) =
+        (headers.iter().position(|h| h == "id"), headers.iter().position(|h| h == "status"))
+    else {
+        return (all, before);
+    };
+    while let Ok(true) = r.read_record(&mut row) {
         // A duplicate may have had a text file too (`flag`); removing a missing one is harmless.
-        .filter(|row| row.status == "kept" || row.status == "duplicate")
-        .map(|row| row.id)
-        .collect()
+        if matches!(row.get(status), Some("kept" | "duplicate")) {
+            let id = row.get(id).unwrap_or_default().to_string();
+            if row.position().is_some_and(|p| p.byte() < prefix) {
+                before.insert(id.clone());
+            }
+            all.insert(id);
+        }
+    }
+    (all, before)
 }
 
 /// One line of `corpus.jsonl`.
@@ -581,12 +705,6 @@ pub struct ManifestRow<'a> {
     pub message: String,
 }
 
-#[derive(Debug, serde::Deserialize)]
-struct OwnedManifestRow {
-    id: String,
-    status: String,
-}
-
 impl<'a> ManifestRow<'a> {
     /// The row of one entry.
     pub fn new(e: &'a Entry) -> Self {
@@ -728,12 +846,15 @@ mod tests {
     #[test]
     fn a_rerun_removes_text_files_of_documents_no_longer_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP).unwrap();
+        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP, Positions::default()).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
-        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
+        c.apply().unwrap();
         assert!(dir.path().join("b.txt").exists());
 
-        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP).unwrap();
+        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP, Positions::default()).unwrap();
         let dup = DropReason::Duplicate {
             of: DocId("a".into()),
             distance: 0,
@@ -742,7 +863,8 @@ mod tests {
             repeats: Vec::new(),
         };
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Drop(doc("b"), dup))]).unwrap();
-        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
+        c.apply().unwrap();
         assert!(!dir.path().join("b.txt").exists(), "b is a duplicate now");
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "Body text.\n");
         let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
@@ -756,14 +878,18 @@ mod tests {
     #[test]
     fn without_document_files_only_the_corpus_is_written_and_old_texts_go() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP).unwrap();
+        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP, Positions::default()).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a")))]).unwrap();
-        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
+        c.apply().unwrap();
         assert!(dir.path().join("a.txt").exists());
 
-        let mut w = Writer::create(dir.path(), DocumentFiles::None, DROP).unwrap();
+        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut w = Writer::create(dir.path(), DocumentFiles::None, DROP, Positions::default()).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
-        w.finish(&RunStats::default(), &Resolution::default()).unwrap();
+        w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
+        c.apply().unwrap();
         assert!(!dir.path().join("a.txt").exists(), "a text file of an earlier run would be stale");
         assert!(!dir.path().join("b.txt").exists());
         let corpus = fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap();

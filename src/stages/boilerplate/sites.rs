@@ -53,13 +53,23 @@ pub fn line_key(site: &str, text: &str) -> u64 {
 }
 
 /// Counts, per site, in how many documents each short paragraph appears (the first pass).
-#[derive(Debug, Default)]
+/// The corpus state keeps it between runs, so a later batch adds to the counts of earlier ones
+/// (and a re-cleaned file first takes its old lines back out, [`remove`](Self::remove)).
+#[derive(Debug, Default, Clone)]
 pub struct SiteCounter {
     counts: HashMap<u64, (u32, u32)>,
     /// Text of a key once it appears in a second document (only repeats are kept).
     texts: HashMap<u64, String>,
     sites: Vec<String>,
     site_ids: HashMap<String, u32>,
+}
+
+/// A [`SiteCounter`] as the corpus state saves it: sorted, so the same counts save the same bytes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct CounterSnapshot {
+    counts: Vec<(u64, u32, u32)>,
+    texts: Vec<(u64, String)>,
+    sites: Vec<String>,
 }
 
 impl SiteCounter {
@@ -83,11 +93,48 @@ impl SiteCounter {
         }
     }
 
+    /// Take documents' lines (their keys, one per document that had the line) back out, as
+    /// if those documents had never been counted. A key's text goes with its second document,
+    /// so counting them again picks the same text as counting in one pass would.
+    pub fn remove(&mut self, keys: &[u64]) {
+        for key in keys {
+            if let std::collections::hash_map::Entry::Occupied(mut e) = self.counts.entry(*key) {
+                e.get_mut().1 -= 1;
+                if e.get().1 < 2 {
+                    self.texts.remove(key);
+                }
+                if e.get().1 == 0 {
+                    e.remove();
+                }
+            }
+        }
+    }
+
+    /// The counts, for the corpus state.
+    pub fn snapshot(&self) -> CounterSnapshot {
+        let mut counts: Vec<(u64, u32, u32)> = self.counts.iter().map(|(&k, &(s, n))| (k, s, n)).collect();
+        counts.sort_unstable();
+        let mut texts: Vec<(u64, String)> = self.texts.iter().map(|(&k, t)| (k, t.clone())).collect();
+        texts.sort_unstable();
+        CounterSnapshot { counts, texts, sites: self.sites.clone() }
+    }
+
+    /// A counter from the corpus state.
+    pub fn restore(s: CounterSnapshot) -> Self {
+        let site_ids = s.sites.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)).collect();
+        SiteCounter {
+            counts: s.counts.into_iter().map(|(k, s, n)| (k, (s, n))).collect(),
+            texts: s.texts.into_iter().collect(),
+            sites: s.sites,
+            site_ids,
+        }
+    }
+
     /// The lines seen in at least `min_docs` documents, merged into `known`.
-    pub fn learn(self, min_docs: usize, mut known: SiteKnowledge) -> SiteKnowledge {
+    pub fn learn(&self, min_docs: usize, mut known: SiteKnowledge) -> SiteKnowledge {
         // Order does not matter: each key is decided on its own, into a map.
         #[allow(clippy::iter_over_hash_type)]
-        for (key, (sid, n)) in self.counts {
+        for (&key, &(sid, n)) in &self.counts {
             let text = self.texts.get(&key).cloned().unwrap_or_default();
             let prose = text.split_whitespace().count() >= PROSE_WORDS && ends_like_sentence(&text);
             if (n as usize) < if prose { 2 * min_docs } else { min_docs } {
@@ -182,6 +229,16 @@ impl SiteKnowledge {
         self.lines.is_empty()
     }
 
+    /// Every learned key.
+    pub fn keys(&self) -> impl Iterator<Item = &u64> {
+        self.lines.keys()
+    }
+
+    /// Is this key learned?
+    pub fn knows(&self, key: u64) -> bool {
+        self.lines.contains_key(&key)
+    }
+
     /// Learned lines per site, each site's lines by document count then text.
     pub fn by_site(&self) -> BTreeMap<&str, Vec<(&u64, &Learned)>> {
         let mut m: BTreeMap<&str, Vec<(&u64, &Learned)>> = BTreeMap::new();
@@ -227,12 +284,8 @@ impl SiteKnowledge {
         Ok(SiteKnowledge { lines })
     }
 
-    /// Save to `.newsprep/sites.json` in the output folder `dir` (atomically, only if changed).
-    pub fn save(&self, dir: &Path) -> Result<PathBuf, RunError> {
-        let path = dir.join(FILE);
-        let parent = path.parent().expect("FILE has a folder");
-        std::fs::create_dir_all(parent)
-            .map_err(|source| RunError::Output { path: parent.to_path_buf(), source })?;
+    /// The bytes of `sites.json`.
+    pub fn encode(&self) -> Vec<u8> {
         let sites = self
             .by_site()
             .into_iter()
@@ -246,7 +299,13 @@ impl SiteKnowledge {
             .collect();
         let json = serde_json::to_string_pretty(&FileFormat { version: FORMAT_VERSION, sites })
             .expect("plain data serializes");
-        crate::stages::write::write_if_changed(&path, format!("{json}\n").as_bytes())?;
+        format!("{json}\n").into_bytes()
+    }
+
+    /// Save to `.newsprep/sites.json` in the output folder `dir` (atomically, only if changed).
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, RunError> {
+        let path = dir.join(FILE);
+        crate::stages::write::write_if_changed(&path, &self.encode())?;
         Ok(path)
     }
 }

@@ -4,10 +4,11 @@
 
 use crate::config::CanonicalPolicy;
 use crate::document::DocId;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// What the policies compare, for one document that takes part in document dedup.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Facts {
     /// `YYYY-MM-DD`, when known (measured for `earliest` only).
     pub published: Option<String>,
@@ -18,7 +19,7 @@ pub struct Facts {
 }
 
 /// One document in a cluster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Member {
     id: DocId,
     facts: Facts,
@@ -79,7 +80,42 @@ impl Resolution {
     }
 }
 
+/// The clusters as the corpus state saves them: members and parents in input order.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Snapshot {
+    members: Vec<Member>,
+    parent: Vec<u32>,
+}
+
 impl Clusters {
+    /// Number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Nothing added yet.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// What the corpus state saves.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot { members: self.members.clone(), parent: self.parent.clone() }
+    }
+
+    /// The clusters of the first `len` members of a snapshot. A member's parent is never a later
+    /// member (the root of a cluster is its first member), so the prefix is complete.
+    pub fn restore(s: Snapshot, len: usize) -> Self {
+        let Snapshot { mut members, mut parent } = s;
+        members.truncate(len);
+        parent.truncate(len);
+        let mut index = HashMap::with_capacity(members.len());
+        for (i, m) in members.iter().enumerate() {
+            index.entry(m.id.clone()).or_insert(i as u32);
+        }
+        Clusters { members, parent, index }
+    }
+
     /// A document that stays (so far): a cluster of its own.
     pub fn add(&mut self, id: DocId, facts: Facts) {
         self.push(Member { id, facts, matched: None });

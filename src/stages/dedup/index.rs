@@ -180,6 +180,43 @@ impl<V> FingerprintIndex<V> {
         self.sketches.push(fp.sketch);
     }
 
+    /// The entries, in insertion order, as the corpus state saves them (see [`Entries`]).
+    pub fn entries(&self) -> EntriesRef<'_, V> {
+        let mut firsts: Vec<(u32, u64)> = self.exact.iter().map(|(&h, &id)| (id, h)).collect();
+        firsts.sort_unstable();
+        EntriesRef { simhashes: &self.simhashes, sketches: &self.sketches, values: &self.values, firsts }
+    }
+
+    /// An index of the first `len` of `entries` (all of them if there are fewer), sealed: the
+    /// tables are rebuilt from the stored fingerprints, in the order they were inserted, so it
+    /// answers exactly as the index that saved them did after its first `len` inserts.
+    pub fn from_entries(k: u32, min_similarity: f32, sketch_keys: usize, e: Entries<V>, len: usize) -> Self {
+        let mut index = FingerprintIndex::new(k, min_similarity, sketch_keys);
+        let Entries { mut simhashes, mut sketches, mut values, firsts } = e;
+        let len = len.min(values.len()).min(simhashes.len()).min(sketches.len());
+        simhashes.truncate(len);
+        sketches.truncate(len);
+        values.truncate(len);
+        for (id, sketch) in sketches.iter().enumerate() {
+            index.keys.insert(sketch, id as u32);
+        }
+        index.exact =
+            firsts.into_iter().filter(|&(id, _)| (id as usize) < len).map(|(id, h)| (h, id)).collect();
+        (index.simhashes, index.sketches, index.values) = (simhashes, sketches, values);
+        index.seal();
+        index
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// Move the recent entries into the sealed part.
     pub fn seal(&mut self) {
         let k = self.recent.k;
@@ -191,6 +228,26 @@ impl<V> FingerprintIndex<V> {
         self.recent = NearIndex::new(k);
         self.sealed_len = end;
     }
+}
+
+/// An index's entries as saved in the corpus state (`.newsprep/state.bin`): each entry's
+/// SimHash, sketch and value by id, and the first id of each exact hash. The tables are not
+/// saved; [`FingerprintIndex::from_entries`] rebuilds them from these in one pass.
+#[derive(Debug, serde::Deserialize)]
+pub struct Entries<V> {
+    simhashes: Vec<u64>,
+    sketches: Vec<Sketch>,
+    values: Vec<V>,
+    firsts: Vec<(u32, u64)>,
+}
+
+/// [`Entries`] borrowed from a live index, for saving (same encoding).
+#[derive(Debug, serde::Serialize)]
+pub struct EntriesRef<'a, V> {
+    simhashes: &'a [u64],
+    sketches: &'a [Sketch],
+    values: &'a [V],
+    firsts: Vec<(u32, u64)>,
 }
 
 /// Largest SimHash distance at which a text found by a shared sketch key is still compared on

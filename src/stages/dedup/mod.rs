@@ -22,7 +22,8 @@ use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal}
 use crate::settings::DedupSettings;
 use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
 use clusters::{Clusters, Facts, Resolution};
-use index::{FingerprintIndex, Hit};
+use index::{Entries, EntriesRef, FingerprintIndex, Hit};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A similarity in thousandths, as removals record it.
@@ -142,7 +143,84 @@ pub struct Dedup {
     clusters: Clusters,
 }
 
+/// The barrier's corpus as the corpus state saves it (see `crate::state`).
+#[derive(Debug, Serialize)]
+pub struct SnapshotRef<'a> {
+    paragraphs: EntriesRef<'a, ParaRef>,
+    bodies: EntriesRef<'a, usize>,
+    docs: &'a [(DocId, Fingerprint)],
+    clusters: clusters::Snapshot,
+}
+
+/// A saved [`SnapshotRef`], read back.
+#[derive(Debug, Deserialize)]
+pub struct Snapshot {
+    paragraphs: Entries<ParaRef>,
+    bodies: Entries<usize>,
+    docs: Vec<(DocId, Fingerprint)>,
+    clusters: clusters::Snapshot,
+}
+
+/// How far the corpus reached after some document: the state records these after each file,
+/// so a later run can take the corpus back to the end of any file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    /// Entries of the paragraph index.
+    pub paragraphs: u32,
+    /// Kept documents (entries of the body index).
+    pub docs: u32,
+    /// Cluster members (kept and duplicate documents).
+    pub members: u32,
+}
+
 impl Dedup {
+    /// What the corpus holds so far.
+    pub fn marks(&self) -> Marks {
+        Marks {
+            paragraphs: self.paragraphs.len() as u32,
+            docs: self.docs.len() as u32,
+            members: self.clusters.len() as u32,
+        }
+    }
+
+    /// Everything the barrier knows, for the corpus state.
+    pub fn snapshot(&self) -> SnapshotRef<'_> {
+        SnapshotRef {
+            paragraphs: self.paragraphs.entries(),
+            bodies: self.bodies.entries(),
+            docs: &self.docs,
+            clusters: self.clusters.snapshot(),
+        }
+    }
+
+    /// The corpus of a snapshot as it was at `upto`: the state of a run that stopped there.
+    pub fn restore(settings: &DedupSettings, snapshot: Snapshot, upto: Marks) -> Self {
+        let s = settings;
+        let Snapshot { paragraphs, bodies, mut docs, clusters } = snapshot;
+        docs.truncate(upto.docs as usize);
+        let order = docs.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect();
+        Dedup {
+            settings: *settings,
+            paragraphs: FingerprintIndex::from_entries(
+                s.paragraph_max_distance,
+                s.min_similarity,
+                s.sketch_keys,
+                paragraphs,
+                upto.paragraphs as usize,
+            ),
+            bodies: FingerprintIndex::from_entries(
+                s.document_max_distance,
+                s.min_similarity,
+                s.sketch_keys,
+                bodies,
+                upto.docs as usize,
+            ),
+            docs,
+            order,
+            clusters: Clusters::restore(clusters, upto.members as usize),
+        }
+    }
+
     /// An empty corpus.
     pub fn new(settings: &DedupSettings) -> Self {
         Dedup {

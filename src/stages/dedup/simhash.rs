@@ -100,7 +100,7 @@ pub const SKETCH: usize = 16;
 /// (their high 32 bits), sorted. Two sketches estimate the Jaccard similarity of the two shingle
 /// sets (Broder 1997), exactly when both sets have at most [`SKETCH`] shingles. It lets a
 /// candidate pair found by SimHash be confirmed on the text without keeping the text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Sketch {
     vals: [u32; SKETCH],
     len: u8,

@@ -22,7 +22,7 @@ use crate::stages::dedup::{Dedup, Fingerprints, Lookups, Marks, Snapshot};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Unit};
-use crate::stages::write::{DuplicateOutput, Positions, Writer};
+use crate::stages::write::{DuplicateOutput, Writer};
 use crate::state::{self, BatchSummary, Commit, Ends, FileState, Lock, Rebuild, State, StateRef};
 use crate::stats::RunStats;
 use rayon::prelude::*;
@@ -311,22 +311,18 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
         None => Dedup::new(&settings.dedup),
     };
     let dups = DuplicateOutput::new(settings.dedup.document_action, settings.dedup.canonical);
-    let positions =
-        Positions { corpus: before.corpus, manifest: before.manifest, duplicates: before.duplicates };
-    let mut writer = Writer::create(out, settings.documents, dups, positions)?;
+    let mut writer = Writer::create(out, settings.documents, dups, before.output)?;
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     for f in prefix.iter().filter_map(|s| s.was.as_ref()) {
         stats.add(&f.counts);
         for (id, line) in &f.ids {
-            let here = if *line > 0 { format!("{} line {line}", f.rel) } else { f.rel.clone() };
-            ids.seen.insert(DocId(id.clone()), here);
+            ids.note(DocId(id.clone()), &f.rel, (*line > 0).then_some(u64::from(*line)));
         }
     }
     let todo: Vec<Input> = suffix.iter().filter_map(|s| s.input.cloned()).collect();
     let sha: Vec<[u8; 32]> = suffix.iter().filter(|s| s.input.is_some()).map(|s| s.sha256).collect();
     let mut files = FileTracker::new(&todo, sha, before);
-    let mut this_run: HashSet<DocId> = HashSet::new();
     reporter.phase("cleaning", total_bytes(&todo));
     // The per-document stages in parallel; the dedup barrier and the writer in input order.
     pipelined(
@@ -337,18 +333,13 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
             let (rels, entries): (Vec<&str>, Vec<Entry>) = results.into_iter().unzip();
             let (entries, marks) = barrier(entries, &mut dedup, &mut ids);
             let ends = writer.write(&entries)?;
-            for (((rel, e), dedup), p) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
-                let ends = Ends { corpus: p.corpus, manifest: p.manifest, duplicates: p.duplicates, dedup };
-                files.record(rel, e, ends);
+            for (((rel, e), marks), output) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
+                files.record(rel, e, Ends { output, dedup: marks });
                 stats.record(e);
-                if let Entry::Done(o) = e {
-                    let doc = o.doc();
-                    if let Outcome::Drop(_, DropReason::Duplicate { of, .. }) = o
-                        && !this_run.contains(of)
-                    {
-                        summary.duplicates_of_earlier.push((doc.id.0.clone(), of.0.clone()));
-                    }
-                    this_run.insert(doc.id.clone());
+                if let Entry::Done(Outcome::Drop(doc, DropReason::Duplicate { of, .. })) = e
+                    && dedup.kept_before(of, before.dedup)
+                {
+                    summary.duplicates_of_earlier.push((doc.id.0.clone(), of.0.clone()));
                 }
             }
             reporter.advance(bytes);
@@ -363,8 +354,8 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let resolution = dedup.resolve();
     stats.settle(&resolution);
     let sizes = writer.finish(&stats, &resolution, &mut commit)?;
-    if settings.boilerplate.sites.enabled && Commit::stage_bytes(out, sites::FILE, &knowledge.encode())? {
-        commit.moved(sites::FILE.to_string());
+    if settings.boilerplate.sites.enabled {
+        commit.stage(sites::FILE, &knowledge.encode())?;
     }
     let mut all: Vec<FileState> = prefix.into_iter().filter_map(|s| s.was).collect();
     all.extend(new_files);
@@ -375,9 +366,7 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
         dedup: dedup.snapshot(),
         sites: counter.snapshot(),
     };
-    if Commit::stage_bytes(out, state::FILE, &state.encode())? {
-        commit.moved(state::FILE.to_string());
-    }
+    commit.stage(state::FILE, &state.encode())?;
     commit.apply()?;
     stats.batch = summary;
     reporter.finish();
@@ -586,14 +575,19 @@ impl IdRegister {
             }
             Some(_) => e,
             None => {
-                let here = match source.line {
-                    Some(l) => format!("{} line {l}", source.path),
-                    None => source.path.clone(),
-                };
-                self.seen.insert(id.clone(), here);
+                self.note(id.clone(), &source.path, source.line);
                 e
             }
         }
+    }
+
+    /// Record that `id` was given by `path` (at JSONL line `line`).
+    fn note(&mut self, id: DocId, path: &str, line: Option<u64>) {
+        let here = match line {
+            Some(l) => format!("{path} line {l}"),
+            None => path.to_string(),
+        };
+        self.seen.insert(id, here);
     }
 }
 

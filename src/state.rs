@@ -12,6 +12,7 @@
 use crate::error::RunError;
 use crate::stages::boilerplate::sites::CounterSnapshot;
 use crate::stages::dedup::{Marks, Snapshot, SnapshotRef};
+use crate::stages::write::Positions;
 use crate::stats::FileCounts;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -23,7 +24,7 @@ pub const DIR: &str = ".newsprep";
 /// The state file, relative to the output folder.
 pub const FILE: &str = ".newsprep/state.bin";
 /// Version of `state.bin`; another version is not read (the corpus is rebuilt).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const MAGIC: &[u8; 8] = b"NEWSPREP";
 const LOCK: &str = ".newsprep/lock";
 const JOURNAL: &str = ".newsprep/commit.json";
@@ -32,12 +33,8 @@ const STAGING: &str = ".newsprep/staging";
 /// Where the output of the files up to and including one file ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ends {
-    /// Bytes of corpus.jsonl.
-    pub corpus: u64,
-    /// Bytes of manifest.csv.
-    pub manifest: u64,
-    /// Bytes of duplicates.csv.
-    pub duplicates: u64,
+    /// Bytes of corpus.jsonl, manifest.csv and duplicates.csv.
+    pub output: Positions,
     /// The dedup corpus.
     pub dedup: Marks,
 }
@@ -312,13 +309,26 @@ impl Commit {
         Ok(Commit { dir: dir.to_path_buf(), moves: Vec::new(), removals: Vec::new() })
     }
 
-    /// Where the staged copy of output file `rel` goes.
-    pub fn staged_path(dir: &Path, rel: &str) -> PathBuf {
-        dir.join(STAGING).join(rel)
+    /// The staging folder of output folder `dir` (where a run's temporary files go too).
+    pub fn staging_dir(dir: &Path) -> PathBuf {
+        dir.join(STAGING)
     }
 
-    /// Stage `bytes` as output file `rel`, unless the file already holds exactly them. Returns
-    /// whether it was staged (then [`moved`](Self::moved) must be told).
+    /// Where the staged copy of output file `rel` goes.
+    pub fn staged_path(dir: &Path, rel: &str) -> PathBuf {
+        Self::staging_dir(dir).join(rel)
+    }
+
+    /// Stage `bytes` as output file `rel`, unless the file already holds exactly them.
+    pub fn stage(&mut self, rel: &str, bytes: &[u8]) -> Result<(), RunError> {
+        if Self::stage_bytes(&self.dir, rel, bytes)? {
+            self.moves.push(rel.to_string());
+        }
+        Ok(())
+    }
+
+    /// [`stage`](Self::stage) without the commit at hand (from several threads): returns
+    /// whether it was staged, and then [`moved`](Self::moved) must be told.
     pub fn stage_bytes(dir: &Path, rel: &str, bytes: &[u8]) -> Result<bool, RunError> {
         let live = dir.join(rel);
         if fs::read(&live).is_ok_and(|old| old == bytes) {
@@ -355,7 +365,8 @@ impl Commit {
         let journal = Journal { moves: self.moves, removals: self.removals };
         let path = self.dir.join(JOURNAL);
         let json = serde_json::to_vec(&journal).expect("plain data serializes");
-        let mut tmp = tempfile::NamedTempFile::new_in(self.dir.join(STAGING)).map_err(out_err(&path))?;
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(Self::staging_dir(&self.dir)).map_err(out_err(&path))?;
         tmp.write_all(&json).map_err(out_err(&path))?;
         tmp.as_file().sync_all().map_err(out_err(&path))?;
         tmp.persist(&path).map_err(|e| out_err(&path)(e.error))?;

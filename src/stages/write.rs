@@ -1,5 +1,7 @@
-//! Stage 6, write: the cleaned corpus and its provenance, every file replaced atomically
-//! (written to a temporary file in the same folder, then renamed over the old one).
+//! Stage 6, write: the cleaned corpus and its provenance. Every file is written into the
+//! staging folder and handed to a [`Commit`](crate::state::Commit), which moves them all into
+//! place at the end of the run (so a killed run leaves the previous corpus as it was). A run
+//! that cleans only new files starts each file with the earlier files' bytes, copied.
 //!
 //! Output, in the output folder:
 //! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line
@@ -57,7 +59,7 @@ pub struct Writer {
 }
 
 /// Bytes of each output file written so far: where the output of the last entry ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Positions {
     /// corpus.jsonl.
     pub corpus: u64,
@@ -144,7 +146,7 @@ impl Writer {
         prefix: Positions,
     ) -> Result<Writer, RunError> {
         fs::create_dir_all(dir).map_err(out_err(dir))?;
-        let tmp = crate::state::Commit::staged_path(dir, "");
+        let tmp = crate::state::Commit::staging_dir(dir);
         fs::create_dir_all(&tmp).map_err(out_err(&tmp))?;
         let (previous, kept_before) = previous_kept(&dir.join("manifest.csv"), prefix.manifest);
         let open = |name: &str, keep: u64| {
@@ -290,9 +292,7 @@ impl Writer {
         }
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');
-        if crate::state::Commit::stage_bytes(&self.dir, "stats.json", json.as_bytes())? {
-            commit.moved("stats.json".into());
-        }
+        commit.stage("stats.json", json.as_bytes())?;
         let left_out: BTreeSet<String> = left_out.into_iter().collect();
         for rel in self.staged {
             // A text staged for a document the settled corpus leaves out is not moved in.
@@ -424,24 +424,6 @@ fn settle_duplicates(dir: &Path, tmp: NamedTempFile, r: &Resolution) -> std::io:
             }
         }
     })
-}
-
-fn persist(tmp: NamedTempFile, path: &Path) -> Result<(), RunError> {
-    tmp.as_file().sync_all().map_err(out_err(path))?;
-    tmp.persist(path).map_err(|e| out_err(path)(e.error))?;
-    Ok(())
-}
-
-/// Atomically replace `path` with `bytes`, unless it already holds exactly that.
-pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    if fs::read(path).is_ok_and(|old| old == bytes) {
-        return Ok(());
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(out_err(dir))?;
-    let mut tmp = NamedTempFile::new_in(dir).map_err(out_err(dir))?;
-    tmp.write_all(bytes).map_err(out_err(path))?;
-    persist(tmp, path)
 }
 
 /// Ids with status `kept` or `duplicate` in an earlier manifest (empty if there is none or it is
@@ -803,23 +785,6 @@ mod tests {
     }
 
     #[cfg(unix)]
-    #[test]
-    fn write_if_changed_replaces_atomically_and_leaves_no_temp_files() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/a.txt");
-        write_if_changed(&path, b"one").unwrap();
-        let first = fs::metadata(&path).unwrap().ino();
-        write_if_changed(&path, b"one").unwrap();
-        assert_eq!(fs::metadata(&path).unwrap().ino(), first, "identical content is not rewritten");
-        write_if_changed(&path, b"two").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_ne!(fs::metadata(&path).unwrap().ino(), first, "new content arrives by rename");
-        let names: Vec<_> =
-            fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec!["a.txt"]);
-    }
-
     #[test]
     fn corpus_record_lists_every_removal_with_its_provenance() {
         let d = doc("a");

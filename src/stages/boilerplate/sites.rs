@@ -6,9 +6,9 @@
 //! stages: a first pass reads and normalizes every input and feeds each document's distinct
 //! short paragraphs, in input order, to a [`SiteCounter`]; what crosses the threshold becomes
 //! the [`SiteKnowledge`] that the boilerplate stage consults. The knowledge is saved beside the
-//! corpus (`.newsprep/sites.json`, see [`SiteKnowledge::save`]) and loaded by the next run, so
-//! later batches benefit from what earlier ones taught. Only learned lines are saved, never
-//! partial counts, so running the same batch again learns exactly the same lines.
+//! corpus (`.newsprep/sites.json`, see [`SiteKnowledge::encode`]) and the counts behind it in the
+//! corpus state (`crate::state`), so a later batch adds to what earlier ones counted and
+//! learned. A learned line stays learned.
 //!
 //! A document's site is the one its source names (a JSONL record's `site`, or its `url`'s host),
 //! else its source folder (`raw/bbc/a.txt` -> `bbc`; files at the top share the site `.`):
@@ -19,7 +19,7 @@ use super::match_key;
 use crate::error::RunError;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of `sites.json`.
@@ -301,13 +301,6 @@ impl SiteKnowledge {
             .expect("plain data serializes");
         format!("{json}\n").into_bytes()
     }
-
-    /// Save to `.newsprep/sites.json` in the output folder `dir` (atomically, only if changed).
-    pub fn save(&self, dir: &Path) -> Result<PathBuf, RunError> {
-        let path = dir.join(FILE);
-        crate::stages::write::write_if_changed(&path, &self.encode())?;
-        Ok(path)
-    }
 }
 
 #[cfg(test)]
@@ -370,7 +363,8 @@ mod tests {
             c.add(".", short_lines(".", ["Follow us on Mastodon"].into_iter(), 40));
         }
         let k = c.learn(3, SiteKnowledge::default());
-        k.save(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join(".newsprep")).unwrap();
+        std::fs::write(dir.path().join(FILE), k.encode()).unwrap();
         let loaded = SiteKnowledge::load(dir.path()).unwrap();
         assert_eq!(loaded, k);
         // The same batch again: the same knowledge, not doubled counts.

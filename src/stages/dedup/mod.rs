@@ -143,11 +143,11 @@ pub struct Dedup {
     clusters: Clusters,
 }
 
-/// The barrier's corpus as the corpus state saves it (see `crate::state`).
+/// The barrier's corpus as the corpus state saves it (see `crate::state`). The body index is
+/// not saved: it is the kept documents' body fingerprints, in order.
 #[derive(Debug, Serialize)]
 pub struct SnapshotRef<'a> {
     paragraphs: EntriesRef<'a, ParaRef>,
-    bodies: EntriesRef<'a, usize>,
     docs: &'a [(DocId, Fingerprint)],
     clusters: clusters::Snapshot,
 }
@@ -156,7 +156,6 @@ pub struct SnapshotRef<'a> {
 #[derive(Debug, Deserialize)]
 pub struct Snapshot {
     paragraphs: Entries<ParaRef>,
-    bodies: Entries<usize>,
     docs: Vec<(DocId, Fingerprint)>,
     clusters: clusters::Snapshot,
 }
@@ -187,7 +186,6 @@ impl Dedup {
     pub fn snapshot(&self) -> SnapshotRef<'_> {
         SnapshotRef {
             paragraphs: self.paragraphs.entries(),
-            bodies: self.bodies.entries(),
             docs: &self.docs,
             clusters: self.clusters.snapshot(),
         }
@@ -196,29 +194,29 @@ impl Dedup {
     /// The corpus of a snapshot as it was at `upto`: the state of a run that stopped there.
     pub fn restore(settings: &DedupSettings, snapshot: Snapshot, upto: Marks) -> Self {
         let s = settings;
-        let Snapshot { paragraphs, bodies, mut docs, clusters } = snapshot;
+        let Snapshot { paragraphs, mut docs, clusters } = snapshot;
+        let mut dedup = Dedup::new(settings);
+        dedup.paragraphs = FingerprintIndex::from_entries(
+            s.paragraph_max_distance,
+            s.min_similarity,
+            s.sketch_keys,
+            paragraphs,
+            upto.paragraphs as usize,
+        );
         docs.truncate(upto.docs as usize);
-        let order = docs.iter().enumerate().map(|(i, (id, _))| (id.clone(), i)).collect();
-        Dedup {
-            settings: *settings,
-            paragraphs: FingerprintIndex::from_entries(
-                s.paragraph_max_distance,
-                s.min_similarity,
-                s.sketch_keys,
-                paragraphs,
-                upto.paragraphs as usize,
-            ),
-            bodies: FingerprintIndex::from_entries(
-                s.document_max_distance,
-                s.min_similarity,
-                s.sketch_keys,
-                bodies,
-                upto.docs as usize,
-            ),
-            docs,
-            order,
-            clusters: Clusters::restore(clusters, upto.members as usize),
+        for (n, (id, body)) in docs.iter().enumerate() {
+            dedup.bodies.insert(body, n);
+            dedup.order.insert(id.clone(), n);
         }
+        dedup.bodies.seal();
+        dedup.docs = docs;
+        dedup.clusters = Clusters::restore(clusters, upto.members as usize);
+        dedup
+    }
+
+    /// Is `id` a document kept before the corpus reached `marks`?
+    pub fn kept_before(&self, id: &DocId, marks: Marks) -> bool {
+        self.order.get(id).is_some_and(|&n| n < marks.docs as usize)
     }
 
     /// An empty corpus.

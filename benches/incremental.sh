@@ -21,14 +21,18 @@ head -n "$base" "$corpus/articles.jsonl" > "$work/raw1/a-base.jsonl"
 cp "$work/raw1/a-base.jsonl" "$work/raw2/"
 sed -n "$((base + 1)),$((base + add))p" "$corpus/articles.jsonl" > "$work/raw2/b-new.jsonl"
 printf '[input]\nextensions = ["jsonl"]\n[output]\ndocuments = "none"\n' > "$work/pipeline.toml"
+# Prints "LABEL: S s, peak RSS KB KB" and the run's batch summary lines.
 timed() {
   local what=$1; shift
   /usr/bin/time -f "$what: %e s, peak RSS %M KB" "$bin" run --jobs "${JOBS:-2}" -c "$work/pipeline.toml" "$@" \
-    2> >(grep -E "^(batch|  [0-9]+ duplicates|$what:)" >&2) || [ $? -eq 1 ]
+    2> "$work/err" || [ $? -eq 1 ]
+  grep -E "^(batch|  [0-9]+ duplicates)" "$work/err" || true
+  grep -F "$what:" "$work/err"
 }
-timed "first run ($base)" -q -i "$work/raw1" -o "$work/inc"
-timed "incremental (+$add)" -i "$work/raw2" -o "$work/inc"
-timed "rebuild ($((base + add)))" -q -i "$work/raw2" -o "$work/full"
+echo "first run: $base records; incremental: +$add; rebuild: all $((base + add))"
+timed first -q -i "$work/raw1" -o "$work/inc"
+timed incremental -i "$work/raw2" -o "$work/inc"
+timed rebuild -q -i "$work/raw2" -o "$work/full"
 for f in corpus.jsonl manifest.csv duplicates.csv stats.json; do
   cmp -s "$work/inc/$f" "$work/full/$f" || { echo "incremental and rebuild differ in $f" >&2; exit 1; }
 done

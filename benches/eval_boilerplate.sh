@@ -13,7 +13,10 @@
 # set itself (its pages share one folder). The scored text is the title followed by the body.
 set -euo pipefail
 eval_dir=$(cd "${1:?usage: $0 EVAL_DIR [SET ...]}" && pwd); shift
-sets=("$@"); [ ${#sets[@]} -eq 0 ] && sets=(dragnet cleaneval trafilatura_eval)
+sets=(); extra=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do sets+=("$1"); shift; done
+[ $# -gt 0 ] && shift && extra=("$@")
+[ ${#sets[@]} -eq 0 ] && sets=(dragnet cleaneval trafilatura_eval)
 root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -25,6 +28,7 @@ action = "off"
 [dedup.paragraph]
 scope = "document"
 TOML
+[ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}" >> "$work/pipeline.toml"
 for s in "${sets[@]}"; do
   start=$(date +%s.%N)
   "$root/target/release/newsprep" run -q -c "$work/pipeline.toml" -i "$eval_dir/$s/input" -o "$work/$s" || [ $? -eq 1 ]

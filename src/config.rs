@@ -232,7 +232,9 @@ pub struct SitesConfig {
     /// Learn and remove site boilerplate. Default true.
     pub enabled: bool,
     /// A paragraph is site boilerplate once it appears in this many documents of one site
-    /// (2 to 1,000,000). Default 3.
+    /// (2 to 1,000,000). Default 2: a line applies from the file that completes its count, so
+    /// the copies before stay; at 2 only the first copy does (on the dragnet set, 3 kept more
+    /// furniture: bag-of-words precision 0.827 against 0.839, recall 0.900 against 0.901).
     pub min_docs: MinDocs,
     /// Only paragraphs of at most this many words are learned (longer repeats are left to
     /// dedup). Default 40.
@@ -241,7 +243,7 @@ pub struct SitesConfig {
 
 impl Default for SitesConfig {
     fn default() -> Self {
-        SitesConfig { enabled: true, min_docs: MinDocs(3), max_words: Count(40) }
+        SitesConfig { enabled: true, min_docs: MinDocs(2), max_words: Count(40) }
     }
 }
 

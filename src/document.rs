@@ -43,12 +43,15 @@ pub struct SourceInfo {
     /// The site the source names (a JSONL record's `site`, or its `url`'s host); without one
     /// the site is the source folder.
     pub site: Option<String>,
+    /// Place of its raw file in corpus order (what site lines apply to it depends on it).
+    #[serde(skip)]
+    pub order: u32,
 }
 
 impl SourceInfo {
     /// A source known only by its path (not read yet, or unreadable).
     pub fn unread(path: impl Into<String>) -> SourceInfo {
-        SourceInfo { path: path.into(), bytes: 0, sha256: String::new(), line: None, site: None }
+        SourceInfo { path: path.into(), bytes: 0, sha256: String::new(), line: None, site: None, order: 0 }
     }
 }
 

@@ -23,10 +23,12 @@ use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Unit};
 use crate::stages::write::{DuplicateOutput, Writer};
-use crate::state::{self, BatchSummary, Commit, Ends, FileState, Lock, Rebuild, State, StateRef};
+use crate::state::{
+    self, BatchSummary, Commit, Ends, FileState, Lock, LogSegment, Rebuild, Stat, State, StateRef,
+};
 use crate::stats::RunStats;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Files per chunk: large enough to keep threads busy, small enough to bound memory.
@@ -161,6 +163,7 @@ impl Stages {
 struct Slot<'a> {
     input: Option<&'a Input>,
     sha256: [u8; 32],
+    stat: Option<Stat>,
     was: Option<FileState>,
 }
 
@@ -169,14 +172,19 @@ struct Slot<'a> {
 struct Plan<'a> {
     slots: Vec<Slot<'a>>,
     cut: usize,
-    state: Option<(Snapshot, CounterSnapshot)>,
+    state: Option<(Snapshot, CounterSnapshot, Vec<LogSegment>)>,
     summary: BatchSummary,
 }
 
 impl<'a> Plan<'a> {
     /// Files the state knows keep their order; new ones follow, in path order. The cut is the
     /// first changed file, or the first gone one under `--prune`.
-    fn new(previous: Result<State, Rebuild>, found: &'a [Input], hashes: Vec<[u8; 32]>, prune: bool) -> Self {
+    fn new(
+        previous: Result<State, Rebuild>,
+        found: &'a [Input],
+        hashes: Vec<([u8; 32], Option<Stat>)>,
+        prune: bool,
+    ) -> Self {
         let mut summary = BatchSummary::default();
         let state = match previous {
             Ok(state) => state,
@@ -188,7 +196,7 @@ impl<'a> Plan<'a> {
                 let slots = found
                     .iter()
                     .zip(hashes)
-                    .map(|(i, sha256)| Slot { input: Some(i), sha256, was: None })
+                    .map(|(i, (sha256, stat))| Slot { input: Some(i), sha256, stat, was: None })
                     .collect();
                 return Plan { slots, cut: 0, state: None, summary };
             }
@@ -203,32 +211,34 @@ impl<'a> Plan<'a> {
             match by_rel.get(f.rel.as_str()) {
                 Some(&i) => {
                     used[i] = true;
-                    if hashes[i] == f.sha256 {
+                    if hashes[i].0 == f.sha256 {
                         summary.unchanged += 1;
                     } else {
                         summary.changed += 1;
                         cut.get_or_insert(here);
                     }
-                    slots.push(Slot { input: Some(&found[i]), sha256: hashes[i], was: Some(f) });
+                    let (sha256, stat) = hashes[i];
+                    slots.push(Slot { input: Some(&found[i]), sha256, stat, was: Some(f) });
                 }
                 None => {
                     summary.gone.push(f.rel.clone());
                     if prune {
                         cut.get_or_insert(here);
                     }
-                    slots.push(Slot { input: None, sha256: f.sha256, was: Some(f) });
+                    slots.push(Slot { input: None, sha256: f.sha256, stat: None, was: Some(f) });
                 }
             }
         }
         let known = slots.len();
-        for ((i, input), sha256) in found.iter().enumerate().zip(hashes) {
+        for ((i, input), (sha256, stat)) in found.iter().enumerate().zip(hashes) {
             if !used[i] {
                 summary.new += 1;
-                slots.push(Slot { input: Some(input), sha256, was: None });
+                slots.push(Slot { input: Some(input), sha256, stat, was: None });
             }
         }
         let cut = cut.unwrap_or(known);
-        Plan { slots, cut, state: Some((state.dedup, state.sites)), summary }
+        let dedup = Snapshot { index: state.index, clusters: state.clusters };
+        Plan { slots, cut, state: Some((dedup, state.sites, state.log)), summary }
     }
 }
 
@@ -255,38 +265,32 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
         State::load(out, settings.fingerprint())
     };
     reporter.phase("hashing raw files", total_bytes(&found));
-    let hashes: Vec<[u8; 32]> = pool.install(|| {
+    // A file whose stat is what the last run recorded is not read again (see `state::Stat`).
+    let recorded: HashMap<&str, (Stat, [u8; 32])> = match &previous {
+        Ok(s) => s.files.iter().filter_map(|f| Some((f.rel.as_str(), (f.stat?, f.sha256)))).collect(),
+        Err(_) => HashMap::new(),
+    };
+    let hashes: Vec<([u8; 32], Option<Stat>)> = pool.install(|| {
         found
             .par_iter()
             .map(|i| {
-                let h = read::file_sha256(i);
+                let stat = Stat::of(&i.path);
+                let h = match (stat, recorded.get(i.rel.as_str())) {
+                    (Some(now), Some((then, sha))) if now == *then => *sha,
+                    _ => read::file_sha256(i),
+                };
                 reporter.advance(i.bytes);
-                h
+                (h, stat)
             })
             .collect()
     });
-    let incremental = previous.is_ok();
+    drop(recorded);
     let Plan { mut slots, cut, state, mut summary } = Plan::new(previous, &found, hashes, settings.prune);
-    let (snapshot, counter) = match state {
-        Some((d, c)) => (Some(d), SiteCounter::restore(c)),
-        None => (None, SiteCounter::default()),
+    let min_docs = settings.boilerplate.sites.min_docs;
+    let (snapshot, counter, log) = match state {
+        Some((d, c, log)) => (Some(d), SiteCounter::restore(c, min_docs), log),
+        None => (None, SiteCounter::new(min_docs), Vec::new()),
     };
-    let known = if incremental { SiteKnowledge::load(out)? } else { SiteKnowledge::default() };
-
-    // Site lines: the files from the cut on are counted again.
-    let (knowledge, counter, mut lines) =
-        learn_sites(settings, &slots[cut..], counter, known.clone(), &pool, reporter)?;
-    // A line learned now must go from the earlier documents that have it too: they are
-    // cleaned again, from the first of them on.
-    let flipped: HashSet<u64> = knowledge.keys().filter(|k| !known.knows(**k)).copied().collect();
-    let first_flipped = if flipped.is_empty() {
-        None
-    } else {
-        slots[..cut]
-            .iter()
-            .position(|s| s.was.as_ref().is_some_and(|f| f.lines.iter().any(|k| flipped.contains(k))))
-    };
-    let cut = first_flipped.map_or(cut, |f| f.min(cut));
     summary.recleaned = slots[cut..]
         .iter()
         .filter(|s| s.input.is_some() && s.was.as_ref().is_some_and(|f| f.sha256 == s.sha256))
@@ -297,11 +301,16 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     summary.pruned = slots[cut..].iter().filter(|s| s.input.is_none()).count();
     let suffix: Vec<Slot> = slots.split_off(cut);
     let prefix = slots;
-    for s in &suffix {
-        if let (Some(i), Some(was)) = (s.input, &s.was) {
-            lines.entry(i.rel.clone()).or_insert_with(|| was.lines.clone());
-        }
-    }
+    // The files from the cut on, at their places in corpus order (a pruned file leaves none).
+    let todo: Vec<Input> = suffix
+        .iter()
+        .filter_map(|s| s.input)
+        .enumerate()
+        .map(|(i, input)| Input { order: (cut + i) as u32, ..input.clone() })
+        .collect();
+    // Site lines: the files from the cut on are counted again.
+    let forget = suffix.iter().filter_map(|s| s.was.as_ref()).rev();
+    let (knowledge, counter, mut lines) = learn_sites(settings, forget, &todo, counter, &pool, reporter)?;
     let before = prefix.last().and_then(|s| s.was.as_ref()).map(|f| f.ends).unwrap_or_default();
 
     let knowledge = Arc::new(knowledge);
@@ -320,8 +329,8 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
             ids.note(DocId(id.clone()), &f.rel, (*line > 0).then_some(u64::from(*line)));
         }
     }
-    let todo: Vec<Input> = suffix.iter().filter_map(|s| s.input.cloned()).collect();
-    let sha: Vec<[u8; 32]> = suffix.iter().filter(|s| s.input.is_some()).map(|s| s.sha256).collect();
+    let sha: Vec<([u8; 32], Option<Stat>)> =
+        suffix.iter().filter(|s| s.input.is_some()).map(|s| (s.sha256, s.stat)).collect();
     let mut files = FileTracker::new(&todo, sha, before);
     reporter.phase("cleaning", total_bytes(&todo));
     // The per-document stages in parallel; the dedup barrier and the writer in input order.
@@ -354,16 +363,29 @@ pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, Run
     let resolution = dedup.resolve();
     stats.settle(&resolution);
     let sizes = writer.finish(&stats, &resolution, &mut commit)?;
-    if settings.boilerplate.sites.enabled {
-        commit.stage(sites::FILE, &knowledge.encode())?;
-    }
-    let mut all: Vec<FileState> = prefix.into_iter().filter_map(|s| s.was).collect();
+    // A settled file's stat is the one just taken (a file hashed because its stat was racy
+    // then is skipped next time).
+    let mut all: Vec<FileState> = prefix
+        .into_iter()
+        .filter_map(|s| {
+            let mut f = s.was?;
+            if s.input.is_some() {
+                f.stat = s.stat;
+            }
+            Some(f)
+        })
+        .collect();
     all.extend(new_files);
+    if settings.boilerplate.sites.enabled {
+        commit.stage(sites::FILE, &knowledge.encode(|i| all[i as usize].rel.as_str()))?;
+    }
+    let log = state::stage_index(&mut commit, &log, before.dedup, &dedup)?;
     let state = StateRef {
         config: settings.fingerprint(),
         sizes,
         files: &all,
-        dedup: dedup.snapshot(),
+        log: &log,
+        clusters: dedup.clusters(),
         sites: counter.snapshot(),
     };
     commit.stage(state::FILE, &state.encode())?;
@@ -382,13 +404,14 @@ struct FileTracker {
 }
 
 impl FileTracker {
-    fn new(todo: &[Input], sha: Vec<[u8; 32]>, before: Ends) -> Self {
+    fn new(todo: &[Input], sha: Vec<([u8; 32], Option<Stat>)>, before: Ends) -> Self {
         let files = todo
             .iter()
             .zip(sha)
-            .map(|(i, sha256)| FileState {
+            .map(|(i, (sha256, stat))| FileState {
                 rel: i.rel.clone(),
                 sha256,
+                stat,
                 ends: before,
                 counts: Default::default(),
                 ids: Vec::new(),
@@ -459,15 +482,16 @@ fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> (Vec
 }
 
 /// The barrier before the per-document stages: count the short paragraphs per site of the files
-/// from the cut on (in parallel per chunk, fed to the counter in input order; a file counted by
-/// an earlier run first has its old lines taken out) and learn the repeated ones, on top of what
-/// earlier runs learned. Returns the knowledge, the counter, and each counted file's line keys.
+/// from the cut on (`inputs`, in parallel per chunk, fed to the counter in corpus order; the
+/// files an earlier run counted from the cut on, `forget`, first have their old lines taken out)
+/// and learn the repeated ones, each from the file that completes its count. Returns the
+/// knowledge, the counter, and each counted file's line keys.
 #[allow(clippy::type_complexity)]
-fn learn_sites(
+fn learn_sites<'f>(
     settings: &Settings,
-    slots: &[Slot<'_>],
+    forget: impl Iterator<Item = &'f FileState>,
+    inputs: &[Input],
     mut counter: SiteCounter,
-    known: SiteKnowledge,
     pool: &rayon::ThreadPool,
     reporter: &dyn Reporter,
 ) -> Result<(SiteKnowledge, SiteCounter, HashMap<String, Vec<u64>>), RunError> {
@@ -476,13 +500,12 @@ fn learn_sites(
     if !s.enabled {
         return Ok((SiteKnowledge::default(), counter, lines));
     }
-    for f in slots.iter().filter_map(|s| s.was.as_ref()) {
+    for f in forget {
         counter.remove(&f.lines);
     }
-    let inputs: Vec<Input> = slots.iter().filter_map(|s| s.input.cloned()).collect();
     // Only read and normalize run in this pass; the rules are not needed yet.
     let normalize = Normalize::new(&settings.normalize);
-    let short_lines = |unit: &Unit<'_>| -> Option<(String, String, Vec<(u64, String)>)> {
+    let short_lines = |unit: &Unit<'_>| -> Option<(String, u32, String, Vec<(u64, String)>)> {
         let doc = match unit {
             Unit::File(input) if input.kind == InputKind::Article => {
                 read::read(input, &settings.read).ok()?
@@ -497,18 +520,18 @@ fn learn_sites(
         let site = sites::site_of_source(&doc.source).to_string();
         let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
         let found = sites::short_lines(&site, texts, s.max_words);
-        Some((unit.input().rel.clone(), site, found))
+        Some((unit.input().rel.clone(), unit.input().order, site, found))
     };
-    reporter.phase("learning site boilerplate", total_bytes(&inputs));
-    pipelined(pool, read::units(&inputs, &settings.read), short_lines, |found, bytes| {
-        for (rel, site, l) in found.into_iter().flatten() {
+    reporter.phase("learning site boilerplate", total_bytes(inputs));
+    pipelined(pool, read::units(inputs, &settings.read), short_lines, |found, bytes| {
+        for (rel, order, site, l) in found.into_iter().flatten() {
             lines.entry(rel).or_default().extend(l.iter().map(|(k, _)| *k));
-            counter.add(&site, l);
+            counter.add(&site, l, order);
         }
         reporter.advance(bytes);
         Ok(())
     })?;
-    let knowledge = counter.learn(s.min_docs, known);
+    let knowledge = counter.learn();
     Ok((knowledge, counter, lines))
 }
 

@@ -5,13 +5,21 @@
 //!
 //! `state.bin` layout (version [`FORMAT_VERSION`]): the 8 bytes `NEWSPREP`, the format version
 //! as a little-endian u32, then one [`State`] in postcard 1.x encoding (its fields in the
-//! order declared below; lengths and integers as varints). The index is saved as its entries
-//! (each fingerprint's SimHash, sketch and value by id), and the tables are rebuilt from them
-//! in memory: loading is one read and no text is read or hashed again.
+//! order declared below; lengths and integers as varints).
+//!
+//! The near-duplicate index is a log beside it, `index.bin`: the 8 bytes `NEWSPREP`, the
+//! version as a little-endian u32, the 4 bytes `INDX`, then segments, each one postcard-encoded
+//! [`SegmentRef`](crate::stages::dedup::SegmentRef): the paragraph index entries (each
+//! fingerprint's SimHash, sketch and value by id, and the first id of each exact hash) and kept
+//! documents that one run added. `state.bin` lists where each segment ends and the index's
+//! [`Marks`] there; bytes after the last end are not part of the log. A run that only adds
+//! appends one segment (so saving costs what the run added); a run that re-cleans earlier files
+//! writes the log again as one segment. The tables are rebuilt from the entries in memory:
+//! loading is one read of each file, and no text is read or hashed again.
 
 use crate::error::RunError;
 use crate::stages::boilerplate::sites::CounterSnapshot;
-use crate::stages::dedup::{Marks, Snapshot, SnapshotRef};
+use crate::stages::dedup::{Dedup, Marks, Segment, clusters};
 use crate::stages::write::Positions;
 use crate::stats::FileCounts;
 use serde::{Deserialize, Serialize};
@@ -23,8 +31,12 @@ use std::path::{Path, PathBuf};
 pub const DIR: &str = ".newsprep";
 /// The state file, relative to the output folder.
 pub const FILE: &str = ".newsprep/state.bin";
+/// The index log, relative to the output folder.
+pub const INDEX_FILE: &str = ".newsprep/index.bin";
+const INDEX_TAG: &[u8; 4] = b"INDX";
+const INDEX_HEADER: u64 = 16;
 /// Version of `state.bin`; another version is not read (the corpus is rebuilt).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const MAGIC: &[u8; 8] = b"NEWSPREP";
 const LOCK: &str = ".newsprep/lock";
 const JOURNAL: &str = ".newsprep/commit.json";
@@ -46,6 +58,8 @@ pub struct FileState {
     pub rel: String,
     /// SHA-256 of its bytes (all zero when it could not be read).
     pub sha256: [u8; 32],
+    /// What `stat` said of it when it was hashed (none when that cannot be trusted).
+    pub stat: Option<Stat>,
     /// Its output ends here.
     pub ends: Ends,
     /// Its share of the counters.
@@ -54,6 +68,51 @@ pub struct FileState {
     pub ids: Vec<(String, u32)>,
     /// Site-line keys its documents contributed, one per document and distinct line.
     pub lines: Vec<u64>,
+}
+
+/// What `stat` says of a raw file. When it is what the last run recorded, the file is taken as
+/// unchanged without reading it again, as git's index does: writing a file changes its ctime
+/// (which no tool can set back) and usually its size and mtime. A file changed in the last
+/// [`RACY_SECS`] seconds before it is looked at gets no `Stat`, and is hashed on the next run
+/// too: within one tick of a coarse file-system clock, a later write may not change the times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stat {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+/// See [`Stat`].
+pub const RACY_SECS: i64 = 2;
+
+impl Stat {
+    /// The file's `stat`, if it can be trusted (on Unix; elsewhere files are always hashed).
+    pub fn of(path: &Path) -> Option<Stat> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let m = fs::metadata(path).ok()?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+            let newest = m.mtime().max(m.ctime());
+            if newest + RACY_SECS >= i64::try_from(now).ok()? {
+                return None;
+            }
+            Some(Stat {
+                len: m.len(),
+                mtime: (m.mtime(), m.mtime_nsec()),
+                ctime: (m.ctime(), m.ctime_nsec()),
+                ino: m.ino(),
+                dev: m.dev(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            None
+        }
+    }
 }
 
 /// Everything a later run needs to go on from where this one stopped.
@@ -66,10 +125,24 @@ pub struct State {
     pub sizes: [u64; 3],
     /// The raw files, in corpus order.
     pub files: Vec<FileState>,
-    /// The dedup barrier's corpus.
-    pub dedup: Snapshot,
-    /// Site-line counts.
+    /// The segments of the index log (`index.bin`), in order.
+    pub log: Vec<LogSegment>,
+    /// The dedup barrier's clusters.
+    pub clusters: clusters::Snapshot,
+    /// Site-line counts, and the file each learned line was learned at.
     pub sites: CounterSnapshot,
+    /// The index log's segments, read and joined.
+    #[serde(skip)]
+    pub index: Segment,
+}
+
+/// Where a segment of the index log ends (bytes of `index.bin`), and the index's marks there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogSegment {
+    /// End of the segment in `index.bin`.
+    pub end: u64,
+    /// The index after it.
+    pub marks: Marks,
 }
 
 /// [`State`] borrowed, for saving (same encoding).
@@ -82,7 +155,9 @@ pub struct StateRef<'a> {
     /// See [`State`].
     pub files: &'a [FileState],
     /// See [`State`].
-    pub dedup: SnapshotRef<'a>,
+    pub log: &'a [LogSegment],
+    /// See [`State`].
+    pub clusters: clusters::Snapshot,
     /// See [`State`].
     pub sites: CounterSnapshot,
 }
@@ -128,8 +203,7 @@ pub struct BatchSummary {
     pub changed: usize,
     /// Raw files skipped as unchanged.
     pub unchanged: usize,
-    /// Unchanged files cleaned again because an earlier file changed or new site boilerplate
-    /// was learned that they contain.
+    /// Unchanged files cleaned again because an earlier file changed (or was pruned).
     pub recleaned: usize,
     /// Raw files gone since the last run (their output stays unless `--prune`).
     pub gone: Vec<String>,
@@ -168,11 +242,12 @@ impl State {
         if version != FORMAT_VERSION {
             return Err(unusable(format!("format version {version} (this newsprep reads {FORMAT_VERSION})")));
         }
-        let state: State =
+        let mut state: State =
             postcard::from_bytes(&bytes[12..]).map_err(|e| unusable(format!("damaged: {e}")))?;
         if state.config != config {
             return Err(Rebuild::Config);
         }
+        state.index = load_index(dir, &state.log)?;
         for (name, &size) in OUTPUTS.iter().zip(&state.sizes) {
             let actual = fs::metadata(dir.join(name)).map(|m| m.len()).ok();
             if actual != Some(size) {
@@ -181,6 +256,72 @@ impl State {
         }
         Ok(state)
     }
+}
+
+/// Read the index log's segments and join them.
+fn load_index(dir: &Path, log: &[LogSegment]) -> Result<Segment, Rebuild> {
+    let path = dir.join(INDEX_FILE);
+    let unusable = |why: String| Rebuild::Unusable(format!("{}: {why}", path.display()));
+    let bytes = fs::read(&path).map_err(|e| unusable(e.to_string()))?;
+    if bytes.len() < INDEX_HEADER as usize || bytes[..16] != index_header()[..] {
+        return Err(unusable("not a newsprep index log of this version".into()));
+    }
+    let mut index = Segment::default();
+    if let Some(last) = log.last() {
+        // Made at its size once, not grown segment by segment; a damaged state cannot ask for
+        // more than the file could hold (an entry takes at least 9 bytes, a document more).
+        let most = (bytes.len() / 9) as u32;
+        let m = last.marks;
+        index.reserve(Marks { paragraphs: m.paragraphs.min(most), docs: m.docs.min(most), ..m });
+    }
+    let mut start = INDEX_HEADER as usize;
+    for s in log {
+        let end = usize::try_from(s.end).ok().filter(|&e| e >= start && e <= bytes.len());
+        let end = end.ok_or_else(|| unusable(format!("shorter than the state says ({} bytes)", s.end)))?;
+        let segment: Segment =
+            postcard::from_bytes(&bytes[start..end]).map_err(|e| unusable(format!("damaged: {e}")))?;
+        index.append(segment);
+        start = end;
+    }
+    Ok(index)
+}
+
+fn index_header() -> [u8; 16] {
+    let mut h = [0u8; 16];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[12..].copy_from_slice(INDEX_TAG);
+    h
+}
+
+/// Stage the index log: when this run kept all of the committed log (`kept` are the marks it
+/// restored the index to), what the index gained is appended as one more segment; otherwise
+/// the log is written again as one segment. Returns the log's segments.
+pub fn stage_index(
+    commit: &mut Commit,
+    committed: &[LogSegment],
+    kept: Marks,
+    dedup: &Dedup,
+) -> Result<Vec<LogSegment>, RunError> {
+    let now = dedup.marks();
+    let live = fs::metadata(commit.dir.join(INDEX_FILE)).map(|m| m.len()).ok();
+    if let Some(last) = committed.last()
+        && last.marks == kept
+        && live.is_some_and(|l| l >= last.end)
+    {
+        if now == kept {
+            return Ok(committed.to_vec());
+        }
+        let bytes = postcard::to_stdvec(&dedup.segment(kept)).expect("plain data serializes");
+        commit.stage_append_bytes(INDEX_FILE, &bytes, last.end)?;
+        let mut log = committed.to_vec();
+        log.push(LogSegment { end: last.end + bytes.len() as u64, marks: now });
+        return Ok(log);
+    }
+    let mut bytes = index_header().to_vec();
+    postcard::to_io(&dedup.segment(Marks::default()), &mut bytes).expect("writing to a Vec cannot fail");
+    commit.stage(INDEX_FILE, &bytes)?;
+    Ok(vec![LogSegment { end: bytes.len() as u64, marks: now }])
 }
 
 impl StateRef<'_> {
@@ -281,10 +422,16 @@ fn holder_alive(held: &str) -> bool {
 /// The list of moves is written first (`.newsprep/commit.json`, atomically), so a run killed
 /// while moving is completed by the next one ([`recover`]); a run killed before leaves the
 /// previous corpus as it was.
+///
+/// A file can also be staged as a tail to append (a run that only adds documents): the live
+/// file is cut back to its length before the run, then the tail is appended. That is redone
+/// until the staged tail is gone, so a run killed in the middle of appending (a file then ends
+/// in part of a line) is completed by the next one too. Its earlier bytes are never rewritten.
 #[derive(Debug)]
 pub struct Commit {
     dir: PathBuf,
     moves: Vec<String>,
+    appends: Vec<(String, u64)>,
     removals: Vec<String>,
 }
 
@@ -292,6 +439,9 @@ pub struct Commit {
 struct Journal {
     /// Output paths (relative to the output folder) whose staged copy replaces them.
     moves: Vec<String>,
+    /// Output paths whose staged copy is appended to them, with their length before the run.
+    #[serde(default)]
+    appends: Vec<(String, u64)>,
     /// Output paths removed after the moves.
     removals: Vec<String>,
 }
@@ -306,7 +456,7 @@ impl Commit {
             Err(e) => return Err(out_err(&staging)(e)),
         }
         fs::create_dir_all(&staging).map_err(out_err(&staging))?;
-        Ok(Commit { dir: dir.to_path_buf(), moves: Vec::new(), removals: Vec::new() })
+        Ok(Commit { dir: dir.to_path_buf(), moves: Vec::new(), appends: Vec::new(), removals: Vec::new() })
     }
 
     /// The staging folder of output folder `dir` (where a run's temporary files go too).
@@ -331,7 +481,8 @@ impl Commit {
     /// whether it was staged, and then [`moved`](Self::moved) must be told.
     pub fn stage_bytes(dir: &Path, rel: &str, bytes: &[u8]) -> Result<bool, RunError> {
         let live = dir.join(rel);
-        if fs::read(&live).is_ok_and(|old| old == bytes) {
+        let same_size = fs::metadata(&live).is_ok_and(|m| m.len() == bytes.len() as u64);
+        if same_size && fs::read(&live).is_ok_and(|old| old == bytes) {
             return Ok(false);
         }
         let staged = Self::staged_path(dir, rel);
@@ -350,6 +501,31 @@ impl Commit {
         Ok(())
     }
 
+    /// Stage a finished temporary file to be appended to output file `rel`, which is `base`
+    /// bytes long now.
+    pub fn stage_append(
+        &mut self,
+        tmp: tempfile::NamedTempFile,
+        rel: &str,
+        base: u64,
+    ) -> Result<(), RunError> {
+        let staged = Self::staged_path(&self.dir, rel);
+        tmp.persist(&staged).map_err(|e| out_err(&staged)(e.error))?;
+        self.appends.push((rel.to_string(), base));
+        Ok(())
+    }
+
+    /// Stage `bytes` to be appended to output file `rel`, which is `base` bytes long now.
+    pub fn stage_append_bytes(&mut self, rel: &str, bytes: &[u8], base: u64) -> Result<(), RunError> {
+        let staged = Self::staged_path(&self.dir, rel);
+        if let Some(parent) = staged.parent() {
+            fs::create_dir_all(parent).map_err(out_err(parent))?;
+        }
+        fs::write(&staged, bytes).map_err(out_err(&staged))?;
+        self.appends.push((rel.to_string(), base));
+        Ok(())
+    }
+
     /// Record that output file `rel` was staged (by [`stage_bytes`](Self::stage_bytes)).
     pub fn moved(&mut self, rel: String) {
         self.moves.push(rel);
@@ -362,7 +538,7 @@ impl Commit {
 
     /// Write the journal, then move everything into place.
     pub fn apply(self) -> Result<(), RunError> {
-        let journal = Journal { moves: self.moves, removals: self.removals };
+        let journal = Journal { moves: self.moves, appends: self.appends, removals: self.removals };
         let path = self.dir.join(JOURNAL);
         let json = serde_json::to_vec(&journal).expect("plain data serializes");
         let mut tmp =
@@ -389,6 +565,26 @@ fn finish(dir: &Path, journal: &Journal) -> Result<(), RunError> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(out_err(&live)(e)),
         }
+    }
+    for (rel, base) in &journal.appends {
+        let staged = Commit::staged_path(dir, rel);
+        let live = dir.join(rel);
+        let mut tail = match fs::File::open(&staged) {
+            Ok(f) => f,
+            // Appended, and the tail removed, before the last run was stopped.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(out_err(&staged)(e)),
+        };
+        let mut append = || -> std::io::Result<()> {
+            let mut f = fs::OpenOptions::new().write(true).open(&live)?;
+            // Whatever an interrupted append left goes first.
+            f.set_len(*base)?;
+            std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(*base))?;
+            std::io::copy(&mut tail, &mut f)?;
+            f.sync_all()
+        };
+        append().map_err(out_err(&live))?;
+        fs::remove_file(&staged).map_err(out_err(&staged))?;
     }
     for rel in &journal.removals {
         let live = dir.join(rel);
@@ -452,14 +648,22 @@ mod tests {
         assert!(Commit::stage_bytes(dir.path(), "a.txt", b"new").unwrap());
         assert!(!Commit::stage_bytes(dir.path(), "gone.txt", b"x").unwrap(), "same bytes: not staged");
         assert!(Commit::stage_bytes(dir.path(), "sub/b.txt", b"b").unwrap());
+        // A tail for log.txt, whose append was cut short: "ab" of "abc" made it (then a
+        // partial line, which the append takes back out).
+        fs::write(dir.path().join("log.txt"), "line 1\nline 2\nab").unwrap();
+        fs::write(Commit::staged_path(dir.path(), "log.txt"), "abc\n").unwrap();
         // The journal is written, a.txt moved, then the run dies.
-        let journal =
-            Journal { moves: vec!["a.txt".into(), "sub/b.txt".into()], removals: vec!["gone.txt".into()] };
+        let journal = Journal {
+            moves: vec!["a.txt".into(), "sub/b.txt".into()],
+            appends: vec![("log.txt".into(), 14)],
+            removals: vec!["gone.txt".into()],
+        };
         fs::write(dir.path().join(JOURNAL), serde_json::to_vec(&journal).unwrap()).unwrap();
         fs::rename(Commit::staged_path(dir.path(), "a.txt"), dir.path().join("a.txt")).unwrap();
         assert!(recover(dir.path()).unwrap());
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "new");
         assert_eq!(fs::read_to_string(dir.path().join("sub/b.txt")).unwrap(), "b");
+        assert_eq!(fs::read_to_string(dir.path().join("log.txt")).unwrap(), "line 1\nline 2\nabc\n");
         assert!(!dir.path().join("gone.txt").exists());
         assert!(!dir.path().join(JOURNAL).exists());
         assert!(!dir.path().join(STAGING).exists());

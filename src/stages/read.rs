@@ -26,6 +26,9 @@ pub struct Input {
     pub kind: InputKind,
     /// Its size when it was found (0 if unknown), for progress; reading measures it again.
     pub bytes: u64,
+    /// Its place in corpus order: its place in path order, unless the pipeline keeps the order
+    /// of an earlier run.
+    pub order: u32,
 }
 
 /// The fate decided at discovery.
@@ -60,7 +63,7 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
 
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(found.len());
-    for (rel, path, bytes, skip) in found {
+    for (order, (rel, path, bytes, skip)) in found.into_iter().enumerate() {
         let (stem, ext) = split_ext(&rel);
         let id = DocId(stem.to_string());
         let kind = if let Some(reason) = skip {
@@ -76,7 +79,7 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
             taken.insert(id.0.clone(), rel.clone());
             InputKind::Article
         };
-        out.push(Input { rel, path, id, kind, bytes });
+        out.push(Input { rel, path, id, kind, bytes, order: order as u32 });
     }
     Ok(out)
 }
@@ -125,6 +128,7 @@ fn split_ext(rel: &str) -> (&str, &str) {
 /// Read and decode one article. On failure the error keeps whatever source facts were known.
 pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceInfo, FileError)> {
     let mut source = SourceInfo::unread(input.rel.clone());
+    source.order = input.order;
     let io = |e: std::io::Error| FileError::Io(e.to_string());
     let mut file = match fs::File::open(&input.path) {
         Ok(f) => f,
@@ -360,6 +364,7 @@ pub fn record(r: &Record) -> Result<Document, (DocId, SourceInfo, FileError)> {
     let fallback = DocId(format!("{}-{}", r.input.id.0, r.line));
     let mut source = SourceInfo::unread(r.input.rel.clone());
     source.line = Some(r.line);
+    source.order = r.input.order;
     let fail = |id: DocId, source: SourceInfo, message: String| {
         Err((id, source, FileError::Record { line: r.line, message }))
     };

@@ -1,7 +1,10 @@
 //! Stage 6, write: the cleaned corpus and its provenance. Every file is written into the
 //! staging folder and handed to a [`Commit`](crate::state::Commit), which moves them all into
 //! place at the end of the run (so a killed run leaves the previous corpus as it was). A run
-//! that cleans only new files starts each file with the earlier files' bytes, copied.
+//! that only adds files (the output of every earlier file stays as it is) writes just what it
+//! adds, and the commit appends it to corpus.jsonl, manifest.csv and duplicates.csv: the cost of
+//! the run does not grow with the corpus. A run that cleans earlier files again starts each file
+//! with the bytes of the files before them, copied.
 //!
 //! Output, in the output folder:
 //! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line
@@ -56,6 +59,9 @@ pub struct Writer {
     duplicates_too: bool,
     /// Duplicates are left out of the final corpus (`drop`).
     drop_duplicates: bool,
+    /// Appending: the three files hold only this run's rows, to go after these many bytes of
+    /// the live files (which this run leaves as they are).
+    append_to: Option<Positions>,
 }
 
 /// Bytes of each output file written so far: where the output of the last entry ends.
@@ -90,10 +96,11 @@ impl<W: Write> Write for Counted<W> {
 }
 
 impl Counted<BufWriter<NamedTempFile>> {
-    /// A new temporary file in `tmp` that starts with the first `keep` bytes of `old`.
-    fn starting_with(tmp: &Path, old: &Path, keep: u64) -> std::io::Result<Self> {
+    /// A new temporary file in `tmp` that starts with the first `keep` bytes of `old` (or, to
+    /// be appended to `old`, starts empty and counts from `keep`).
+    fn starting_with(tmp: &Path, old: &Path, keep: u64, append: bool) -> std::io::Result<Self> {
         let mut inner = BufWriter::with_capacity(1 << 20, NamedTempFile::new_in(tmp)?);
-        if keep > 0 {
+        if keep > 0 && !append {
             let copied = std::io::copy(&mut std::io::Read::take(fs::File::open(old)?, keep), &mut inner)?;
             if copied != keep {
                 return Err(std::io::Error::other(format!(
@@ -138,7 +145,9 @@ fn out_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 
 impl Writer {
     /// Prepare the output folder (created if missing). The output of the files before this
-    /// run's first one is kept as it was: the first `prefix` bytes of each file are copied.
+    /// run's first one is kept as it was, the first `prefix` bytes of each file: when that is
+    /// all of each file, this run's rows are appended to it at the commit; otherwise the
+    /// prefix is copied into the new file.
     pub fn create(
         dir: &Path,
         documents: DocumentFiles,
@@ -148,10 +157,23 @@ impl Writer {
         fs::create_dir_all(dir).map_err(out_err(dir))?;
         let tmp = crate::state::Commit::staging_dir(dir);
         fs::create_dir_all(&tmp).map_err(out_err(&tmp))?;
-        let (previous, kept_before) = previous_kept(&dir.join("manifest.csv"), prefix.manifest);
+        let live = |name: &str| fs::metadata(dir.join(name)).map(|m| m.len()).ok();
+        // Settling canonical copies rewrites earlier rows: never while appending (such policies
+        // rebuild the corpus every run, so the prefix is empty then).
+        let append = prefix != Positions::default()
+            && !(dups.write && dups.drop)
+            && live("corpus.jsonl") == Some(prefix.corpus)
+            && live("manifest.csv") == Some(prefix.manifest)
+            && live("duplicates.csv") == Some(prefix.duplicates);
+        // Appending leaves every earlier row and text file as it is: none can go stale.
+        let (previous, kept_before) = if append {
+            Default::default()
+        } else {
+            previous_kept(&dir.join("manifest.csv"), prefix.manifest)
+        };
         let open = |name: &str, keep: u64| {
             let path = dir.join(name);
-            Counted::starting_with(&tmp, &path, keep).map_err(|e| out_err(&path)(e))
+            Counted::starting_with(&tmp, &path, keep, append).map_err(|e| out_err(&path)(e))
         };
         let corpus = open("corpus.jsonl", prefix.corpus)?;
         let manifest = csv::WriterBuilder::new()
@@ -179,6 +201,7 @@ impl Writer {
             texts,
             duplicates_too: dups.write,
             drop_duplicates: dups.drop,
+            append_to: append.then_some(prefix),
         })
     }
 
@@ -270,7 +293,9 @@ impl Writer {
         // Documents written by this run that the settled corpus leaves out: their text files go
         // with the stale ones.
         let mut left_out = Vec::new();
-        if self.duplicates_too && (self.drop_duplicates || !resolution.swaps.is_empty()) {
+        let settle = self.duplicates_too && (self.drop_duplicates || !resolution.swaps.is_empty());
+        assert!(!(settle && self.append_to.is_some()), "settling never happens while appending");
+        if settle {
             (corpus, left_out) = settle_corpus(&self.tmp, corpus, resolution, self.drop_duplicates)
                 .map_err(out_err(&corpus_path))?;
         }
@@ -280,6 +305,7 @@ impl Writer {
                 settle_duplicates(&self.tmp, duplicates, resolution).map_err(out_err(&duplicates_path))?;
         }
         let mut sizes = [0u64; 3];
+        let base = self.append_to.map(|p| [p.corpus, p.manifest, p.duplicates]);
         for (i, (tmp, name)) in
             [(corpus, "corpus.jsonl"), (manifest, "manifest.csv"), (duplicates, "duplicates.csv")]
                 .into_iter()
@@ -288,7 +314,13 @@ impl Writer {
             let path = self.dir.join(name);
             tmp.as_file().sync_all().map_err(out_err(&path))?;
             sizes[i] = tmp.as_file().metadata().map_err(out_err(&path))?.len();
-            commit.stage_file(tmp, name)?;
+            match base {
+                Some(base) => {
+                    sizes[i] += base[i];
+                    commit.stage_append(tmp, name, base[i])?;
+                }
+                None => commit.stage_file(tmp, name)?,
+            }
         }
         let mut json = serde_json::to_string_pretty(stats).expect("stats serialize");
         json.push('\n');

@@ -382,7 +382,7 @@ fn mark_site_lines(doc: &mut Document, knowledge: &SiteKnowledge, max_words: usi
         .iter_mut()
         .filter(|p| (p.is_kept() || p.removal == title) && p.features.words <= max_words)
     {
-        if let Some(l) = knowledge.lookup(&site, &p.text) {
+        if let Some(l) = knowledge.lookup(&site, &p.text, doc.source.order) {
             if p.removal == title {
                 doc.meta.title = None;
             }

@@ -13,6 +13,7 @@
 
 use super::simhash::{Sketch, distance};
 use crate::document::Fingerprint;
+use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -180,11 +181,19 @@ impl<V> FingerprintIndex<V> {
         self.sketches.push(fp.sketch);
     }
 
-    /// The entries, in insertion order, as the corpus state saves them (see [`Entries`]).
-    pub fn entries(&self) -> EntriesRef<'_, V> {
-        let mut firsts: Vec<(u32, u64)> = self.exact.iter().map(|(&h, &id)| (id, h)).collect();
+    /// The entries from the `from`-th on, in insertion order, as the corpus state saves them
+    /// (see [`Entries`]): its log of the index grows by the entries each run adds.
+    pub fn entries(&self, from: usize) -> EntriesRef<'_, V> {
+        let from = from.min(self.values.len());
+        let mut firsts: Vec<(u32, u64)> =
+            self.exact.iter().filter(|&(_, &id)| id as usize >= from).map(|(&h, &id)| (id, h)).collect();
         firsts.sort_unstable();
-        EntriesRef { simhashes: &self.simhashes, sketches: &self.sketches, values: &self.values, firsts }
+        EntriesRef {
+            simhashes: &self.simhashes[from..],
+            sketches: &self.sketches[from..],
+            values: &self.values[from..],
+            firsts,
+        }
     }
 
     /// An index of the first `len` of `entries` (all of them if there are fewer), sealed: the
@@ -197,13 +206,34 @@ impl<V> FingerprintIndex<V> {
         simhashes.truncate(len);
         sketches.truncate(len);
         values.truncate(len);
-        for (id, sketch) in sketches.iter().enumerate() {
-            index.keys.insert(sketch, id as u32);
-        }
-        index.exact =
-            firsts.into_iter().filter(|&(id, _)| (id as usize) < len).map(|(id, h)| (h, id)).collect();
         (index.simhashes, index.sketches, index.values) = (simhashes, sketches, values);
-        index.seal();
+        // The three tables are independent: built side by side (loading is most of what a
+        // run that adds a few files does).
+        let FingerprintIndex { keys, exact, sketches, simhashes, .. } = &mut index;
+        let (sketches, simhashes) = (&*sketches, &*simhashes);
+        let mut sealed = None;
+        rayon::join(
+            || {
+                keys.reserve(len);
+                for (id, sketch) in sketches.iter().enumerate() {
+                    keys.insert(sketch, id as u32);
+                }
+            },
+            || {
+                rayon::join(
+                    || sealed = Some(NearIndex::<Dense>::build(k, simhashes)),
+                    || {
+                        *exact = firsts
+                            .into_iter()
+                            .filter(|&(id, _)| (id as usize) < len)
+                            .map(|(id, h)| (h, id))
+                            .collect();
+                    },
+                )
+            },
+        );
+        index.sealed = sealed;
+        index.sealed_len = len as u32;
         index
     }
 
@@ -230,24 +260,144 @@ impl<V> FingerprintIndex<V> {
     }
 }
 
-/// An index's entries as saved in the corpus state (`.newsprep/state.bin`): each entry's
-/// SimHash, sketch and value by id, and the first id of each exact hash. The tables are not
-/// saved; [`FingerprintIndex::from_entries`] rebuilds them from these in one pass.
+/// An index's entries as saved in the corpus state's index log (`.newsprep/index.bin`): each
+/// entry's SimHash, sketch and value by id, and the first id of each exact hash. The tables are
+/// not saved; [`FingerprintIndex::from_entries`] rebuilds them from these in one pass.
+///
+/// The SimHashes and sketches, most of the bytes, are each one block of bytes (see [`blob`]):
+/// read with one length check and no per-value decoding, into vectors of their exact size.
 #[derive(Debug, serde::Deserialize)]
 pub struct Entries<V> {
+    #[serde(deserialize_with = "blob::read_u64s")]
     simhashes: Vec<u64>,
+    #[serde(deserialize_with = "blob::read_sketches")]
     sketches: Vec<Sketch>,
     values: Vec<V>,
     firsts: Vec<(u32, u64)>,
 }
 
+impl<V> Default for Entries<V> {
+    fn default() -> Self {
+        Entries { simhashes: Vec::new(), sketches: Vec::new(), values: Vec::new(), firsts: Vec::new() }
+    }
+}
+
+impl<V> Entries<V> {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// No entries.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Room for `n` more entries.
+    pub fn reserve(&mut self, n: usize) {
+        self.simhashes.reserve(n);
+        self.sketches.reserve(n);
+        self.values.reserve(n);
+    }
+
+    /// Add the entries saved after these (ids go on counting).
+    pub fn append(&mut self, next: Entries<V>) {
+        self.simhashes.extend(next.simhashes);
+        self.sketches.extend(next.sketches);
+        self.values.extend(next.values);
+        self.firsts.extend(next.firsts);
+    }
+}
+
 /// [`Entries`] borrowed from a live index, for saving (same encoding).
 #[derive(Debug, serde::Serialize)]
 pub struct EntriesRef<'a, V> {
+    #[serde(serialize_with = "blob::write_u64s")]
     simhashes: &'a [u64],
+    #[serde(serialize_with = "blob::write_sketches")]
     sketches: &'a [Sketch],
     values: &'a [V],
     firsts: Vec<(u32, u64)>,
+}
+
+/// The byte blocks of [`Entries`]: SimHashes as 8 bytes each, little-endian; sketches as a
+/// count byte, then that many 4-byte little-endian values.
+mod blob {
+    use super::Sketch;
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn write_u64s<S: Serializer>(v: &&[u64], s: S) -> Result<S::Ok, S::Error> {
+        let mut b = Vec::with_capacity(v.len() * 8);
+        for x in v.iter() {
+            b.extend_from_slice(&x.to_le_bytes());
+        }
+        s.serialize_bytes(&b)
+    }
+
+    pub fn write_sketches<S: Serializer>(v: &&[Sketch], s: S) -> Result<S::Ok, S::Error> {
+        let mut b = Vec::with_capacity(v.len() * 40);
+        for sk in v.iter() {
+            b.push(sk.values().len() as u8);
+            for x in sk.values() {
+                b.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        s.serialize_bytes(&b)
+    }
+
+    pub fn read_u64s<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Vec<u64>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("SimHashes, 8 bytes each")
+            }
+            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<u64>, E> {
+                if !b.len().is_multiple_of(8) {
+                    return Err(E::custom("SimHash block is not a multiple of 8 bytes"));
+                }
+                Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+
+    pub fn read_sketches<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Sketch>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Vec<Sketch>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("sketches, a count byte and 4 bytes a value")
+            }
+            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<Sketch>, E> {
+                // Counted first, so the vector is made at its size.
+                let (mut n, mut at) = (0usize, 0usize);
+                while at < b.len() {
+                    at += 1 + 4 * usize::from(b[at]);
+                    n += 1;
+                }
+                if at != b.len() {
+                    return Err(E::custom("sketch block ends inside a sketch"));
+                }
+                let mut out = Vec::with_capacity(n);
+                let mut vals = [0u32; super::super::simhash::SKETCH];
+                let mut at = 0;
+                while at < b.len() {
+                    let len = usize::from(b[at]);
+                    let values = vals.get_mut(..len).ok_or_else(|| E::custom("sketch too long"))?;
+                    for (i, v) in values.iter_mut().enumerate() {
+                        let o = at + 1 + 4 * i;
+                        *v = u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+                    }
+                    out.push(Sketch::from_values(values).ok_or_else(|| E::custom("sketch not sorted"))?);
+                    at += 1 + 4 * len;
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_bytes(V)
+    }
 }
 
 /// Largest SimHash distance at which a text found by a shared sketch key is still compared on
@@ -294,6 +444,12 @@ struct SketchKeys {
 impl SketchKeys {
     fn new(per_entry: usize) -> Self {
         SketchKeys { per_entry, heads: HashMap::default(), blocks: Vec::new() }
+    }
+
+    /// Room for `entries` more entries' keys (most keys belong to one entry), so that loading a
+    /// saved index does not rehash the table again and again as it grows.
+    fn reserve(&mut self, entries: usize) {
+        self.heads.reserve(entries * self.per_entry);
     }
 
     fn insert(&mut self, sketch: &Sketch, id: u32) {
@@ -413,6 +569,36 @@ impl Buckets for Dense {
 pub struct NearIndex<B = Sparse> {
     k: u32,
     tables: [B; BLOCKS],
+}
+
+impl NearIndex<Dense> {
+    /// The index of `fps` (ids in order), built in one go: each table's buckets are sized
+    /// first, then filled, the four tables side by side. It answers as `fps.len()` inserts
+    /// would (a bucket keeps insertion order).
+    pub fn build(k: u32, fps: &[u64]) -> Self {
+        let mut tables: Vec<Dense> = (0..BLOCKS)
+            .into_par_iter()
+            .map(|b| {
+                let mut counts = vec![0u32; 1 << 16];
+                for &fp in fps {
+                    counts[usize::from(block(fp, b))] += 1;
+                }
+                let mut buckets: Vec<Bucket> = counts
+                    .iter()
+                    .map(|&n| Bucket {
+                        fps: Vec::with_capacity(n as usize),
+                        ids: Vec::with_capacity(n as usize),
+                    })
+                    .collect();
+                for (id, &fp) in fps.iter().enumerate() {
+                    buckets[usize::from(block(fp, b))].push(fp, id as u32);
+                }
+                Dense(buckets)
+            })
+            .collect();
+        let tables: [Dense; BLOCKS] = std::array::from_fn(|_| tables.remove(0));
+        NearIndex { k: k.min(7), tables }
+    }
 }
 
 /// The 16-bit block `b` of `fp`.
@@ -547,10 +733,12 @@ mod tests {
                 sparse.insert(f, i as u32);
                 dense.insert(f, i as u32);
             }
+            let built = NearIndex::<Dense>::build(k, &fps);
             for &q in &fps {
                 let want = brute(&fps, q, k);
                 prop_assert_eq!(sparse.within_sorted(q), want.clone());
-                prop_assert_eq!(dense.within_sorted(q), want);
+                prop_assert_eq!(dense.within_sorted(q), want.clone());
+                prop_assert_eq!(built.within_sorted(q), want);
             }
         }
 
@@ -577,6 +765,76 @@ mod tests {
                 }
             }
         }
+    }
+
+    proptest! {
+        /// An index saved as segments (one per batch, as the corpus state's log holds it),
+        /// read back and rebuilt up to any entry answers as a live index of those entries.
+        #[test]
+        fn an_index_saved_in_segments_answers_as_the_live_one(
+            words in prop::collection::vec(prop::collection::vec(0u8..12, 3..9), 2..40),
+            cuts in prop::collection::vec(any::<bool>(), 40),
+            upto in 0usize..45,
+        ) {
+            use crate::stages::dedup::simhash::fingerprint;
+            let fps: Vec<Fingerprint> = words
+                .iter()
+                .map(|w| fingerprint(&w.iter().map(|x| format!("w{x} ")).collect::<String>(), 2))
+                .collect();
+            let mut live = FingerprintIndex::new(6, 0.5, 4);
+            let (mut segments, mut from) = (Vec::new(), 0);
+            for (i, fp) in fps.iter().enumerate() {
+                live.insert(fp, i);
+                if cuts[i] {
+                    segments.push(postcard::to_stdvec(&live.entries(from)).unwrap());
+                    from = live.len();
+                    live.seal();
+                }
+            }
+            segments.push(postcard::to_stdvec(&live.entries(from)).unwrap());
+            let mut saved = Entries::<usize>::default();
+            for s in &segments {
+                saved.append(postcard::from_bytes(s).unwrap());
+            }
+            let upto = upto.min(fps.len());
+            let loaded = FingerprintIndex::from_entries(6, 0.5, 4, saved, upto);
+            let mut reference = FingerprintIndex::new(6, 0.5, 4);
+            for (i, fp) in fps.iter().take(upto).enumerate() {
+                reference.insert(fp, i);
+            }
+            prop_assert_eq!(loaded.len(), upto);
+            for fp in &fps {
+                let got = loaded.find(fp).map(|f| (*f.value, f.distance));
+                prop_assert_eq!(got, reference.find(fp).map(|f| (*f.value, f.distance)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_fingerprint_block_is_an_error() {
+        let sketch = Sketch::from_values(&[3, 9]).unwrap();
+        let saved = EntriesRef {
+            simhashes: &[1, 2],
+            sketches: &[sketch, sketch],
+            values: &[0usize, 1],
+            firsts: vec![],
+        };
+        let bytes = postcard::to_stdvec(&saved).unwrap();
+        let e: Entries<usize> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            (e.simhashes.as_slice(), e.sketches.as_slice(), e.len()),
+            (&[1u64, 2][..], &[sketch, sketch][..], 2)
+        );
+        // The SimHash block's length (its first byte) says 16 bytes; 15 is not whole SimHashes.
+        assert_eq!(bytes[0], 16);
+        let mut short = bytes.clone();
+        short[0] = 15;
+        assert!(postcard::from_bytes::<Entries<usize>>(&short).is_err());
+        // A sketch that claims 17 values.
+        let mut long = bytes.clone();
+        long[18] = 17;
+        assert!(postcard::from_bytes::<Entries<usize>>(&long).is_err());
+        assert!(Sketch::from_values(&[9, 3]).is_none(), "values must be sorted");
     }
 
     #[test]

@@ -143,21 +143,43 @@ pub struct Dedup {
     clusters: Clusters,
 }
 
-/// The barrier's corpus as the corpus state saves it (see `crate::state`). The body index is
+/// A segment of the barrier's index as the corpus state's log saves it (see `crate::state`):
+/// the paragraph index entries and kept documents added after some [`Marks`]. The body index is
 /// not saved: it is the kept documents' body fingerprints, in order.
 #[derive(Debug, Serialize)]
-pub struct SnapshotRef<'a> {
+pub struct SegmentRef<'a> {
     paragraphs: EntriesRef<'a, ParaRef>,
     docs: &'a [(DocId, Fingerprint)],
-    clusters: clusters::Snapshot,
 }
 
-/// A saved [`SnapshotRef`], read back.
-#[derive(Debug, Deserialize)]
-pub struct Snapshot {
+/// Saved [`SegmentRef`]s, read back and joined.
+#[derive(Debug, Default, Deserialize)]
+pub struct Segment {
     paragraphs: Entries<ParaRef>,
     docs: Vec<(DocId, Fingerprint)>,
-    clusters: clusters::Snapshot,
+}
+
+impl Segment {
+    /// Room for the entries up to `marks`.
+    pub fn reserve(&mut self, marks: Marks) {
+        self.paragraphs.reserve((marks.paragraphs as usize).saturating_sub(self.paragraphs.len()));
+        self.docs.reserve((marks.docs as usize).saturating_sub(self.docs.len()));
+    }
+
+    /// Add the segment saved after this one.
+    pub fn append(&mut self, next: Segment) {
+        self.paragraphs.append(next.paragraphs);
+        self.docs.extend(next.docs);
+    }
+}
+
+/// The barrier's corpus as the corpus state holds it: the index's log and the clusters.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Every segment of the log, joined.
+    pub index: Segment,
+    /// The clusters.
+    pub clusters: clusters::Snapshot,
 }
 
 /// How far the corpus reached after some document: the state records these after each file,
@@ -182,35 +204,47 @@ impl Dedup {
         }
     }
 
-    /// Everything the barrier knows, for the corpus state.
-    pub fn snapshot(&self) -> SnapshotRef<'_> {
-        SnapshotRef {
-            paragraphs: self.paragraphs.entries(),
-            docs: &self.docs,
-            clusters: self.clusters.snapshot(),
+    /// What the index gained after `from`, for the corpus state's log.
+    pub fn segment(&self, from: Marks) -> SegmentRef<'_> {
+        SegmentRef {
+            paragraphs: self.paragraphs.entries(from.paragraphs as usize),
+            docs: &self.docs[(from.docs as usize).min(self.docs.len())..],
         }
+    }
+
+    /// The clusters, for the corpus state.
+    pub fn clusters(&self) -> clusters::Snapshot {
+        self.clusters.snapshot()
     }
 
     /// The corpus of a snapshot as it was at `upto`: the state of a run that stopped there.
     pub fn restore(settings: &DedupSettings, snapshot: Snapshot, upto: Marks) -> Self {
         let s = settings;
-        let Snapshot { paragraphs, mut docs, clusters } = snapshot;
+        let Snapshot { index: Segment { paragraphs, mut docs }, clusters } = snapshot;
         let mut dedup = Dedup::new(settings);
-        dedup.paragraphs = FingerprintIndex::from_entries(
-            s.paragraph_max_distance,
-            s.min_similarity,
-            s.sketch_keys,
-            paragraphs,
-            upto.paragraphs as usize,
-        );
         docs.truncate(upto.docs as usize);
-        for (n, (id, body)) in docs.iter().enumerate() {
-            dedup.bodies.insert(body, n);
-            dedup.order.insert(id.clone(), n);
-        }
-        dedup.bodies.seal();
+        let Dedup { paragraphs: p, bodies, order, clusters: c, .. } = &mut dedup;
+        // The paragraph index is the big one: the rest is built beside it.
+        rayon::join(
+            || {
+                *p = FingerprintIndex::from_entries(
+                    s.paragraph_max_distance,
+                    s.min_similarity,
+                    s.sketch_keys,
+                    paragraphs,
+                    upto.paragraphs as usize,
+                );
+            },
+            || {
+                for (n, (id, body)) in docs.iter().enumerate() {
+                    bodies.insert(body, n);
+                    order.insert(id.clone(), n);
+                }
+                bodies.seal();
+                *c = Clusters::restore(clusters, upto.members as usize);
+            },
+        );
         dedup.docs = docs;
-        dedup.clusters = Clusters::restore(clusters, upto.members as usize);
         dedup
     }
 

@@ -122,6 +122,16 @@ impl Sketch {
         self.len = (n + 1).min(SKETCH) as u8;
     }
 
+    /// The sketch holding `values` (sorted, distinct, at most [`SKETCH`]), as saved.
+    pub(crate) fn from_values(values: &[u32]) -> Option<Sketch> {
+        if values.len() > SKETCH || values.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
+        let mut s = Sketch { len: values.len() as u8, ..Sketch::default() };
+        s.vals[..values.len()].copy_from_slice(values);
+        Some(s)
+    }
+
     /// The hashes held, smallest first.
     pub fn values(&self) -> &[u32] {
         &self.vals[..self.len as usize]

@@ -267,20 +267,21 @@ fn load_index(dir: &Path, log: &[LogSegment]) -> Result<Segment, Rebuild> {
         return Err(unusable("not a newsprep index log of this version".into()));
     }
     let mut index = Segment::default();
-    if let Some(last) = log.last() {
-        // Made at its size once, not grown segment by segment; a damaged state cannot ask for
-        // more than the file could hold (an entry takes at least 9 bytes, a document more).
-        let most = (bytes.len() / 9) as u32;
-        let m = last.marks;
-        index.reserve(Marks { paragraphs: m.paragraphs.min(most), docs: m.docs.min(most), ..m });
-    }
     let mut start = INDEX_HEADER as usize;
-    for s in log {
+    for (i, s) in log.iter().enumerate() {
         let end = usize::try_from(s.end).ok().filter(|&e| e >= start && e <= bytes.len());
         let end = end.ok_or_else(|| unusable(format!("shorter than the state says ({} bytes)", s.end)))?;
         let segment: Segment =
             postcard::from_bytes(&bytes[start..end]).map_err(|e| unusable(format!("damaged: {e}")))?;
+        // The first segment is taken whole; room for the rest is made once, not as they come
+        // (a damaged state cannot ask for more than the file could hold: an entry takes at
+        // least 9 bytes, a document more).
         index.append(segment);
+        if let (0, Some(last)) = (i, log.last()) {
+            let most = (bytes.len() / 9) as u32;
+            let m = last.marks;
+            index.reserve(Marks { paragraphs: m.paragraphs.min(most), docs: m.docs.min(most), ..m });
+        }
         start = end;
     }
     Ok(index)

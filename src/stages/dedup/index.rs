@@ -214,7 +214,6 @@ impl<V> FingerprintIndex<V> {
         let mut sealed = None;
         rayon::join(
             || {
-                keys.reserve(len);
                 for (id, sketch) in sketches.iter().enumerate() {
                     keys.insert(sketch, id as u32);
                 }
@@ -264,14 +263,16 @@ impl<V> FingerprintIndex<V> {
 /// entry's SimHash, sketch and value by id, and the first id of each exact hash. The tables are
 /// not saved; [`FingerprintIndex::from_entries`] rebuilds them from these in one pass.
 ///
-/// The SimHashes and sketches, most of the bytes, are each one block of bytes (see [`blob`]):
-/// read with one length check and no per-value decoding, into vectors of their exact size.
+/// The SimHashes, sketches and values are each one block of bytes (see [`blob`] and
+/// [`SavedValue`]): read into vectors of their exact size, not a value at a time through serde.
 #[derive(Debug, serde::Deserialize)]
+#[serde(bound(deserialize = "V: SavedValue"))]
 pub struct Entries<V> {
     #[serde(deserialize_with = "blob::read_u64s")]
     simhashes: Vec<u64>,
     #[serde(deserialize_with = "blob::read_sketches")]
     sketches: Vec<Sketch>,
+    #[serde(deserialize_with = "blob::read_values")]
     values: Vec<V>,
     firsts: Vec<(u32, u64)>,
 }
@@ -311,19 +312,74 @@ impl<V> Entries<V> {
 
 /// [`Entries`] borrowed from a live index, for saving (same encoding).
 #[derive(Debug, serde::Serialize)]
+#[serde(bound(serialize = "V: SavedValue"))]
 pub struct EntriesRef<'a, V> {
     #[serde(serialize_with = "blob::write_u64s")]
     simhashes: &'a [u64],
     #[serde(serialize_with = "blob::write_sketches")]
     sketches: &'a [Sketch],
+    #[serde(serialize_with = "blob::write_values")]
     values: &'a [V],
     firsts: Vec<(u32, u64)>,
 }
 
+/// How the values of an index's entries are saved: all of a segment's as one block of bytes,
+/// so loading makes the vector at its size and decodes no value at a time through serde.
+pub trait SavedValue: Sized {
+    /// Append the block of `values` to `out`.
+    fn write_all(values: &[Self], out: &mut Vec<u8>);
+    /// The values of a block.
+    fn read_all(bytes: &[u8]) -> Result<Vec<Self>, String>;
+}
+
+/// LEB128 varints, for [`SavedValue`] blocks.
+pub mod varint {
+    /// Append `v`.
+    pub fn put(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    /// The varint at `*at`, moving `*at` past it.
+    pub fn get(b: &[u8], at: &mut usize) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*at).ok_or("block ends inside a number")?;
+            *at += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err("number longer than 64 bits".into())
+    }
+}
+
+/// Plain numbers (the values of a test index).
+impl SavedValue for usize {
+    fn write_all(values: &[Self], out: &mut Vec<u8>) {
+        for &v in values {
+            varint::put(out, v as u64);
+        }
+    }
+    fn read_all(bytes: &[u8]) -> Result<Vec<Self>, String> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            out.push(varint::get(bytes, &mut at)? as usize);
+        }
+        Ok(out)
+    }
+}
+
 /// The byte blocks of [`Entries`]: SimHashes as 8 bytes each, little-endian; sketches as a
-/// count byte, then that many 4-byte little-endian values.
+/// count byte, then that many 4-byte little-endian values; values as their [`SavedValue`]
+/// block.
 mod blob {
-    use super::Sketch;
+    use super::{SavedValue, Sketch};
     use serde::de::{Error, Visitor};
     use serde::{Deserializer, Serializer};
 
@@ -344,6 +400,26 @@ mod blob {
             }
         }
         s.serialize_bytes(&b)
+    }
+
+    pub fn write_values<V: SavedValue, S: Serializer>(v: &&[V], s: S) -> Result<S::Ok, S::Error> {
+        let mut b = Vec::new();
+        V::write_all(v, &mut b);
+        s.serialize_bytes(&b)
+    }
+
+    pub fn read_values<'de, V: SavedValue, D: Deserializer<'de>>(d: D) -> Result<Vec<V>, D::Error> {
+        struct Values<V>(std::marker::PhantomData<V>);
+        impl<V: SavedValue> Visitor<'_> for Values<V> {
+            type Value = Vec<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a block of index values")
+            }
+            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<V>, E> {
+                V::read_all(b).map_err(E::custom)
+            }
+        }
+        d.deserialize_bytes(Values(std::marker::PhantomData))
     }
 
     pub fn read_u64s<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
@@ -444,12 +520,6 @@ struct SketchKeys {
 impl SketchKeys {
     fn new(per_entry: usize) -> Self {
         SketchKeys { per_entry, heads: HashMap::default(), blocks: Vec::new() }
-    }
-
-    /// Room for `entries` more entries' keys (most keys belong to one entry), so that loading a
-    /// saved index does not rehash the table again and again as it grows.
-    fn reserve(&mut self, entries: usize) {
-        self.heads.reserve(entries * self.per_entry);
     }
 
     fn insert(&mut self, sketch: &Sketch, id: u32) {

@@ -166,10 +166,57 @@ impl Segment {
         self.docs.reserve((marks.docs as usize).saturating_sub(self.docs.len()));
     }
 
-    /// Add the segment saved after this one.
+    /// Add the segment saved after this one (taken whole when this one is empty).
     pub fn append(&mut self, next: Segment) {
+        if self.paragraphs.is_empty() && self.docs.is_empty() {
+            *self = next;
+            return;
+        }
         self.paragraphs.append(next.paragraphs);
         self.docs.extend(next.docs);
+    }
+}
+
+/// A paragraph index value in the log: runs of entries of one document (the id once, then the
+/// run's length), each entry its paragraph, start and end as varints; the whole block starts
+/// with the number of entries. Consecutive entries nearly always share their document.
+impl index::SavedValue for ParaRef {
+    fn write_all(values: &[Self], out: &mut Vec<u8>) {
+        use index::varint::put;
+        put(out, values.len() as u64);
+        for run in values.chunk_by(|a, b| a.id == b.id) {
+            put(out, run[0].id.0.len() as u64);
+            out.extend_from_slice(run[0].id.0.as_bytes());
+            put(out, run.len() as u64);
+            for r in run {
+                put(out, r.paragraph as u64);
+                put(out, r.start as u64);
+                put(out, r.end as u64);
+            }
+        }
+    }
+
+    fn read_all(b: &[u8]) -> Result<Vec<Self>, String> {
+        use index::varint::get;
+        let at = &mut 0;
+        let n = get(b, at)? as usize;
+        // Each entry takes at least 3 bytes: a damaged count cannot ask for more.
+        let mut out = Vec::with_capacity(n.min(b.len() / 3));
+        let num = |at: &mut usize| get(b, at).map(|v| v as usize);
+        while *at < b.len() {
+            let len = num(at)?;
+            let id = b.get(*at..*at + len).ok_or("block ends inside an id")?;
+            let id = DocId(std::str::from_utf8(id).map_err(|e| e.to_string())?.to_string());
+            *at += len;
+            for _ in 0..num(at)? {
+                let (paragraph, start, end) = (num(at)?, num(at)?, num(at)?);
+                out.push(ParaRef { id: id.clone(), paragraph, start, end });
+            }
+        }
+        if out.len() != n {
+            return Err(format!("block holds {} entries, not {n}", out.len()));
+        }
+        Ok(out)
     }
 }
 
@@ -438,6 +485,26 @@ mod tests {
     use super::*;
     use crate::document::{Features, Paragraph, SourceInfo, Span};
     use crate::settings::Settings;
+    use index::SavedValue;
+
+    #[test]
+    fn paragraph_references_are_saved_in_runs_and_read_back() {
+        let r = |id: &str, paragraph: usize, start: usize| ParaRef {
+            id: DocId(id.into()),
+            paragraph,
+            start,
+            end: start + 300,
+        };
+        let values = vec![r("a-1", 0, 0), r("a-1", 2, 400), r("b/ü", 0, 7), r("a-1", 9, 1 << 40)];
+        let mut block = Vec::new();
+        ParaRef::write_all(&values, &mut block);
+        assert_eq!(ParaRef::read_all(&block).unwrap(), values);
+        assert!(ParaRef::read_all(&[]).is_err(), "no count");
+        assert!(ParaRef::read_all(&block[..block.len() - 1]).is_err(), "cut short");
+        let mut more = block.clone();
+        more[0] = 5;
+        assert!(ParaRef::read_all(&more).unwrap_err().contains("not 5"));
+    }
 
     fn doc(id: &str, paras: &[&str]) -> Document {
         let mut at = 0;

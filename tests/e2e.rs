@@ -36,6 +36,19 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     common::tree_where(dir, &|_| true)
 }
 
+/// Two output trees are the same; on failure, name the files that differ (not their bytes).
+fn assert_same_files(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, what: &str) {
+    let differ: Vec<&String> = a.keys().chain(b.keys()).filter(|n| a.get(*n) != b.get(*n)).collect();
+    assert!(differ.is_empty(), "{what}: {differ:?}");
+}
+
+/// What a run produces: every file but `.newsprep/state.bin`, which records this machine's
+/// view of the raw files (their stat, and none for a file changed in the last 2 seconds), so
+/// two runs over the same input may save it differently.
+fn produced(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    common::tree_where(dir, &|rel| rel != ".newsprep/state.bin")
+}
+
 fn snapshot_case(case: &str) {
     let out = tempfile::tempdir().unwrap();
     let o = run_case(case, out.path(), 2);
@@ -123,11 +136,11 @@ fn output_is_byte_identical_across_thread_counts_and_reruns() {
         let four = tempfile::tempdir().unwrap();
         assert!(run_case(case, one.path(), 1).status.success());
         assert!(run_case(case, four.path(), 4).status.success());
-        let first = tree(one.path());
+        let first = produced(one.path());
         assert!(first.len() > 3, "{case}: output was written");
-        assert_eq!(first, tree(four.path()), "{case}: --jobs 1 and --jobs 4 differ");
+        assert_same_files(&first, &produced(four.path()), &format!("{case}: --jobs 1 and --jobs 4 differ"));
         assert!(run_case(case, one.path(), 3).status.success());
-        assert_eq!(first, tree(one.path()), "{case}: a second run changed the output");
+        assert_same_files(&first, &produced(one.path()), &format!("{case}: a second run changed the output"));
     }
 }
 
@@ -184,11 +197,11 @@ fn dedup_across_chunks_is_the_same_at_any_thread_count() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-        tree(out)
+        produced(out)
     };
     let one = run("1", &work.path().join("one"));
     let three = run("3", &work.path().join("three"));
-    assert_eq!(one, three, "--jobs 1 and --jobs 3 differ");
+    assert_same_files(&one, &three, "--jobs 1 and --jobs 3 differ");
     let manifest = String::from_utf8(one["manifest.csv"].clone()).unwrap();
     let duplicates = manifest.lines().filter(|l| l.contains(",duplicate,")).count();
     // Every seventh of the 1,300 is a copy (of an original or of an earlier copy): 185.
@@ -204,13 +217,8 @@ fn committed_cleaned_is_the_output_of_committed_raw() {
     // The corpus state is this machine's cache (file stats), not committed (see .gitignore).
     let committed =
         |dir: &Path| common::tree_where(dir, &|rel| !rel.ends_with(".bin") && rel != ".newsprep/lock");
-    let (fresh, cleaned) = (committed(out.path()), committed(&root().join("cleaned")));
-    let differ: Vec<&String> =
-        fresh.keys().chain(cleaned.keys()).filter(|name| fresh.get(*name) != cleaned.get(*name)).collect();
-    assert!(
-        differ.is_empty(),
-        "cleaned/ is stale in {differ:?}: run `cargo run --release -- run` and commit it"
-    );
+    let stale = "cleaned/ is stale (run `cargo run --release -- run` and commit it) in";
+    assert_same_files(&committed(out.path()), &committed(&root().join("cleaned")), stale);
 }
 
 #[test]

@@ -9,7 +9,8 @@
 #   CORPUS_DIR  a generated corpus (articles.jsonl), e.g. made with
 #               python3 ../shared/bench/make_bench_corpus.py --docs 200000 --seed 1 --no-txt --out DIR
 #   BASE, ADD   records (default 100000 and 1000)
-# Env: JOBS (default 2), REPEAT (timed runs of each, default 3). Needs GNU time.
+# Env: JOBS (default 2), REPEAT (timed runs of each, default 3), SETTLE (seconds of pause
+# before each timed run, default 5). Needs GNU time.
 set -euo pipefail
 corpus=$(cd "${1:?usage: $0 CORPUS_DIR [BASE] [ADD]}" && pwd)
 base=${2:-100000}
@@ -28,8 +29,10 @@ printf '[input]\nextensions = ["jsonl"]\n[output]\ndocuments = "none"\n' > "$wor
 timed() {
   local what=$1; shift
   # Each run starts with the previous run's output on disk, as a daily batch does (otherwise
-  # the commit's fsync also pays for flushing the previous run's 500 MB).
+  # the commit's fsync also pays for flushing the previous run's 500 MB), after a pause that
+  # lets the machine settle from the run before (SETTLE seconds, default 5).
   sync
+  sleep "${SETTLE:-5}"
   /usr/bin/time -f "$what: %e s, peak RSS %M KB" "$bin" run --jobs "${JOBS:-2}" -c "$work/pipeline.toml" "$@" \
     2> "$work/err" || [ $? -eq 1 ]
   grep -E "^(batch|  [0-9]+ duplicates)" "$work/err" || true

@@ -556,8 +556,7 @@ pub struct RemovedRecord<'a> {
     /// Classifier: content probability (0 to 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    /// Classifier: the signals that decided; site: the site and how many of its documents
-    /// repeat the line.
+    /// Classifier: the signals that decided; site: whose learned line it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
     /// The normalized text that was removed.

@@ -43,6 +43,8 @@ pub struct InputConfig {
     pub extensions: Vec<Extension>,
     /// Files larger than this are refused with an `error` row. Default 64 MiB.
     pub max_file_bytes: ByteLimit,
+    /// The JSONL record fields newsprep reads, by role.
+    pub fields: FieldsConfig,
 }
 
 impl Default for InputConfig {
@@ -51,7 +53,55 @@ impl Default for InputConfig {
             path: PathBuf::from("raw"),
             extensions: vec![Extension("txt".into()), Extension("md".into()), Extension("jsonl".into())],
             max_file_bytes: ByteLimit(64 << 20),
+            fields: FieldsConfig::default(),
         }
+    }
+}
+
+/// `[input.fields]`: which top-level field of a JSONL record holds what, for feeds that name
+/// them otherwise (`text = "content"`, `date = "published_at"`). Other fields are ignored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct FieldsConfig {
+    /// The document id (a string or a number). Default `"id"`.
+    pub id: FieldName,
+    /// The article text; a record without it is an error. Default `"text"`.
+    pub text: FieldName,
+    /// The headline. Default `"title"`.
+    pub title: FieldName,
+    /// The page's URL (its host is the site when there is no site field). Default `"url"`.
+    pub url: FieldName,
+    /// The site. Default `"site"`.
+    pub site: FieldName,
+    /// The publication date (`YYYY-MM-DD...`). Default `"date"`.
+    pub date: FieldName,
+}
+
+impl Default for FieldsConfig {
+    fn default() -> Self {
+        let f = |s: &str| FieldName(s.to_string());
+        FieldsConfig {
+            id: f("id"),
+            text: f("text"),
+            title: f("title"),
+            url: f("url"),
+            site: f("site"),
+            date: f("date"),
+        }
+    }
+}
+
+/// The name of a JSON field: not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldName(pub String);
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Err(de::Error::custom("a field name cannot be empty"));
+        }
+        Ok(FieldName(s))
     }
 }
 

@@ -90,7 +90,7 @@ impl Stages {
         let input = match unit {
             Unit::File(input) => input,
             Unit::Record(r) => {
-                return match read::record(r) {
+                return match read::record(r, &self.read.fields) {
                     Ok(doc) => Entry::Done(self.clean(doc)),
                     Err((id, source, error)) => Entry::Failed { id, source, error },
                 };
@@ -513,7 +513,7 @@ fn learn_sites<'f>(
             Unit::File(input) if input.kind == InputKind::Article => {
                 read::read(input, &settings.read).ok()?
             }
-            Unit::Record(r) => read::record(r).ok()?,
+            Unit::Record(r) => read::record(r, &settings.read.fields).ok()?,
             _ => return None,
         };
         let doc = match Outcome::Keep(doc).then(&normalize) {

@@ -66,6 +66,45 @@ pub struct ReadSettings {
     pub extensions: Vec<String>,
     /// Larger files are refused.
     pub max_file_bytes: u64,
+    /// The JSONL fields read, by role.
+    pub fields: RecordFieldNames,
+}
+
+/// The JSONL record fields read, by role (see `[input.fields]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFieldNames {
+    /// Document id.
+    pub id: String,
+    /// Article text.
+    pub text: String,
+    /// Headline.
+    pub title: String,
+    /// Page URL.
+    pub url: String,
+    /// Site.
+    pub site: String,
+    /// Publication date.
+    pub date: String,
+}
+
+impl Default for RecordFieldNames {
+    fn default() -> Self {
+        let f = crate::config::FieldsConfig::default();
+        RecordFieldNames::from(&f)
+    }
+}
+
+impl From<&crate::config::FieldsConfig> for RecordFieldNames {
+    fn from(f: &crate::config::FieldsConfig) -> Self {
+        RecordFieldNames {
+            id: f.id.0.clone(),
+            text: f.text.0.clone(),
+            title: f.title.0.clone(),
+            url: f.url.0.clone(),
+            site: f.site.0.clone(),
+            date: f.date.0.clone(),
+        }
+    }
 }
 
 /// Text normalization.
@@ -274,6 +313,7 @@ impl Settings {
             read: ReadSettings {
                 extensions: cfg.input.extensions.iter().map(|e| e.0.clone()).collect(),
                 max_file_bytes: cfg.input.max_file_bytes.0,
+                fields: RecordFieldNames::from(&cfg.input.fields),
             },
             normalize: NormalizeSettings {
                 unicode: cfg.normalize.unicode,

@@ -361,7 +361,7 @@ fn bad_jsonl_lines_become_error_rows_with_their_line_and_the_rest_goes_on() {
                 "error",
                 "line 2: invalid JSON: EOF while parsing a string at line 1 column 43"
             ),
-            row("untitled", "4", "error", "line 4: no `text` field"),
+            row("untitled", "4", "error", "line 4: no `text` field (input.fields.text)"),
             row(
                 "first",
                 "5",

@@ -80,6 +80,9 @@ pub enum FileError {
         /// The configured limit.
         limit: u64,
     },
+    /// A `.gz` file whose data is not valid gzip.
+    #[error("not valid gzip data: {0}")]
+    Gzip(String),
     /// Holds NUL bytes: not a text file.
     #[error("binary file: NUL byte at offset {offset}")]
     Binary {

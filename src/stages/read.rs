@@ -29,6 +29,8 @@ pub struct Input {
     /// Its place in corpus order: its place in path order, unless the pipeline keeps the order
     /// of an earlier run.
     pub order: u32,
+    /// Gzip-compressed (`a.txt.gz`, `feed.jsonl.gz`): read through a decompressor.
+    pub gzip: bool,
 }
 
 /// The fate decided at discovery.
@@ -64,12 +66,17 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
     let mut taken: BTreeMap<String, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(found.len());
     for (order, (rel, path, bytes, skip)) in found.into_iter().enumerate() {
+        // `a.txt.gz` is read as `a.txt`, decompressed: the id is `a`.
         let (stem, ext) = split_ext(&rel);
+        let gzip = ext.eq_ignore_ascii_case("gz");
+        let (stem, ext) = if gzip { split_ext(stem) } else { (stem, ext) };
         let id = DocId(stem.to_string());
         let kind = if let Some(reason) = skip {
             InputKind::Skipped(reason)
         } else if !settings.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
-            let what = if ext.is_empty() { "no extension".to_string() } else { format!("extension .{ext}") };
+            let gz = if gzip { ".gz" } else { "" };
+            let what =
+                if ext.is_empty() { format!("no extension{gz}") } else { format!("extension .{ext}{gz}") };
             InputKind::Skipped(format!("{what} is not read (input.extensions = {:?})", settings.extensions))
         } else if ext.eq_ignore_ascii_case("jsonl") {
             InputKind::Records
@@ -79,7 +86,7 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
             taken.insert(id.0.clone(), rel.clone());
             InputKind::Article
         };
-        out.push(Input { rel, path, id, kind, bytes, order: order as u32 });
+        out.push(Input { rel, path, id, kind, bytes, order: order as u32, gzip });
     }
     Ok(out)
 }
@@ -155,6 +162,23 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
             source,
             FileError::TooLarge { size: bytes.len() as u64, limit: settings.max_file_bytes },
         ));
+    }
+    // The hash and size are the file's; the text, and so the spans, are the decompressed bytes,
+    // which the same limit bounds (a small file can hold a huge one).
+    if input.gzip {
+        let mut plain = Vec::new();
+        let mut gz = flate2::read::MultiGzDecoder::new(&bytes[..]).take(settings.max_file_bytes + 1);
+        if let Err(e) = gz.read_to_end(&mut plain) {
+            return Err((source, FileError::Gzip(e.to_string())));
+        }
+        if plain.len() as u64 > settings.max_file_bytes {
+            let error = FileError::Gzip(format!(
+                "decompresses to more than {} bytes (input.max-file-bytes)",
+                settings.max_file_bytes
+            ));
+            return Err((source, error));
+        }
+        bytes = plain;
     }
     let text = match decode(bytes) {
         Ok(t) => t,
@@ -259,12 +283,21 @@ pub fn units<'a>(inputs: &'a [Input], settings: &ReadSettings) -> Units<'a> {
     Units { inputs: inputs.iter(), open: None, limit: settings.max_file_bytes }
 }
 
+/// A JSONL file being streamed (decompressed when it is gzip).
+type LineReader = BufReader<Box<dyn Read + Send>>;
+
 /// Iterator behind [`units`].
-#[derive(Debug)]
 pub struct Units<'a> {
     inputs: std::slice::Iter<'a, Input>,
-    open: Option<(&'a Input, BufReader<fs::File>, u64)>,
+    open: Option<(&'a Input, LineReader, u64)>,
     limit: u64,
+}
+
+impl std::fmt::Debug for Units<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let open = self.open.as_ref().map(|(input, _, line)| (&input.rel, line));
+        f.debug_struct("Units").field("open", &open).field("limit", &self.limit).finish()
+    }
 }
 
 impl<'a> Iterator for Units<'a> {
@@ -278,7 +311,15 @@ impl<'a> Iterator for Units<'a> {
                     return Some(Unit::File(input));
                 }
                 match fs::File::open(&input.path) {
-                    Ok(f) => self.open = Some((input, BufReader::with_capacity(1 << 16, f), 0)),
+                    Ok(f) => {
+                        // A compressed feed is decompressed as it streams, a line at a time.
+                        let f: Box<dyn Read + Send> = if input.gzip {
+                            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f)))
+                        } else {
+                            Box::new(f)
+                        };
+                        self.open = Some((input, BufReader::with_capacity(1 << 16, f), 0));
+                    }
                     Err(e) => {
                         return Some(Unit::Broken { input, line: 0, error: FileError::Io(e.to_string()) });
                     }
@@ -299,7 +340,12 @@ impl<'a> Iterator for Units<'a> {
                 }
                 Err(e) => {
                     self.open = None;
-                    return Some(Unit::Broken { input, line: n, error: FileError::Io(e.to_string()) });
+                    let error = if input.gzip {
+                        FileError::Gzip(e.to_string())
+                    } else {
+                        FileError::Io(e.to_string())
+                    };
+                    return Some(Unit::Broken { input, line: n, error });
                 }
             }
         }
@@ -596,6 +642,72 @@ mod tests {
         assert_eq!((docs[0].id.0.as_str(), docs[0].source.line), ("7", Some(1)));
         assert_eq!((docs[1].id.0.as_str(), docs[1].source.line), ("feed-4", Some(4)));
         assert_eq!(docs[1].source.site.as_deref(), Some("b.example"));
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_files_are_read_as_the_file_inside() {
+        let d = tempfile::tempdir().unwrap();
+        let text = "Headline\n\nThe council approved the bridge on Monday.\n";
+        fs::write(d.path().join("a.txt.gz"), gz(text.as_bytes())).unwrap();
+        let feed = "{\"id\": 1, \"text\": \"one\"}\n{\"id\": 2, \"text\": \"two\"}\n";
+        // Two gzip members one after the other, as `cat a.gz b.gz` makes.
+        let mut two = gz(&feed.as_bytes()[..22]);
+        two.extend(gz(&feed.as_bytes()[22..]));
+        fs::write(d.path().join("feed.jsonl.gz"), two).unwrap();
+        fs::write(d.path().join("notes.gz"), gz(b"x")).unwrap();
+        fs::write(d.path().join("broken.txt.gz"), b"\x1f\x8bnot gzip at all").unwrap();
+        let s = ReadSettings { extensions: vec!["txt".into(), "jsonl".into()], ..settings() };
+        let inputs = discover(d.path(), &s).unwrap();
+        let rows: Vec<_> = inputs.iter().map(|i| (i.rel.as_str(), i.id.0.as_str(), i.gzip)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("a.txt.gz", "a", true),
+                ("broken.txt.gz", "broken", true),
+                ("feed.jsonl.gz", "feed", true),
+                ("notes.gz", "notes", true)
+            ]
+        );
+        assert!(
+            matches!(&inputs[3].kind, InputKind::Skipped(r) if r.contains("no extension.gz")),
+            "{:?}",
+            inputs[3].kind
+        );
+        let doc = read(&inputs[0], &s).unwrap();
+        assert_eq!(doc.raw, text);
+        let raw = fs::read(d.path().join("a.txt.gz")).unwrap();
+        assert_eq!(
+            (doc.source.bytes, doc.source.sha256.clone()),
+            (raw.len() as u64, hex(&Sha256::digest(&raw)))
+        );
+        let (_, e) = read(&inputs[1], &s).unwrap_err();
+        assert!(matches!(e, FileError::Gzip(_)), "{e:?}");
+        let records: Vec<Document> = units(&inputs[2..3], &s)
+            .map(|u| match u {
+                Unit::Record(r) => record(&r, &s.fields).unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let got: Vec<_> = records.iter().map(|d| (d.id.0.as_str(), d.raw.as_str())).collect();
+        assert_eq!(got, [("1", "one"), ("2", "two")]);
+    }
+
+    #[test]
+    fn a_small_gzip_file_that_inflates_past_the_limit_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("bomb.txt.gz"), gz(&vec![b'a'; 1 << 20])).unwrap();
+        let s = ReadSettings { max_file_bytes: 64 << 10, ..settings() };
+        let inputs = discover(d.path(), &s).unwrap();
+        assert!(inputs[0].bytes < 64 << 10, "the file itself is small");
+        let (_, e) = read(&inputs[0], &s).unwrap_err();
+        assert!(e.to_string().contains("decompresses to more than 65536 bytes"), "{e}");
     }
 
     /// Read the first record of a one-line JSONL file with the given field names.

@@ -80,9 +80,15 @@ pub enum FileError {
         /// The configured limit.
         limit: u64,
     },
-    /// A `.gz` file whose data is not valid gzip.
-    #[error("not valid gzip data: {0}")]
-    Gzip(String),
+    /// A compressed file (`.gz`, `.zst`) whose data cannot be decompressed, or that
+    /// decompresses past the size limit.
+    #[error("not valid {format} data: {message}")]
+    Compressed {
+        /// `gzip` or `zstd`.
+        format: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// Holds NUL bytes: not a text file.
     #[error("binary file: NUL byte at offset {offset}")]
     Binary {

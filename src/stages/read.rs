@@ -29,8 +29,54 @@ pub struct Input {
     /// Its place in corpus order: its place in path order, unless the pipeline keeps the order
     /// of an earlier run.
     pub order: u32,
-    /// Gzip-compressed (`a.txt.gz`, `feed.jsonl.gz`): read through a decompressor.
-    pub gzip: bool,
+    /// Compressed (`a.txt.gz`, `feed.jsonl.zst`): read through a decompressor.
+    pub compression: Compression,
+}
+
+/// How a raw file is compressed, by its last extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// `.gz` (gzip; members joined by `cat` too).
+    Gzip,
+    /// `.zst` (one zstd frame).
+    Zstd,
+}
+
+impl Compression {
+    fn of(ext: &str) -> Compression {
+        match ext.to_ascii_lowercase().as_str() {
+            "gz" => Compression::Gzip,
+            "zst" => Compression::Zstd,
+            _ => Compression::None,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => ".gz",
+            Compression::Zstd => ".zst",
+        }
+    }
+
+    /// `r`, decompressed.
+    fn reader<'r>(self, r: impl Read + Send + 'r) -> Result<Box<dyn Read + Send + 'r>, FileError> {
+        Ok(match self {
+            Compression::None => Box::new(r),
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
+            Compression::Zstd => {
+                Box::new(ruzstd::decoding::StreamingDecoder::new(r).map_err(|e| self.error(e.to_string()))?)
+            }
+        })
+    }
+
+    /// An error in the compressed data.
+    fn error(self, message: String) -> FileError {
+        let format = if self == Compression::Zstd { "zstd" } else { "gzip" };
+        FileError::Compressed { format, message }
+    }
 }
 
 /// The fate decided at discovery.
@@ -68,13 +114,13 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
     for (order, (rel, path, bytes, skip)) in found.into_iter().enumerate() {
         // `a.txt.gz` is read as `a.txt`, decompressed: the id is `a`.
         let (stem, ext) = split_ext(&rel);
-        let gzip = ext.eq_ignore_ascii_case("gz");
-        let (stem, ext) = if gzip { split_ext(stem) } else { (stem, ext) };
+        let compression = Compression::of(ext);
+        let (stem, ext) = if compression != Compression::None { split_ext(stem) } else { (stem, ext) };
         let id = DocId(stem.to_string());
         let kind = if let Some(reason) = skip {
             InputKind::Skipped(reason)
         } else if !settings.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
-            let gz = if gzip { ".gz" } else { "" };
+            let gz = compression.suffix();
             let what =
                 if ext.is_empty() { format!("no extension{gz}") } else { format!("extension .{ext}{gz}") };
             InputKind::Skipped(format!("{what} is not read (input.extensions = {:?})", settings.extensions))
@@ -86,7 +132,7 @@ pub fn discover(input: &Path, settings: &ReadSettings) -> Result<Vec<Input>, Run
             taken.insert(id.0.clone(), rel.clone());
             InputKind::Article
         };
-        out.push(Input { rel, path, id, kind, bytes, order: order as u32, gzip });
+        out.push(Input { rel, path, id, kind, bytes, order: order as u32, compression });
     }
     Ok(out)
 }
@@ -165,17 +211,18 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
     }
     // The hash and size are the file's; the text, and so the spans, are the decompressed bytes,
     // which the same limit bounds (a small file can hold a huge one).
-    if input.gzip {
+    let c = input.compression;
+    if c != Compression::None {
         let mut plain = Vec::new();
-        let mut gz = flate2::read::MultiGzDecoder::new(&bytes[..]).take(settings.max_file_bytes + 1);
-        if let Err(e) = gz.read_to_end(&mut plain) {
-            return Err((source, FileError::Gzip(e.to_string())));
+        let read = c.reader(&bytes[..]).and_then(|r| {
+            r.take(settings.max_file_bytes + 1).read_to_end(&mut plain).map_err(|e| c.error(e.to_string()))
+        });
+        if let Err(e) = read {
+            return Err((source, e));
         }
         if plain.len() as u64 > settings.max_file_bytes {
-            let error = FileError::Gzip(format!(
-                "decompresses to more than {} bytes (input.max-file-bytes)",
-                settings.max_file_bytes
-            ));
+            let limit = settings.max_file_bytes;
+            let error = c.error(format!("decompresses to more than {limit} bytes (input.max-file-bytes)"));
             return Err((source, error));
         }
         bytes = plain;
@@ -310,19 +357,17 @@ impl<'a> Iterator for Units<'a> {
                 if input.kind != InputKind::Records {
                     return Some(Unit::File(input));
                 }
-                match fs::File::open(&input.path) {
-                    Ok(f) => {
-                        // A compressed feed is decompressed as it streams, a line at a time.
-                        let f: Box<dyn Read + Send> = if input.gzip {
-                            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f)))
-                        } else {
-                            Box::new(f)
-                        };
-                        self.open = Some((input, BufReader::with_capacity(1 << 16, f), 0));
-                    }
-                    Err(e) => {
-                        return Some(Unit::Broken { input, line: 0, error: FileError::Io(e.to_string()) });
-                    }
+                // A compressed feed is decompressed as it streams, a line at a time.
+                let opened =
+                    fs::File::open(&input.path).map_err(|e| FileError::Io(e.to_string())).and_then(|f| {
+                        match input.compression {
+                            Compression::None => Ok(Box::new(f) as Box<dyn Read + Send>),
+                            c => c.reader(BufReader::new(f)),
+                        }
+                    });
+                match opened {
+                    Ok(r) => self.open = Some((input, BufReader::with_capacity(1 << 16, r), 0)),
+                    Err(error) => return Some(Unit::Broken { input, line: 0, error }),
                 }
                 continue;
             };
@@ -340,10 +385,9 @@ impl<'a> Iterator for Units<'a> {
                 }
                 Err(e) => {
                     self.open = None;
-                    let error = if input.gzip {
-                        FileError::Gzip(e.to_string())
-                    } else {
-                        FileError::Io(e.to_string())
+                    let error = match input.compression {
+                        Compression::None => FileError::Io(e.to_string()),
+                        c => c.error(e.to_string()),
                     };
                     return Some(Unit::Broken { input, line: n, error });
                 }
@@ -665,7 +709,10 @@ mod tests {
         fs::write(d.path().join("broken.txt.gz"), b"\x1f\x8bnot gzip at all").unwrap();
         let s = ReadSettings { extensions: vec!["txt".into(), "jsonl".into()], ..settings() };
         let inputs = discover(d.path(), &s).unwrap();
-        let rows: Vec<_> = inputs.iter().map(|i| (i.rel.as_str(), i.id.0.as_str(), i.gzip)).collect();
+        let rows: Vec<_> = inputs
+            .iter()
+            .map(|i| (i.rel.as_str(), i.id.0.as_str(), i.compression == Compression::Gzip))
+            .collect();
         assert_eq!(
             rows,
             [
@@ -688,7 +735,7 @@ mod tests {
             (raw.len() as u64, hex(&Sha256::digest(&raw)))
         );
         let (_, e) = read(&inputs[1], &s).unwrap_err();
-        assert!(matches!(e, FileError::Gzip(_)), "{e:?}");
+        assert!(matches!(e, FileError::Compressed { format: "gzip", .. }), "{e:?}");
         let records: Vec<Document> = units(&inputs[2..3], &s)
             .map(|u| match u {
                 Unit::Record(r) => record(&r, &s.fields).unwrap(),
@@ -697,6 +744,34 @@ mod tests {
             .collect();
         let got: Vec<_> = records.iter().map(|d| (d.id.0.as_str(), d.raw.as_str())).collect();
         assert_eq!(got, [("1", "one"), ("2", "two")]);
+    }
+
+    #[test]
+    fn zstd_files_are_read_as_the_file_inside() {
+        use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+        let d = tempfile::tempdir().unwrap();
+        let text = "Headline\n\nThe ferry returns to the island on Friday.\n";
+        fs::write(d.path().join("a.md.zst"), compress_to_vec(text.as_bytes(), CompressionLevel::Fastest))
+            .unwrap();
+        let feed = "{\"id\": 1, \"text\": \"one\"}\n{\"id\": 2, \"text\": \"two\"}\n";
+        fs::write(d.path().join("b.jsonl.zst"), compress_to_vec(feed.as_bytes(), CompressionLevel::Fastest))
+            .unwrap();
+        fs::write(d.path().join("c.jsonl.zst"), b"not zstd").unwrap();
+        let s = ReadSettings { extensions: vec!["md".into(), "jsonl".into()], ..settings() };
+        let inputs = discover(d.path(), &s).unwrap();
+        let ids: Vec<_> = inputs.iter().map(|i| (i.id.0.as_str(), i.compression)).collect();
+        assert_eq!(ids, [("a", Compression::Zstd), ("b", Compression::Zstd), ("c", Compression::Zstd)]);
+        assert_eq!(read(&inputs[0], &s).unwrap().raw, text);
+        let got: Vec<String> = units(&inputs[1..], &s)
+            .map(|u| match u {
+                Unit::Record(r) => record(&r, &s.fields).unwrap().raw,
+                Unit::Broken { error, .. } => error.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!((got[0].as_str(), got[1].as_str()), ("one", "two"));
+        assert!(got[2].starts_with("not valid zstd data"), "{got:?}");
     }
 
     #[test]

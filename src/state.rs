@@ -247,13 +247,14 @@ impl State {
         if state.config != config {
             return Err(Rebuild::Config);
         }
-        state.index = load_index(dir, &state.log)?;
         for (name, &size) in OUTPUTS.iter().zip(&state.sizes) {
             let actual = fs::metadata(dir.join(name)).map(|m| m.len()).ok();
             if actual != Some(size) {
                 return Err(Rebuild::Unusable(format!("{name} is not the file the last run wrote")));
             }
         }
+        // Last: the log is most of what loading reads.
+        state.index = load_index(dir, &state.log)?;
         Ok(state)
     }
 }

@@ -119,8 +119,8 @@ impl RunStats {
         self.documents.canonical_changed = r.swaps.len() as u64;
     }
 
-    /// These counters as one file's share (errors are not kept: they were reported when the
-    /// file was read, and its manifest rows keep them).
+    /// These counters as one file's share (the error messages are not kept: they were
+    /// reported when the file was read, and its manifest rows keep them).
     pub fn counts(&self) -> FileCounts {
         let d = &self.documents;
         FileCounts {

@@ -470,17 +470,20 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
         use serde::de::Error;
         use serde_json::Value;
         let n = self.0;
+        // Role order: id, text, title, url, site, date (a key's roles are bits in this order).
+        let names = [&n.id, &n.text, &n.title, &n.url, &n.site, &n.date].map(String::as_str);
         let mut f = RecordFields::default();
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = m.next_key::<String>()? {
-            let roles = [&n.id, &n.text, &n.title, &n.url, &n.site, &n.date];
-            if !roles.iter().any(|r| **r == key) {
+        let mut seen = 0u8;
+        while let Some(roles) = m.next_key_seed(Roles(&names))? {
+            if roles == 0 {
                 m.next_value::<serde::de::IgnoredAny>()?;
                 continue;
             }
-            if !seen.insert(key.clone()) {
+            let key = names[roles.trailing_zeros() as usize];
+            if seen & roles != 0 {
                 return Err(M::Error::custom(format!("duplicate field `{key}`")));
             }
+            seen |= roles;
             let mut value: Value = m.next_value()?;
             let string = |role: &str, value: &mut Value| match value {
                 Value::String(s) => Ok(Some(std::mem::take(s))),
@@ -488,24 +491,47 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
                 _ => Err(M::Error::custom(format!("`{key}` ({role}) is not a string"))),
             };
             // Roles sharing a field get copies; the text, read last, takes the value itself.
-            if key == n.id {
+            if roles & 1 != 0 {
                 f.id = Some(value.clone());
             }
-            for (name, role, slot) in [
-                (&n.title, "title", &mut f.title),
-                (&n.url, "url", &mut f.url),
-                (&n.site, "site", &mut f.site),
-                (&n.date, "date", &mut f.date),
+            for (bit, role, slot) in [
+                (2, "title", &mut f.title),
+                (3, "url", &mut f.url),
+                (4, "site", &mut f.site),
+                (5, "date", &mut f.date),
             ] {
-                if key == *name {
+                if roles & (1 << bit) != 0 {
                     *slot = string(role, &mut value.clone())?;
                 }
             }
-            if key == n.text {
+            if roles & 2 != 0 {
                 f.text = string("text", &mut value)?;
             }
         }
         Ok(f)
+    }
+}
+
+/// Which roles a record's key serves, as bits in the order of `names`, found without building
+/// the key (most keys of a scraped record are none of them).
+struct Roles<'a>(&'a [&'a str; 6]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Roles<'_> {
+    type Value = u8;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u8, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for Roles<'_> {
+    type Value = u8;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<u8, E> {
+        Ok(self.0.iter().enumerate().filter(|(_, n)| **n == key).fold(0, |m, (i, _)| m | 1 << i))
     }
 }
 

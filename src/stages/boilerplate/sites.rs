@@ -124,13 +124,13 @@ impl SiteCounter {
         for (key, text) in lines {
             let e = self.counts.entry(key).or_insert(Count { site: sid, docs: 0, learned_at: None });
             e.docs += 1;
-            let docs = e.docs;
+            let (docs, learned) = (e.docs, e.learned_at.is_some());
             if docs == 2 {
                 self.texts.entry(key).or_insert(text);
             }
-            if docs >= self.needed(key) {
-                let e = self.counts.get_mut(&key).expect("counted above");
-                e.learned_at.get_or_insert(file);
+            // A learned line stays learned as documents are added: no prose check again.
+            if !learned && docs >= self.needed(key) {
+                self.counts.get_mut(&key).expect("counted above").learned_at = Some(file);
             }
         }
     }

@@ -359,6 +359,7 @@ pub mod varint {
 }
 
 /// Plain numbers (the values of a test index).
+#[cfg(test)]
 impl SavedValue for usize {
     fn write_all(values: &[Self], out: &mut Vec<u8>) {
         for &v in values {
@@ -408,71 +409,67 @@ mod blob {
         s.serialize_bytes(&b)
     }
 
-    pub fn read_values<'de, V: SavedValue, D: Deserializer<'de>>(d: D) -> Result<Vec<V>, D::Error> {
-        struct Values<V>(std::marker::PhantomData<V>);
-        impl<V: SavedValue> Visitor<'_> for Values<V> {
-            type Value = Vec<V>;
+    /// A block of bytes, turned into its values by `parse`.
+    fn read_block<'de, T, D: Deserializer<'de>>(
+        d: D,
+        what: &'static str,
+        parse: fn(&[u8]) -> Result<T, String>,
+    ) -> Result<T, D::Error> {
+        struct Block<T> {
+            what: &'static str,
+            parse: fn(&[u8]) -> Result<T, String>,
+        }
+        impl<T> Visitor<'_> for Block<T> {
+            type Value = T;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a block of index values")
+                f.write_str(self.what)
             }
-            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<V>, E> {
-                V::read_all(b).map_err(E::custom)
+            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<T, E> {
+                (self.parse)(b).map_err(E::custom)
             }
         }
-        d.deserialize_bytes(Values(std::marker::PhantomData))
+        d.deserialize_bytes(Block { what, parse })
+    }
+
+    pub fn read_values<'de, V: SavedValue, D: Deserializer<'de>>(d: D) -> Result<Vec<V>, D::Error> {
+        read_block(d, "a block of index values", V::read_all)
     }
 
     pub fn read_u64s<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Vec<u64>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("SimHashes, 8 bytes each")
+        read_block(d, "SimHashes, 8 bytes each", |b| {
+            if !b.len().is_multiple_of(8) {
+                return Err("SimHash block is not a multiple of 8 bytes".into());
             }
-            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<u64>, E> {
-                if !b.len().is_multiple_of(8) {
-                    return Err(E::custom("SimHash block is not a multiple of 8 bytes"));
-                }
-                Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
-            }
-        }
-        d.deserialize_bytes(V)
+            Ok(b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect())
+        })
     }
 
     pub fn read_sketches<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Sketch>, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Vec<Sketch>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("sketches, a count byte and 4 bytes a value")
+        read_block(d, "sketches, a count byte and 4 bytes a value", |b| {
+            // Counted first, so the vector is made at its size.
+            let (mut n, mut at) = (0usize, 0usize);
+            while at < b.len() {
+                at += 1 + 4 * usize::from(b[at]);
+                n += 1;
             }
-            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<Sketch>, E> {
-                // Counted first, so the vector is made at its size.
-                let (mut n, mut at) = (0usize, 0usize);
-                while at < b.len() {
-                    at += 1 + 4 * usize::from(b[at]);
-                    n += 1;
-                }
-                if at != b.len() {
-                    return Err(E::custom("sketch block ends inside a sketch"));
-                }
-                let mut out = Vec::with_capacity(n);
-                let mut vals = [0u32; super::super::simhash::SKETCH];
-                let mut at = 0;
-                while at < b.len() {
-                    let len = usize::from(b[at]);
-                    let values = vals.get_mut(..len).ok_or_else(|| E::custom("sketch too long"))?;
-                    for (i, v) in values.iter_mut().enumerate() {
-                        let o = at + 1 + 4 * i;
-                        *v = u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
-                    }
-                    out.push(Sketch::from_values(values).ok_or_else(|| E::custom("sketch not sorted"))?);
-                    at += 1 + 4 * len;
-                }
-                Ok(out)
+            if at != b.len() {
+                return Err("sketch block ends inside a sketch".into());
             }
-        }
-        d.deserialize_bytes(V)
+            let mut out = Vec::with_capacity(n);
+            let mut vals = [0u32; super::super::simhash::SKETCH];
+            let mut at = 0;
+            while at < b.len() {
+                let len = usize::from(b[at]);
+                let values = vals.get_mut(..len).ok_or("sketch too long")?;
+                for (i, v) in values.iter_mut().enumerate() {
+                    let o = at + 1 + 4 * i;
+                    *v = u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+                }
+                out.push(Sketch::from_values(values).ok_or("sketch not sorted")?);
+                at += 1 + 4 * len;
+            }
+            Ok(out)
+        })
     }
 }
 

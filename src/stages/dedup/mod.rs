@@ -422,6 +422,8 @@ impl Dedup {
 
         // 1. Which kept paragraphs repeat a paragraph of an earlier document.
         let mut matches: Vec<ParaMatch> = Vec::new();
+        // Tokens repeated from each earlier document: (its place in `docs`, tokens).
+        let mut per_doc: Vec<(usize, u64)> = Vec::new();
         let mut eligible_tokens = 0u64;
         if index_paragraphs {
             debug_assert_eq!(eligible(&doc, s.paragraph_min_words).count(), sealed.paragraphs.len());
@@ -438,6 +440,11 @@ impl Dedup {
                     };
                     let (distance, similarity) = (f.distance, permille(f.similarity));
                     matches.push(ParaMatch { paragraph: i, of, distance, similarity });
+                    let tokens = u64::from(fp.tokens);
+                    match per_doc.iter_mut().find(|d| d.0 == p.doc as usize) {
+                        Some(d) => d.1 += tokens,
+                        None => per_doc.push((p.doc as usize, tokens)),
+                    }
                 }
             }
         }
@@ -453,15 +460,6 @@ impl Dedup {
 
         // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
         if documents && eligible_tokens > 0 {
-            let mut per_doc: Vec<(usize, u64)> = Vec::new(); // (position in docs, tokens)
-            for m in &matches {
-                let order = self.order[&m.of.id];
-                let tokens = u64::from(doc.paragraphs[m.paragraph].fingerprint.map_or(0, |f| f.tokens));
-                match per_doc.iter_mut().find(|d| d.0 == order) {
-                    Some(d) => d.1 += tokens,
-                    None => per_doc.push((order, tokens)),
-                }
-            }
             let best = per_doc.iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
             if let Some(&(order, tokens)) = best {
                 let share = tokens as f64 / eligible_tokens as f64;

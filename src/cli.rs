@@ -1,6 +1,6 @@
 //! Command-line flags (clap derive). Only flags live here; `settings` merges them over the config.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Turn raw scraped articles into a clean, deduplicated corpus with provenance.
@@ -25,6 +25,45 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the site boilerplate learned so far (kept in OUTPUT/.newsprep/sites.json).
     Sites(SitesArgs),
+    /// Check the data against the gates of [check] in pipeline.toml, without writing the
+    /// output: the input is cleaned into a scratch folder and compared with the output folder.
+    ///
+    /// Exit codes: 0 every gate passed (warnings allowed); 1 a gate at level "error" failed;
+    /// 2 the check could not run.
+    Check(CheckArgs),
+}
+
+/// Flags of `newsprep check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Pipeline config (as for `run`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Folder or single file to check (overrides input.path).
+    #[arg(long, short = 'i', value_name = "PATH")]
+    pub input: Option<PathBuf>,
+    /// The corpus folder to compare with (overrides output.path); it is not written.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Worker threads; 0 = one per core (overrides run.jobs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Report format, on stdout.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// Report formats of `newsprep check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Readable text.
+    Text,
+    /// One JSON object (its layout is versioned and documented in the README).
+    Json,
+    /// JUnit XML, one test case per gate, for CI dashboards.
+    Junit,
+    /// GitHub Actions annotations (::error file=...::), then the text report.
+    Github,
 }
 
 /// Flags of `newsprep sites`.

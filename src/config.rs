@@ -30,6 +30,8 @@ pub struct PipelineConfig {
     pub boilerplate: BoilerplateConfig,
     /// `[dedup]`: near-duplicate detection.
     pub dedup: DedupConfig,
+    /// `[check]`: the gates of `newsprep check`.
+    pub check: CheckConfig,
 }
 
 /// `[input]`.
@@ -572,6 +574,88 @@ impl CanonicalPolicy {
             CanonicalPolicy::Longest => "longest",
         }
     }
+}
+
+/// `[check]`: the gates `newsprep check` applies. Each gate has a level; the thresholds are
+/// shares from 0.0 to 1.0.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct CheckConfig {
+    /// A raw file (or JSONL line) that cannot be read or decoded. Default `"error"`.
+    pub unreadable: Level,
+    /// A document whose body is empty once cleaned. Default `"error"`.
+    pub empty: Level,
+    /// A near-duplicate document. Default `"error"`.
+    pub duplicates: Level,
+    /// Which duplicates count. Default `"new"`.
+    pub duplicates_scope: DuplicatesScope,
+    /// The output folder differs from what the input and config produce now. Default `"error"`.
+    pub out_of_date: Level,
+    /// Too many kept documents without a title or a date. Default `"error"`.
+    pub missing_metadata: Level,
+    /// Largest share of kept documents without a title. Default 0.5.
+    pub max_missing_title: Share,
+    /// Largest share of kept documents without a published date. Default 0.5.
+    pub max_missing_date: Share,
+    /// A kept document that was mostly boilerplate. Default `"warn"`.
+    pub boilerplate_share: Level,
+    /// Largest share of a document's text removed as boilerplate. Default 0.8.
+    pub max_boilerplate_share: Share,
+    /// A kept paragraph that matches a boilerplate rule (in any zone) or learned site line.
+    /// Default `"warn"`.
+    pub residual_boilerplate: Level,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        CheckConfig {
+            unreadable: Level::Error,
+            empty: Level::Error,
+            duplicates: Level::Error,
+            duplicates_scope: DuplicatesScope::New,
+            out_of_date: Level::Error,
+            missing_metadata: Level::Error,
+            max_missing_title: Share(0.5),
+            max_missing_date: Share(0.5),
+            boilerplate_share: Level::Warn,
+            max_boilerplate_share: Share(0.8),
+            residual_boilerplate: Level::Warn,
+        }
+    }
+}
+
+/// What a failed gate does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// The check fails (exit code 1).
+    Error,
+    /// Reported; the check still passes.
+    Warn,
+    /// Not checked.
+    Off,
+}
+
+impl Level {
+    /// Its name in pipeline.toml and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Off => "off",
+        }
+    }
+}
+
+/// Which near-duplicate documents the duplicates gate reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DuplicatesScope {
+    /// Pairs with a raw file that the output's manifest.csv does not list yet: what a new
+    /// batch brings. Duplicates already in the corpus were accepted before.
+    New,
+    /// Every duplicate pair.
+    All,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 //! Per-document stages are pure and run in parallel; dedup is a barrier fed in input order.
 //! `state` keeps what a later run needs to clean only new files against the corpus so far.
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod document;

@@ -3,7 +3,8 @@
 
 use anyhow::Context;
 use clap::Parser;
-use newsprep::cli::{Cli, Command, ExplainArgs, RunArgs, SitesArgs};
+use newsprep::check::report::{self, Format};
+use newsprep::cli::{CheckArgs, CheckFormat, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
 use newsprep::pipeline;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::settings::Settings;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Explain(args) => explain(&args),
         Command::Sites(args) => sites(&args),
+        Command::Check(args) => check(&args),
     };
     match result {
         Ok(code) => code,
@@ -57,6 +59,31 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     newsprep::explain::explain(&settings, &args.file, &mut stdout.lock())?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let run_args = RunArgs {
+        config: args.config.clone(),
+        input: args.input.clone(),
+        output: args.output.clone(),
+        jobs: args.jobs,
+        ..Default::default()
+    };
+    let settings = Settings::resolve(&run_args)?;
+    let bar = Bar::new(true);
+    let report = newsprep::check::check(&settings, &bar as &dyn Reporter).with_context(|| {
+        format!("check {} against {}", settings.input.display(), settings.output.display())
+    })?;
+    let format = match args.format {
+        CheckFormat::Text => Format::Text,
+        CheckFormat::Json => Format::Json,
+        CheckFormat::Junit => Format::Junit,
+        CheckFormat::Github => Format::Github,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    report::write(&report, format, &mut out).and_then(|()| std::io::Write::flush(&mut out))?;
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {

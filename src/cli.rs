@@ -31,6 +31,43 @@ pub enum Command {
     /// Exit codes: 0 every gate passed (warnings allowed); 1 a gate at level "error" failed;
     /// 2 the check could not run.
     Check(CheckArgs),
+    /// Clean a stream: JSONL records (or one text article) from stdin (`-`) or a file, cleaned
+    /// records (corpus.jsonl lines) to stdout, for pipes: `zstdcat crawl.jsonl.zst | newsprep
+    /// clean - | jq .title`. Bad records are reported on stderr and the stream goes on.
+    ///
+    /// Exit codes: 0 every record was read (or the reader of stdout stopped early); 1 some
+    /// records could not be read; 2 the stream could not be cleaned at all.
+    Clean(CleanArgs),
+}
+
+/// Flags of `newsprep clean`.
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    /// `-` for stdin, or a file (`.gz` and `.zst` are decompressed).
+    pub input: PathBuf,
+    /// Pipeline config (as for `run`; [input] path and [output] are not used).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads; 0 = one per core (overrides run.jobs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// What the input holds: `auto` (JSONL if it starts with `{`, else one text article).
+    #[arg(long = "input-format", value_enum, default_value_t = StreamFormatArg::Auto)]
+    pub format: StreamFormatArg,
+    /// No summary on stderr; bad records are still reported.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// What `newsprep clean` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormatArg {
+    /// JSONL if the first non-blank byte is `{`, else text.
+    Auto,
+    /// One JSON record per line.
+    Jsonl,
+    /// The whole input is one article.
+    Text,
 }
 
 /// Flags of `newsprep check`.

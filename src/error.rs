@@ -160,6 +160,12 @@ pub enum RunError {
         /// The missing file, relative to the input folder.
         file: String,
     },
+    /// A setting that a stream (`newsprep clean`) cannot honour.
+    #[error("cannot clean a stream: {message}")]
+    Stream {
+        /// What and why.
+        message: String,
+    },
     /// The output could not be written.
     #[error("cannot write output {path}: {source}")]
     Output {

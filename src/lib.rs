@@ -19,3 +19,4 @@ pub mod settings;
 pub mod stages;
 pub mod state;
 pub mod stats;
+pub mod stream;

@@ -4,11 +4,14 @@
 use anyhow::Context;
 use clap::Parser;
 use newsprep::check::report::{self, Format};
-use newsprep::cli::{CheckArgs, CheckFormat, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
+use newsprep::cli::{
+    CheckArgs, CheckFormat, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs, StreamFormatArg,
+};
 use newsprep::pipeline;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::settings::Settings;
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
+use newsprep::stream::{self, Source, StreamFormat};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain(&args),
         Command::Sites(args) => sites(&args),
         Command::Check(args) => check(&args),
+        Command::Clean(args) => clean(&args),
     };
     match result {
         Ok(code) => code,
@@ -84,6 +88,41 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     report::write(&report, format, &mut out).and_then(|()| std::io::Write::flush(&mut out))?;
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
+    let run_args =
+        RunArgs { config: args.config.clone(), jobs: args.jobs, quiet: true, ..Default::default() };
+    let settings = Settings::resolve(&run_args)?;
+    let source = if args.input.as_os_str() == "-" { Source::stdin() } else { Source::file(&args.input)? };
+    let name = source.name.clone();
+    let format = match args.format {
+        StreamFormatArg::Auto => StreamFormat::Auto,
+        StreamFormatArg::Jsonl => StreamFormat::Jsonl,
+        StreamFormatArg::Text => StreamFormat::Text,
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+    let mut shown = 0;
+    let mut report = |message: String| {
+        shown += 1;
+        if shown <= SHOW_ERRORS {
+            eprintln!("newsprep: {message}");
+        }
+    };
+    let summary = stream::clean(&settings, source, format, &mut out, &mut report)
+        .with_context(|| format!("clean {name}"))?;
+    if shown > SHOW_ERRORS {
+        eprintln!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);
+    }
+    let d = &summary.documents;
+    if !args.quiet && !summary.closed {
+        eprintln!(
+            "newsprep: {name}: {} records: {} kept, {} duplicate, {} empty, {} error",
+            d.files, d.kept, d.duplicate, d.empty, d.error
+        );
+    }
+    // The reader of stdout stopping early (`| head -1`) is how a pipe ends, not a failure.
+    Ok(if d.error > 0 && !summary.closed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {

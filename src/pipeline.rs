@@ -482,7 +482,11 @@ impl FileTracker {
 
 /// The dedup barrier for one chunk: every document's lookups in the sealed corpus on all
 /// threads, then the checks strictly in input order, then the chunk is sealed.
-fn barrier(entries: Vec<Entry>, dedup: &mut Dedup, ids: &mut IdRegister) -> (Vec<Entry>, Vec<Marks>) {
+pub(crate) fn barrier(
+    entries: Vec<Entry>,
+    dedup: &mut Dedup,
+    ids: &mut IdRegister,
+) -> (Vec<Entry>, Vec<Marks>) {
     let lookups: Vec<Lookups> = entries
         .par_iter()
         .map(|e| match e {
@@ -607,7 +611,7 @@ fn total_bytes(inputs: &[Input]) -> u64 {
 /// The ids given so far, in input order: a JSONL record whose id an earlier document took fails
 /// with an id collision, as two files with one id do at discovery.
 #[derive(Default)]
-struct IdRegister {
+pub(crate) struct IdRegister {
     seen: std::collections::HashMap<DocId, String>,
 }
 

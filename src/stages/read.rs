@@ -45,7 +45,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    fn of(ext: &str) -> Compression {
+    pub(crate) fn of(ext: &str) -> Compression {
         match ext.to_ascii_lowercase().as_str() {
             "gz" => Compression::Gzip,
             "zst" => Compression::Zstd,
@@ -62,7 +62,7 @@ impl Compression {
     }
 
     /// `r`, decompressed.
-    fn reader<'r>(self, r: impl Read + Send + 'r) -> Result<Box<dyn Read + Send + 'r>, FileError> {
+    pub(crate) fn reader<'r>(self, r: impl Read + Send + 'r) -> Result<Box<dyn Read + Send + 'r>, FileError> {
         Ok(match self {
             Compression::None => Box::new(r),
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
@@ -73,7 +73,7 @@ impl Compression {
     }
 
     /// An error in the compressed data.
-    fn error(self, message: String) -> FileError {
+    pub(crate) fn error(self, message: String) -> FileError {
         let format = if self == Compression::Zstd { "zstd" } else { "gzip" };
         FileError::Compressed { format, message }
     }
@@ -248,7 +248,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<(String, usize), FileError> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");
@@ -398,7 +398,7 @@ impl<'a> Iterator for Units<'a> {
 
 /// The next line without its `\n` / `\r\n`; `None` at the end of the file. A line longer than
 /// `limit` is skipped to its end and returned empty with its length.
-fn read_line(r: &mut impl BufRead, limit: u64) -> std::io::Result<Option<(Vec<u8>, Option<u64>)>> {
+pub(crate) fn read_line(r: &mut impl BufRead, limit: u64) -> std::io::Result<Option<(Vec<u8>, Option<u64>)>> {
     let mut buf = Vec::new();
     let n = r.by_ref().take(limit + 1).read_until(b'\n', &mut buf)?;
     if n == 0 {

@@ -68,6 +68,8 @@ pub struct SiteCounter {
     texts: HashMap<u64, String>,
     sites: Vec<String>,
     site_ids: HashMap<String, u32>,
+    /// Keys learned since [`take_learned`](Self::take_learned) last ran, in the order learned.
+    fresh: Vec<u64>,
 }
 
 /// One line's count.
@@ -97,6 +99,7 @@ impl SiteCounter {
             texts: HashMap::new(),
             sites: Vec::new(),
             site_ids: HashMap::new(),
+            fresh: Vec::new(),
         }
     }
 
@@ -131,6 +134,7 @@ impl SiteCounter {
             // A learned line stays learned as documents are added: no prose check again.
             if !learned && docs >= self.needed(key) {
                 self.counts.get_mut(&key).expect("counted above").learned_at = Some(file);
+                self.fresh.push(key);
             }
         }
     }
@@ -185,7 +189,23 @@ impl SiteCounter {
             texts: s.texts.into_iter().collect(),
             sites: s.sites,
             site_ids,
+            fresh: Vec::new(),
         }
+    }
+
+    /// The lines learned since the last call, each with the position it applies from: what a
+    /// stream adds to its knowledge chunk by chunk, without going over every count again.
+    pub fn take_learned(&mut self) -> Vec<(u64, Learned)> {
+        let fresh = std::mem::take(&mut self.fresh);
+        fresh
+            .into_iter()
+            .filter_map(|key| {
+                let c = self.counts.get(&key)?;
+                let from = c.learned_at?;
+                let text = self.texts.get(&key).cloned().unwrap_or_default();
+                Some((key, Learned { site: self.sites[c.site as usize].clone(), text, docs: c.docs, from }))
+            })
+            .collect()
     }
 
     /// The lines learned so far, each with the position it applies from.
@@ -276,6 +296,11 @@ impl SiteKnowledge {
             return None;
         }
         self.lines.get(&line_key(site, text)).filter(|l| l.from <= file)
+    }
+
+    /// Add lines learned later (see [`SiteCounter::take_learned`]).
+    pub fn extend(&mut self, learned: impl IntoIterator<Item = (u64, Learned)>) {
+        self.lines.extend(learned);
     }
 
     /// Number of learned lines.

@@ -484,7 +484,12 @@ impl Dedup {
             }
         }
 
-        // 5. Kept: it becomes part of the corpus later documents are checked against.
+        // 5. Kept: it becomes part of the corpus later documents are checked against, unless
+        // nothing ever looks there (document dedup off, paragraphs only within a document):
+        // then a stream's memory stays flat.
+        if !documents && !index_paragraphs {
+            return Outcome::Keep(doc);
+        }
         self.clusters.add(doc.id.clone(), self.facts(&doc));
         let n = self.docs.len();
         self.bodies.insert(&body, n);

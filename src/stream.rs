@@ -1,0 +1,378 @@
+//! `newsprep clean`: the pipeline on a stream, for Unix pipes. JSONL records (or one text
+//! article) come in from stdin or a file; cleaned records, one `corpus.jsonl` line each, go out
+//! on stdout, a chunk at a time.
+//!
+//! A chunk of [`CHUNK`](crate::pipeline::CHUNK) records is read, normalized in parallel,
+//! counted for site boilerplate in input order, finished (metadata, boilerplate,
+//! fingerprints) in parallel, passed through the dedup barrier in input order and written.
+//! Memory is a chunk plus what dedup and site learning keep per document (fingerprints and
+//! line counts, not text). Each record is its own position for site lines: a line learned at
+//! record n applies to record n and later ones, never to records already written.
+
+use crate::config::{CanonicalPolicy, DocumentAction};
+use crate::document::{DocId, Document, SourceInfo};
+use crate::error::{FileError, RunError};
+use crate::pipeline::{self, Entry, IdRegister};
+use crate::settings::Settings;
+use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
+use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
+use crate::stages::dedup::{Dedup, Fingerprints};
+use crate::stages::metadata::ExtractMetadata;
+use crate::stages::normalize::Normalize;
+use crate::stages::read::{self, Input, InputKind, Record};
+use crate::stages::write::CorpusRecord;
+use crate::stages::{DropReason, Outcome};
+use crate::stats::DocCounts;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, Read as _, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A record read, or why it could not be.
+type ReadRecord = Result<Document, (DocId, SourceInfo, FileError)>;
+
+/// A document after normalizing, with its short lines for the site counter.
+type Normalized = Result<(Outcome, Vec<(u64, String)>), (DocId, SourceInfo, FileError)>;
+
+/// What the stream holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// JSONL when its first non-blank byte is `{`, else one text article.
+    Auto,
+    /// One JSON record per line.
+    Jsonl,
+    /// The whole stream is one article.
+    Text,
+}
+
+/// A stream to clean.
+pub struct Source {
+    /// Its name in ids and messages: `stdin`, or the file's name.
+    pub name: String,
+    /// The bytes (decompressed already).
+    pub reader: Box<dyn BufRead + Send>,
+}
+
+impl Source {
+    /// Standard input, as `stdin`.
+    pub fn stdin() -> Source {
+        Source {
+            name: "stdin".into(),
+            reader: Box::new(std::io::BufReader::with_capacity(1 << 16, std::io::stdin())),
+        }
+    }
+
+    /// A file, decompressed when its name ends in `.gz` or `.zst`.
+    pub fn file(path: &std::path::Path) -> Result<Source, RunError> {
+        let name =
+            path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let f = std::fs::File::open(path)
+            .map_err(|source| RunError::Input { path: path.to_path_buf(), source })?;
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        let c = read::Compression::of(ext);
+        let r = c.reader(std::io::BufReader::new(f)).map_err(|e| RunError::Input {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        })?;
+        Ok(Source { name, reader: Box::new(std::io::BufReader::with_capacity(1 << 16, r)) })
+    }
+}
+
+/// What a stream run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamSummary {
+    /// Records by what happened to them.
+    pub documents: DocCounts,
+    /// The reader of stdout went away (`| head -1`): the stream stopped there, as asked.
+    pub closed: bool,
+}
+
+/// Clean `source` to `out`, one `corpus.jsonl` line per document in the corpus. Each bad
+/// record is reported to `report` (with its line) and the stream goes on.
+pub fn clean(
+    settings: &Settings,
+    source: Source,
+    format: StreamFormat,
+    out: &mut dyn Write,
+    report: &mut dyn FnMut(String),
+) -> Result<StreamSummary, RunError> {
+    if settings.dedup.canonical != CanonicalPolicy::First {
+        return Err(RunError::Stream {
+            message: format!(
+                "dedup.document.canonical = \"{}\" settles clusters after the last document; a stream can only keep the first copy (\"first\")",
+                settings.dedup.canonical.name()
+            ),
+        });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| RunError::Stream { message: e.to_string() })?;
+    let mut stream = Stream::new(settings, &source.name, &pool);
+    let Source { name, mut reader } = source;
+    let jsonl = match format {
+        StreamFormat::Jsonl => true,
+        StreamFormat::Text => false,
+        StreamFormat::Auto => first_byte(&mut reader).map_err(|e| stream.input_error(e))? == Some(b'{'),
+    };
+    let mut summary = StreamSummary::default();
+    let written = if jsonl {
+        stream.records(&mut reader, out, report, &mut summary)
+    } else {
+        stream.article(&name, &mut reader, out, report, &mut summary)
+    };
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => summary.closed = true,
+        Err(source) => return Err(RunError::Output { path: PathBuf::from("<stdout>"), source }),
+    }
+    Ok(summary)
+}
+
+/// The first byte that is not whitespace (or a BOM), without consuming anything.
+fn first_byte(r: &mut dyn BufRead) -> std::io::Result<Option<u8>> {
+    let buf = r.fill_buf()?;
+    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    Ok(buf.iter().copied().find(|b| !b.is_ascii_whitespace()))
+}
+
+/// The stages and corpus-wide state of one stream.
+struct Stream<'s> {
+    settings: &'s Settings,
+    pool: &'s rayon::ThreadPool,
+    input: Input,
+    normalize: Normalize,
+    rules: Arc<RuleSet>,
+    metadata: ExtractMetadata,
+    fingerprints: Fingerprints,
+    knowledge: Arc<SiteKnowledge>,
+    counter: SiteCounter,
+    dedup: Dedup,
+    ids: IdRegister,
+    /// Records read so far: the next one's position.
+    position: u32,
+    /// Lines read so far.
+    line: u64,
+}
+
+impl Stream<'_> {
+    /// The stream itself (not one record) could not be read.
+    fn input_error(&self, e: std::io::Error) -> RunError {
+        RunError::Input { path: PathBuf::from(&self.input.rel), source: e }
+    }
+}
+
+impl<'s> Stream<'s> {
+    fn new(settings: &'s Settings, name: &str, pool: &'s rayon::ThreadPool) -> Self {
+        let rules = Arc::new(RuleSet::new(&settings.boilerplate));
+        let stem = name.split('.').next().filter(|s| !s.is_empty()).unwrap_or(name);
+        Stream {
+            settings,
+            pool,
+            input: Input {
+                rel: name.to_string(),
+                path: PathBuf::from(name),
+                id: DocId(stem.to_string()),
+                kind: InputKind::Records,
+                bytes: 0,
+                order: 0,
+                compression: read::Compression::None,
+            },
+            normalize: Normalize::new(&settings.normalize),
+            metadata: ExtractMetadata::new(&settings.metadata, rules.clone()),
+            rules,
+            fingerprints: Fingerprints::new(&settings.dedup),
+            knowledge: Arc::new(SiteKnowledge::default()),
+            counter: SiteCounter::new(settings.boilerplate.sites.min_docs),
+            dedup: Dedup::new(&settings.dedup),
+            ids: IdRegister::default(),
+            position: 0,
+            line: 0,
+        }
+    }
+
+    /// JSONL: chunk after chunk until the end of the stream.
+    fn records(
+        &mut self,
+        reader: &mut dyn BufRead,
+        out: &mut dyn Write,
+        report: &mut dyn FnMut(String),
+        summary: &mut StreamSummary,
+    ) -> std::io::Result<()> {
+        let limit = self.settings.read.max_file_bytes;
+        let mut ended = false;
+        while !ended {
+            let mut chunk = Vec::with_capacity(pipeline::CHUNK);
+            while chunk.len() < pipeline::CHUNK {
+                match read::read_line(&mut &mut *reader, limit) {
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
+                    Ok(Some((bytes, too_long))) => {
+                        self.line += 1;
+                        if too_long.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
+                            continue;
+                        }
+                        chunk.push((self.line, bytes, too_long));
+                    }
+                    // The stream itself failed (not one record: a broken gzip stream, a read
+                    // error): say where, and end with what was read so far written.
+                    Err(e) => {
+                        report(format!(
+                            "{}: line {}: cannot read further: {e}",
+                            self.input.rel,
+                            self.line + 1
+                        ));
+                        summary.documents.error += 1;
+                        summary.documents.files += 1;
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            if chunk.is_empty() {
+                continue;
+            }
+            let first = self.position;
+            self.position += chunk.len() as u32;
+            let input = &self.input;
+            let fields = &self.settings.read.fields;
+            let docs: Vec<ReadRecord> = self.pool.install(|| {
+                chunk
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(i, (line, bytes, too_long))| {
+                        let mut doc = read::record(&Record { input, line, bytes, too_long }, fields)?;
+                        doc.source.order = first + i as u32;
+                        Ok(doc)
+                    })
+                    .collect()
+            });
+            self.finish(docs, out, report, summary)?;
+        }
+        Ok(())
+    }
+
+    /// Text: the whole stream is one article, bounded by `input.max-file-bytes`.
+    fn article(
+        &mut self,
+        name: &str,
+        reader: &mut dyn BufRead,
+        out: &mut dyn Write,
+        report: &mut dyn FnMut(String),
+        summary: &mut StreamSummary,
+    ) -> std::io::Result<()> {
+        let limit = self.settings.read.max_file_bytes;
+        let mut bytes = Vec::new();
+        reader.take(limit + 1).read_to_end(&mut bytes)?;
+        let mut source = SourceInfo::unread(name);
+        source.bytes = bytes.len() as u64;
+        source.sha256 = read::hex(&Sha256::digest(&bytes));
+        let id = self.input.id.clone();
+        let doc = if bytes.len() as u64 > limit {
+            Err((id, source, FileError::TooLarge { size: bytes.len() as u64, limit }))
+        } else {
+            match read::decode(bytes) {
+                Ok((text, bom)) => Ok(Document::new(id, source, text, bom)),
+                Err(e) => Err((id, source, e)),
+            }
+        };
+        self.position += 1;
+        self.finish(vec![doc], out, report, summary)
+    }
+
+    /// Normalize, count site lines, finish and dedup one chunk, then write it.
+    fn finish(
+        &mut self,
+        docs: Vec<ReadRecord>,
+        out: &mut dyn Write,
+        report: &mut dyn FnMut(String),
+        summary: &mut StreamSummary,
+    ) -> std::io::Result<()> {
+        let s = &self.settings.boilerplate.sites;
+        let normalize = &self.normalize;
+        let normalized: Vec<Normalized> = self.pool.install(|| {
+            docs.into_par_iter()
+                .map(|d| {
+                    let o = Outcome::Keep(d?).then(normalize);
+                    let lines = match &o {
+                        Outcome::Keep(doc) if s.enabled => {
+                            let site = sites::site_of_source(&doc.source);
+                            sites::short_lines(site, doc.kept().map(|p| p.text.as_str()), s.max_words)
+                        }
+                        _ => Vec::new(),
+                    };
+                    Ok((o, lines))
+                })
+                .collect()
+        });
+        // Site lines are counted in input order; a line applies from the record that
+        // completes its count (the knowledge's positions see to it).
+        let mut outcomes = Vec::with_capacity(normalized.len());
+        for n in normalized {
+            match n {
+                Ok((o, lines)) => {
+                    if !lines.is_empty() {
+                        let d = o.doc();
+                        self.counter.add(sites::site_of_source(&d.source), lines, d.source.order);
+                    }
+                    outcomes.push(Ok(o));
+                }
+                Err(e) => outcomes.push(Err(e)),
+            }
+        }
+        let learned = self.counter.take_learned();
+        if !learned.is_empty() {
+            Arc::make_mut(&mut self.knowledge).extend(learned);
+        }
+        let boilerplate =
+            StripBoilerplate::new(&self.settings.boilerplate, self.rules.clone(), self.knowledge.clone());
+        let (metadata, fingerprints) = (&self.metadata, &self.fingerprints);
+        let entries: Vec<Entry> = self.pool.install(|| {
+            outcomes
+                .into_par_iter()
+                .map(|o| match o {
+                    Ok(o) => Entry::Done(o.then(metadata).then(&boilerplate).then(fingerprints)),
+                    Err((id, source, error)) => Entry::Failed { id, source, error },
+                })
+                .collect()
+        });
+        drop(boilerplate);
+        let (dedup, ids) = (&mut self.dedup, &mut self.ids);
+        let (entries, _) = self.pool.install(|| pipeline::barrier(entries, dedup, ids));
+        let flag = self.settings.dedup.document_action == DocumentAction::Flag;
+        let mut buf = Vec::with_capacity(entries.len() * 2048);
+        let c = &mut summary.documents;
+        for e in &entries {
+            c.files += 1;
+            match e {
+                Entry::Done(Outcome::Keep(d)) => {
+                    c.kept += 1;
+                    serde_json::to_writer(&mut buf, &CorpusRecord::new(d))?;
+                    buf.push(b'\n');
+                }
+                Entry::Done(Outcome::Drop(d, DropReason::Duplicate { of, .. })) => {
+                    c.duplicate += 1;
+                    if flag {
+                        serde_json::to_writer(
+                            &mut buf,
+                            &CorpusRecord { duplicate_of: Some(of), ..CorpusRecord::new(d) },
+                        )?;
+                        buf.push(b'\n');
+                    }
+                }
+                Entry::Done(Outcome::Drop(_, DropReason::Empty { .. })) => c.empty += 1,
+                Entry::Failed { source, error, .. } => {
+                    c.error += 1;
+                    report(format!("{}: {error}", source.path));
+                }
+                Entry::Skipped { .. } => c.skipped += 1,
+            }
+        }
+        // A chunk goes out whole, so a reader sees records as soon as they are cleaned.
+        out.write_all(&buf)?;
+        out.flush()
+    }
+}

@@ -154,4 +154,21 @@ pub struct RunArgs {
     /// and the summary lists them).
     #[arg(long)]
     pub prune: bool,
+    /// Per-document files beside corpus.jsonl (overrides output.documents): `txt` (the body),
+    /// `md` (front matter, then the body), `json` (the corpus record) or `none`.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<DocumentFormat>,
+}
+
+/// The per-document files of `newsprep run --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    /// `<id>.txt`: the cleaned body.
+    Txt,
+    /// `<id>.md`: YAML front matter, then the body.
+    Md,
+    /// `<id>.json`: the document's corpus.jsonl record, pretty-printed.
+    Json,
+    /// No per-document files.
+    None,
 }

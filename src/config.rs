@@ -113,7 +113,8 @@ impl<'de> Deserialize<'de> for FieldName {
 pub struct OutputConfig {
     /// Folder the corpus is written to, relative to the config file. Default `"cleaned"`.
     pub path: PathBuf,
-    /// Per-document files beside corpus.jsonl. Default `"txt"`.
+    /// Per-document files beside corpus.jsonl: `"txt"`, `"md"`, `"json"` or `"none"`.
+    /// Default `"txt"`.
     pub documents: DocumentFiles,
 }
 
@@ -129,9 +130,29 @@ impl Default for OutputConfig {
 pub enum DocumentFiles {
     /// `<id>.txt` with the cleaned body.
     Txt,
+    /// `<id>.md`: YAML front matter (id, title, author, published, site, source, ...), then
+    /// the cleaned body, for static-site and notes tools.
+    Md,
+    /// `<id>.json`: the document's corpus.jsonl record, pretty-printed.
+    Json,
     /// Nothing: corpus.jsonl holds every body. Creating one file per document is most of a
     /// run's time on a large JSONL feed.
     None,
+}
+
+impl DocumentFiles {
+    /// The extension of the files, none for `None`.
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            DocumentFiles::Txt => Some("txt"),
+            DocumentFiles::Md => Some("md"),
+            DocumentFiles::Json => Some("json"),
+            DocumentFiles::None => None,
+        }
+    }
+
+    /// Every extension a per-document file can have.
+    pub const EXTENSIONS: [&'static str; 3] = ["txt", "md", "json"];
 }
 
 /// `[run]`.

@@ -323,6 +323,14 @@ impl Settings {
             }
             s.jobs = resolve_jobs(j);
         }
+        if let Some(f) = args.format {
+            s.documents = match f {
+                crate::cli::DocumentFormat::Txt => DocumentFiles::Txt,
+                crate::cli::DocumentFormat::Md => DocumentFiles::Md,
+                crate::cli::DocumentFormat::Json => DocumentFiles::Json,
+                crate::cli::DocumentFormat::None => DocumentFiles::None,
+            };
+        }
         s.verbose = !args.quiet;
         s.full = args.full;
         s.prune = args.prune;

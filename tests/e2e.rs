@@ -598,3 +598,58 @@ fn explain_prints_each_decision_with_score_and_signals() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("one file"));
 }
+
+/// `--format` picks the per-document files: markdown with front matter, the JSON record, or
+/// none; switching formats leaves no file of the earlier one.
+#[test]
+fn per_document_files_in_each_format() {
+    let out = tempfile::tempdir().unwrap();
+    let config = root().join("tests/cases/syndicated/pipeline.toml");
+    let run = |format: &str| {
+        let o = newsprep()
+            .args(["run", "-q", "--format", format, "-c"])
+            .arg(&config)
+            .arg("-o")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let corpus = || -> Vec<serde_json::Value> {
+        fs::read_to_string(out.path().join("corpus.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let files = |ext: &str| -> Vec<String> {
+        let mut v: Vec<String> = tree(out.path()).into_keys().filter(|n| n.ends_with(ext)).collect();
+        v.sort();
+        v
+    };
+    run("md");
+    let records = corpus();
+    assert_eq!(files(".md").len(), records.len());
+    for r in &records {
+        let id = r["id"].as_str().unwrap();
+        let md = fs::read_to_string(out.path().join(format!("{id}.md"))).unwrap();
+        let (front, body) = md.strip_prefix("---\n").unwrap().split_once("\n---\n\n").unwrap();
+        assert!(front.starts_with(&format!("id: \"{id}\"\ntitle: ")), "{front}");
+        assert!(front.contains(&format!("\nsha256: \"{}\"", r["sha256"].as_str().unwrap())), "{front}");
+        assert_eq!(body, format!("{}\n", r["text"].as_str().unwrap()));
+    }
+    run("json");
+    assert!(files(".md").is_empty(), "the markdown files are replaced");
+    for r in &corpus() {
+        let path = out.path().join(format!("{}.json", r["id"].as_str().unwrap()));
+        let file: serde_json::Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(&file, r);
+    }
+    run("none");
+    assert_eq!(
+        files(".json"),
+        [".newsprep/sites.json", "stats.json"],
+        "only the corpus' own JSON files stay"
+    );
+    assert!(files(".txt").is_empty());
+}

@@ -8,15 +8,15 @@
 //!
 //! Output, in the output folder:
 //! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line
-//!   (unless `output.documents = "none"`);
+//!   (or, by `output.documents`, `<id>.md` with front matter, `<id>.json`, or none);
 //! - `corpus.jsonl`: one object per kept document: metadata, text, fingerprint and every removed
 //!   paragraph with its raw byte span, reason and rule (see README "Output");
 //! - `manifest.csv`: one row per input file or JSONL record, whatever happened to it;
 //! - `duplicates.csv`: one row per document or paragraph found to repeat an earlier one;
 //! - `stats.json`: the run's counters.
 //!
-//! A `<id>.txt` left by an earlier run for a document that is no longer kept is removed; the
-//! previous `manifest.csv` says which files earlier runs wrote.
+//! A document file left by an earlier run for a document that is no longer kept (or in another
+//! format) is removed; the previous `manifest.csv` says which documents earlier runs wrote.
 
 use crate::config::DocumentFiles;
 use crate::document::{DocId, Document, ParaRef, Removal};
@@ -46,14 +46,14 @@ pub struct Writer {
     corpus: Counted<BufWriter<NamedTempFile>>,
     manifest: csv::Writer<Counted<BufWriter<NamedTempFile>>>,
     duplicates: csv::Writer<Counted<BufWriter<NamedTempFile>>>,
-    /// Ids whose `<id>.txt` an earlier run wrote.
+    /// Ids whose document file an earlier run wrote.
     previous: BTreeSet<String>,
-    /// Ids whose `<id>.txt` the output keeps: the kept prefix's and this run's.
+    /// Ids whose document file the output keeps: the kept prefix's and this run's.
     written: BTreeSet<String>,
-    /// `<id>.txt` files this run staged (their content changed).
+    /// Document files this run staged (their content changed).
     staged: Vec<String>,
-    /// Write `<id>.txt` files.
-    texts: bool,
+    /// The document files written.
+    documents: DocumentFiles,
     /// Duplicate documents go to the corpus too, marked: to stay (`flag`), or until the
     /// canonical copies are known (policy other than `first`).
     duplicates_too: bool,
@@ -188,7 +188,7 @@ impl Writer {
                 .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
                 .map_err(|e| out_err(dir)(e.into()))?;
         }
-        let texts = documents == DocumentFiles::Txt;
+        let texts = documents != DocumentFiles::None;
         Ok(Writer {
             dir: dir.to_path_buf(),
             tmp,
@@ -198,7 +198,7 @@ impl Writer {
             previous,
             written: if texts { kept_before } else { BTreeSet::new() },
             staged: Vec::new(),
-            texts,
+            documents,
             duplicates_too: dups.write,
             drop_duplicates: dups.drop,
             append_to: append.then_some(prefix),
@@ -211,14 +211,14 @@ impl Writer {
         let staged: Vec<String> = entries
             .par_iter()
             .filter_map(|e| match e {
-                Entry::Done(o) if self.texts => self.in_corpus(o).map(|_| o.doc()),
+                Entry::Done(o) => self.in_corpus(o).map(|of| (o.doc(), of)),
                 _ => None,
             })
-            .map(|d| {
-                let rel = format!("{}.txt", d.id.0);
-                let mut body = d.body_text();
-                body.push('\n');
-                Ok(crate::state::Commit::stage_bytes(&self.dir, &rel, body.as_bytes())?.then_some(rel))
+            .filter_map(|(d, of)| Some((d, of, self.documents.extension()?)))
+            .map(|(d, of, ext)| {
+                let rel = format!("{}.{ext}", d.id.0);
+                let bytes = document_file(d, of, self.documents);
+                Ok(crate::state::Commit::stage_bytes(&self.dir, &rel, &bytes)?.then_some(rel))
             })
             .filter_map(Result::transpose)
             .collect::<Result<_, RunError>>()?;
@@ -236,7 +236,7 @@ impl Writer {
                 serde_json::to_writer(&mut self.corpus, &record)
                     .map_err(|e| out_err(&corpus_path)(e.into()))?;
                 self.corpus.write_all(b"\n").map_err(out_err(&corpus_path))?;
-                if self.texts {
+                if self.documents != DocumentFiles::None {
                     self.written.insert(d.id.0.clone());
                 }
             }
@@ -326,14 +326,30 @@ impl Writer {
         json.push('\n');
         commit.stage("stats.json", json.as_bytes())?;
         let left_out: BTreeSet<String> = left_out.into_iter().collect();
+        let ext = self.documents.extension();
         for rel in self.staged {
-            // A text staged for a document the settled corpus leaves out is not moved in.
-            if !left_out.contains(rel.strip_suffix(".txt").unwrap_or(&rel)) {
+            // A file staged for a document the settled corpus leaves out is not moved in.
+            let id = ext.and_then(|e| rel.strip_suffix(&format!(".{e}"))).unwrap_or(&rel);
+            if !left_out.contains(id) {
                 commit.moved(rel);
             }
         }
-        for id in self.previous.difference(&self.written).chain(&left_out) {
-            commit.remove(format!("{id}.txt"));
+        // Files of documents no longer kept go, and so do an earlier run's files in another
+        // format (a changed `output.documents` rebuilds the corpus, so `previous` lists all).
+        for id in &self.previous {
+            let gone = !self.written.contains(id) || left_out.contains(id);
+            for e in DocumentFiles::EXTENSIONS {
+                let name = format!("{id}.{e}");
+                // Another format's file is looked for first: it is there only after a change.
+                if (gone && Some(e) == ext) || (Some(e) != ext && self.dir.join(&name).exists()) {
+                    commit.remove(name);
+                }
+            }
+        }
+        for id in left_out.difference(&self.previous) {
+            if let Some(e) = ext {
+                commit.remove(format!("{id}.{e}"));
+            }
         }
         Ok(sizes)
     }
@@ -483,6 +499,53 @@ fn previous_kept(path: &Path, prefix: u64) -> (BTreeSet<String>, BTreeSet<String
         }
     }
     (all, before)
+}
+
+/// The bytes of a kept document's file in `format` (`of`: the document a flagged duplicate
+/// repeats).
+fn document_file(d: &Document, of: Option<&DocId>, format: DocumentFiles) -> Vec<u8> {
+    let mut out = match format {
+        DocumentFiles::Json => {
+            let record = CorpusRecord { duplicate_of: of, ..CorpusRecord::new(d) };
+            serde_json::to_vec_pretty(&record).expect("a record serializes")
+        }
+        DocumentFiles::Md => front_matter(d, of).into_bytes(),
+        DocumentFiles::Txt | DocumentFiles::None => d.body_text().into_bytes(),
+    };
+    out.push(b'\n');
+    out
+}
+
+/// YAML front matter, then the body. Values are JSON strings, which YAML reads as
+/// double-quoted scalars, so no title can break the block; a missing field is `null`.
+fn front_matter(d: &Document, of: Option<&DocId>) -> String {
+    let quote = |v: Option<&str>| {
+        v.map_or_else(|| "null".to_string(), |s| serde_json::to_string(s).expect("a string"))
+    };
+    let m = &d.meta;
+    let mut fm = String::from("---\n");
+    let fields: [(&str, Option<&str>); 8] = [
+        ("id", Some(&d.id.0)),
+        ("title", m.title.as_deref()),
+        ("author", m.author.as_deref()),
+        ("published", m.published.as_deref()),
+        ("site", m.site.as_deref()),
+        ("dateline", m.dateline.as_deref()),
+        ("source", Some(&d.source.path)),
+        ("sha256", Some(&d.source.sha256)),
+    ];
+    for (k, v) in fields {
+        fm.push_str(&format!("{k}: {}\n", quote(v)));
+    }
+    if let Some(line) = d.source.line {
+        fm.push_str(&format!("line: {line}\n"));
+    }
+    if let Some(of) = of {
+        fm.push_str(&format!("duplicate_of: {}\n", quote(Some(&of.0))));
+    }
+    fm.push_str("---\n\n");
+    fm.push_str(&d.body_text());
+    fm
 }
 
 /// One line of `corpus.jsonl`.
@@ -837,6 +900,34 @@ mod tests {
             serde_json::json!({"id": "a", "paragraph": 1, "start": 7, "end": 17})
         );
         assert_eq!(removed[2]["distance"], 0);
+    }
+
+    #[test]
+    fn markdown_files_carry_front_matter_and_json_files_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |format: DocumentFiles| {
+            let mut c = crate::state::Commit::new(dir.path()).unwrap();
+            let mut w = Writer::create(dir.path(), format, DROP, Positions::default()).unwrap();
+            let mut d = doc("a");
+            d.meta.title = Some("A \"quoted\": title".into());
+            w.write(&[Entry::Done(Outcome::Keep(d))]).unwrap();
+            w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
+            c.apply().unwrap();
+        };
+        run(DocumentFiles::Md);
+        let md = fs::read_to_string(dir.path().join("a.md")).unwrap();
+        assert_eq!(
+            md,
+            "---\nid: \"a\"\ntitle: \"A \\\"quoted\\\": title\"\nauthor: null\npublished: null\nsite: null\ndateline: null\nsource: \"a.txt\"\nsha256: \"\"\n---\n\nBody text.\n"
+        );
+        assert!(!dir.path().join("a.txt").exists());
+        // Another format replaces the files of the first: no stale a.md stays beside a.json.
+        run(DocumentFiles::Json);
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.path().join("a.json")).unwrap()).unwrap();
+        let line = fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap();
+        assert_eq!(json, serde_json::from_str::<serde_json::Value>(&line).unwrap());
+        assert!(!dir.path().join("a.md").exists(), "the markdown file of the earlier run is gone");
     }
 
     #[test]

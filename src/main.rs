@@ -51,10 +51,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("newsprep: error: {e:#}");
+            eprintln!("newsprep: error: {}", causes(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, `: `-separated. A typed error's message already names its
+/// source (`cannot read input raw: No such file or directory`), so a cause whose text is
+/// already there is not repeated.
+fn causes(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {

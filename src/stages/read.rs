@@ -40,7 +40,8 @@ pub enum Compression {
     None,
     /// `.gz` (gzip; members joined by `cat` too).
     Gzip,
-    /// `.zst` (one zstd frame).
+    /// `.zst` (zstd; frames one after another, as `cat a.zst b.zst` or `zstd -T0` make, and
+    /// skippable frames, are read through).
     Zstd,
 }
 
@@ -67,7 +68,7 @@ impl Compression {
             Compression::None => Box::new(r),
             Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(r)),
             Compression::Zstd => {
-                Box::new(ruzstd::decoding::StreamingDecoder::new(r).map_err(|e| self.error(e.to_string()))?)
+                Box::new(ZstdFrames::new(BufReader::new(r)).map_err(|e| self.error(e.to_string()))?)
             }
         })
     }
@@ -76,6 +77,81 @@ impl Compression {
     pub(crate) fn error(self, message: String) -> FileError {
         let format = if self == Compression::Zstd { "zstd" } else { "gzip" };
         FileError::Compressed { format, message }
+    }
+}
+
+/// A zstd stream of any number of frames: `cat a.zst b.zst` and multi-threaded `zstd` write
+/// several, and ruzstd's streaming decoder stops after one, so this drives its frame decoder
+/// frame after frame until the input ends. Skippable frames (metadata some tools write) are
+/// passed over.
+struct ZstdFrames<R: BufRead> {
+    source: R,
+    decoder: ruzstd::decoding::FrameDecoder,
+    /// A frame is being decoded.
+    open: bool,
+}
+
+impl<R: BufRead> ZstdFrames<R> {
+    fn new(source: R) -> std::io::Result<Self> {
+        let mut z = ZstdFrames { source, decoder: ruzstd::decoding::FrameDecoder::new(), open: false };
+        if !z.next_frame()? {
+            return Err(std::io::Error::other("no zstd frame"));
+        }
+        Ok(z)
+    }
+
+    /// Start the next frame; false at the end of the input.
+    fn next_frame(&mut self) -> std::io::Result<bool> {
+        use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
+        loop {
+            if self.source.fill_buf()?.is_empty() {
+                return Ok(false);
+            }
+            match self.decoder.init(&mut self.source) {
+                Ok(()) => {
+                    self.open = true;
+                    return Ok(true);
+                }
+                Err(FrameDecoderError::ReadFrameHeaderError(ReadFrameHeaderError::SkipFrame {
+                    length,
+                    ..
+                })) => {
+                    let length = u64::from(length);
+                    let skipped = std::io::copy(&mut (&mut self.source).take(length), &mut std::io::sink())?;
+                    if skipped < length {
+                        return Err(std::io::Error::other("a skippable frame is cut short"));
+                    }
+                }
+                Err(e) => return Err(std::io::Error::other(e)),
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if !self.open {
+                if !self.next_frame()? {
+                    return Ok(0);
+                }
+                continue;
+            }
+            let d = &mut self.decoder;
+            while d.can_collect() == 0 && !d.is_finished() {
+                d.decode_blocks(&mut self.source, ruzstd::decoding::BlockDecodingStrategy::UptoBlocks(1))
+                    .map_err(std::io::Error::other)?;
+            }
+            let n = d.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            // The frame is done and drained: the next one, if any, follows.
+            self.open = false;
+        }
     }
 }
 
@@ -798,6 +874,34 @@ mod tests {
         assert_eq!(got.len(), 3, "{got:?}");
         assert_eq!((got[0].as_str(), got[1].as_str()), ("one", "two"));
         assert!(got[2].starts_with("not valid zstd data"), "{got:?}");
+    }
+
+    #[test]
+    fn zstd_frames_one_after_another_and_skippable_frames_are_read_through() {
+        use ruzstd::encoding::{CompressionLevel, compress_to_vec};
+        let z = |t: &str| compress_to_vec(t.as_bytes(), CompressionLevel::Fastest);
+        // `cat a.zst b.zst`, with a skippable frame (magic 0x184D2A5?, length, bytes) between.
+        let mut joined = z("{\"id\": 1, \"text\": \"one\"}\n");
+        joined.extend(0x184D_2A50u32.to_le_bytes());
+        joined.extend(3u32.to_le_bytes());
+        joined.extend(b"xyz");
+        joined.extend(z("{\"id\": 2, \"text\": \"two\"}\n"));
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("a.jsonl.zst"), &joined).unwrap();
+        // Cut inside the last frame: an error, not a quietly shorter feed.
+        fs::write(d.path().join("b.jsonl.zst"), &joined[..joined.len() - 4]).unwrap();
+        let s = ReadSettings { extensions: vec!["jsonl".into()], ..settings() };
+        let inputs = discover(d.path(), &s).unwrap();
+        let got: Vec<String> = units(&inputs, &s)
+            .map(|u| match u {
+                Unit::Record(r) => format!("{}:{}", r.input.id, record(&r, &s.fields).unwrap().raw),
+                Unit::Broken { input, line, error } => format!("{}:{line}: {error}", input.id),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(got[..3], ["a:one", "a:two", "b:one"]);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got[3].starts_with("b:2: not valid zstd data"), "{got:?}");
     }
 
     #[test]

@@ -116,11 +116,13 @@ pub struct OutputConfig {
     /// Per-document files beside corpus.jsonl: `"txt"`, `"md"`, `"json"` or `"none"`.
     /// Default `"txt"`.
     pub documents: DocumentFiles,
+    /// Also write `corpus.parquet` (needs a build with the `parquet` feature). Default false.
+    pub parquet: bool,
 }
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { path: PathBuf::from("cleaned"), documents: DocumentFiles::Txt }
+        OutputConfig { path: PathBuf::from("cleaned"), documents: DocumentFiles::Txt, parquet: false }
     }
 }
 
@@ -900,6 +902,12 @@ fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
             doc.as_ref().and_then(|d| key_offset(d.as_table(), key)).map_or((0, 0), |o| line_col(text, o));
         ConfigIssue { line, column, key: key.to_string(), message }
     };
+    if cfg.output.parquet && !cfg!(feature = "parquet") {
+        issues.push(at(
+            "output.parquet",
+            "this newsprep was built without Parquet support: build it with `--features parquet`".into(),
+        ));
+    }
     let builtin = builtin_pack();
     let bp = &cfg.boilerplate;
     let mut seen = std::collections::BTreeSet::new();
@@ -1065,6 +1073,21 @@ mod tests {
         }
         issues.sort_by_key(|i| (i.line, i.column));
         issues
+    }
+
+    #[test]
+    fn parquet_output_is_refused_by_a_build_without_it_and_check_levels_are_enums() {
+        let found = issues("[output]\nparquet = true\n");
+        if cfg!(feature = "parquet") {
+            assert!(found.is_empty(), "{found:?}");
+        } else {
+            assert_eq!(found.len(), 1);
+            assert_eq!((found[0].line, found[0].key.as_str()), (2, "output.parquet"));
+        }
+        let found =
+            issues("[check]\nempty = \"loud\"\nmax-missing-date = 1.5\nduplicates-scope = \"some\"\n");
+        let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["check.empty", "check.max-missing-date", "check.duplicates-scope"]);
     }
 
     #[test]

@@ -342,7 +342,8 @@ pub fn run_with(settings: &Settings, reporter: &dyn Reporter, hooks: Hooks) -> R
         None => Dedup::new(&settings.dedup),
     };
     let dups = DuplicateOutput::new(settings.dedup.document_action, settings.dedup.canonical);
-    let mut writer = Writer::create(out, settings.documents, dups, before.output)?;
+    let mut writer =
+        Writer::create(out, settings.documents, dups, before.output)?.with_parquet(settings.parquet);
     let mut stats = RunStats::default();
     let mut ids = IdRegister::default();
     for f in prefix.iter().filter_map(|s| s.was.as_ref()) {

@@ -40,6 +40,8 @@ pub struct Settings {
     pub output: PathBuf,
     /// Per-document files written.
     pub documents: DocumentFiles,
+    /// Also write corpus.parquet.
+    pub parquet: bool,
     /// Worker threads (at least 1).
     pub jobs: usize,
     /// Show a progress bar and the summary.
@@ -362,6 +364,7 @@ impl Settings {
             input: join(base, &cfg.input.path),
             output: join(base, &cfg.output.path),
             documents: cfg.output.documents,
+            parquet: cfg.output.parquet,
             jobs: resolve_jobs(cfg.run.jobs),
             verbose: true,
             full: false,

@@ -18,6 +18,9 @@
 //! A document file left by an earlier run for a document that is no longer kept (or in another
 //! format) is removed; the previous `manifest.csv` says which documents earlier runs wrote.
 
+#[cfg(feature = "parquet")]
+pub mod parquet;
+
 use crate::config::DocumentFiles;
 use crate::document::{DocId, Document, ParaRef, Removal};
 use crate::error::RunError;
@@ -62,6 +65,8 @@ pub struct Writer {
     /// Appending: the three files hold only this run's rows, to go after these many bytes of
     /// the live files (which this run leaves as they are).
     append_to: Option<Positions>,
+    /// Also write `corpus.parquet`.
+    parquet: bool,
 }
 
 /// Bytes of each output file written so far: where the output of the last entry ends.
@@ -202,7 +207,14 @@ impl Writer {
             duplicates_too: dups.write,
             drop_duplicates: dups.drop,
             append_to: append.then_some(prefix),
+            parquet: false,
         })
+    }
+
+    /// Also write `corpus.parquet` (`output.parquet`; only with the `parquet` feature).
+    pub fn with_parquet(mut self, on: bool) -> Self {
+        self.parquet = on;
+        self
     }
 
     /// Write a batch of finished entries, in order; returns where each entry's output ends.
@@ -304,6 +316,7 @@ impl Writer {
             duplicates =
                 settle_duplicates(&self.tmp, duplicates, resolution).map_err(out_err(&duplicates_path))?;
         }
+        stage_parquet(self.parquet, &self.dir, &self.tmp, self.append_to.map(|p| p.corpus), &corpus, commit)?;
         let mut sizes = [0u64; 3];
         let base = self.append_to.map(|p| [p.corpus, p.manifest, p.duplicates]);
         for (i, (tmp, name)) in
@@ -353,6 +366,38 @@ impl Writer {
         }
         Ok(sizes)
     }
+}
+
+/// Stage `corpus.parquet`, made from the whole corpus: the live corpus.jsonl's first `base`
+/// bytes when this run appends, then the rows this run wrote (`corpus`). Parquet cannot be
+/// appended to, so it is written whole each run. Without `on`, an earlier run's file goes.
+fn stage_parquet(
+    on: bool,
+    dir: &Path,
+    tmp: &Path,
+    base: Option<u64>,
+    corpus: &NamedTempFile,
+    commit: &mut crate::state::Commit,
+) -> Result<(), RunError> {
+    #[cfg(feature = "parquet")]
+    if on {
+        use std::io::Read;
+        let path = dir.join(parquet::FILE);
+        let io = |source: std::io::Error| RunError::Output { path: path.clone(), source };
+        let live: Box<dyn Read> = match base {
+            Some(n) => Box::new(fs::File::open(dir.join("corpus.jsonl")).map_err(io)?.take(n)),
+            None => Box::new(std::io::empty()),
+        };
+        let lines = std::io::BufReader::with_capacity(1 << 20, live.chain(corpus.reopen().map_err(io)?));
+        let out = NamedTempFile::new_in(tmp).map_err(io)?;
+        parquet::write(lines, BufWriter::new(out.as_file())).map_err(|m| io(std::io::Error::other(m)))?;
+        return commit.stage_file(out, parquet::FILE);
+    }
+    let _ = (on, tmp, base, corpus);
+    if dir.join("corpus.parquet").exists() {
+        commit.remove("corpus.parquet".to_string());
+    }
+    Ok(())
 }
 
 /// The corpus with the canonical copies settled: a first member that lost its place is left

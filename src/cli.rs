@@ -57,6 +57,10 @@ pub struct CleanArgs {
     /// No summary on stderr; bad records are still reported.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Deduplicate each record against at least the N documents kept before it (at most 2N),
+    /// so memory stays bounded on an endless stream; 0 = against every earlier record.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub dedup_window: usize,
 }
 
 /// What `newsprep clean` reads.

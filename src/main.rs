@@ -126,7 +126,7 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
             eprintln!("newsprep: {message}");
         }
     };
-    let summary = stream::clean(&settings, source, format, &mut out, &mut report)
+    let summary = stream::clean(&settings, source, format, args.dedup_window, &mut out, &mut report)
         .with_context(|| format!("clean {name}"))?;
     if shown > SHOW_ERRORS {
         eprintln!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);

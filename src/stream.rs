@@ -94,6 +94,7 @@ pub fn clean(
     settings: &Settings,
     source: Source,
     format: StreamFormat,
+    window: usize,
     out: &mut dyn Write,
     report: &mut dyn FnMut(String),
 ) -> Result<StreamSummary, RunError> {
@@ -110,6 +111,7 @@ pub fn clean(
         .build()
         .map_err(|e| RunError::Stream { message: e.to_string() })?;
     let mut stream = Stream::new(settings, &source.name, &pool);
+    stream.window = window;
     let Source { name, mut reader } = source;
     let jsonl = match format {
         StreamFormat::Jsonl => true,
@@ -152,6 +154,10 @@ struct Stream<'s> {
     ids: IdRegister,
     /// Records read so far: the next one's position.
     position: u32,
+    /// Dedup against this many kept documents at least (twice as many at most); 0 = all.
+    window: usize,
+    /// With a window: the kept documents dedup holds, oldest first, without their text.
+    recent: std::collections::VecDeque<Document>,
     /// Lines read so far.
     line: u64,
 }
@@ -188,6 +194,8 @@ impl<'s> Stream<'s> {
             dedup: Dedup::new(&settings.dedup),
             ids: IdRegister::default(),
             position: 0,
+            window: 0,
+            recent: std::collections::VecDeque::new(),
             line: 0,
         }
     }
@@ -371,8 +379,59 @@ impl<'s> Stream<'s> {
                 Entry::Skipped { .. } => c.skipped += 1,
             }
         }
+        if self.window > 0 {
+            self.remember(&entries);
+        }
         // A chunk goes out whole, so a reader sees records as soon as they are cleaned.
         out.write_all(&buf)?;
         out.flush()
     }
+
+    /// With a window: keep the chunk's kept documents (fingerprints, no text), and once twice
+    /// the window is held, start dedup afresh from the newest `window` of them. Memory then
+    /// stays bounded however long the stream runs; every record is checked against at least
+    /// the `window` kept documents before it.
+    fn remember(&mut self, entries: &[Entry]) {
+        for e in entries {
+            if let Entry::Done(Outcome::Keep(d)) = e {
+                self.recent.push_back(without_text(d));
+            }
+        }
+        if self.recent.len() < 2 * self.window {
+            return;
+        }
+        let forget = self.recent.len() - self.window;
+        self.recent.drain(..forget);
+        self.dedup = Dedup::new(&self.settings.dedup);
+        self.ids = IdRegister::default();
+        // Replayed in order through the barrier: each was kept against a superset of what it
+        // meets now, so each is kept again and enters the index (and its id the register).
+        let replay = std::mem::take(&mut self.recent);
+        for d in replay {
+            let (entries, _) =
+                pipeline::barrier(vec![Entry::Done(Outcome::Keep(d))], &mut self.dedup, &mut self.ids);
+            if let Some(Entry::Done(Outcome::Keep(d))) = entries.into_iter().next() {
+                self.recent.push_back(d);
+            }
+        }
+    }
+}
+
+/// A kept document as dedup needs it: ids, spans and fingerprints; no text, and removed
+/// paragraphs only as placeholders (their places number the others).
+fn without_text(d: &Document) -> Document {
+    let mut doc = Document::new(d.id.clone(), d.source.clone(), String::new(), 0);
+    doc.body = d.body;
+    doc.paragraphs = d
+        .paragraphs
+        .iter()
+        .map(|p| crate::document::Paragraph {
+            text: String::new(),
+            span: p.span,
+            features: p.features,
+            removal: p.removal.as_ref().map(|_| crate::document::Removal::Markup { rule: "removed" }),
+            fingerprint: if p.is_kept() { p.fingerprint } else { None },
+        })
+        .collect();
+    doc
 }

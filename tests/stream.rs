@@ -188,3 +188,31 @@ fn a_policy_that_needs_the_whole_corpus_cannot_stream() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("canonical = \"longest\""));
 }
+
+/// `--dedup-window N`: a copy of a document kept long ago (more than 2N kept documents back)
+/// is no longer found; a copy of a recent one still is. Without a window both are.
+#[test]
+fn a_dedup_window_forgets_old_documents_and_keeps_recent_ones() {
+    let mut feed = records(1100);
+    let text_of = |id: &str| -> String {
+        let line = feed.lines().find(|l| l.contains(&format!("\"id\":\"{id}\""))).unwrap();
+        serde_json::from_str::<Value>(line).unwrap()["text"].as_str().unwrap().to_string()
+    };
+    let (old, recent) = (text_of("r00000"), text_of("r01000"));
+    for (id, text) in [("copy-of-old", old), ("copy-of-recent", recent)] {
+        feed.push_str(&serde_json::json!({"id": id, "site": "gen", "text": text}).to_string());
+        feed.push('\n');
+    }
+    let kept = |args: &[&str]| -> Vec<String> {
+        let o = clean(args, feed.clone());
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+            .filter(|id| id.starts_with("copy"))
+            .collect()
+    };
+    assert!(kept(&["-q", "-"]).is_empty(), "without a window both copies are duplicates");
+    assert_eq!(kept(&["-q", "--dedup-window", "50", "-"]), ["copy-of-old"]);
+}

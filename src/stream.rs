@@ -113,12 +113,16 @@ pub fn clean(
     let mut stream = Stream::new(settings, &source.name, &pool);
     stream.window = window;
     let Source { name, mut reader } = source;
+    let mut summary = StreamSummary::default();
     let jsonl = match format {
         StreamFormat::Jsonl => true,
         StreamFormat::Text => false,
-        StreamFormat::Auto => first_byte(&mut reader).map_err(|e| stream.input_error(e))? == Some(b'{'),
+        StreamFormat::Auto => match first_byte(&mut reader).map_err(|e| stream.input_error(e))? {
+            // Nothing but blanks: no record and no article.
+            None => return Ok(summary),
+            Some(b) => b == b'{',
+        },
     };
-    let mut summary = StreamSummary::default();
     let written = if jsonl {
         stream.records(&mut reader, out, report, &mut summary)
     } else {

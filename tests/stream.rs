@@ -114,6 +114,17 @@ fn a_closed_pipe_ends_the_stream_quietly() {
 }
 
 #[test]
+fn blank_input_is_no_record() {
+    let o = clean(&["-"], "\n  \n");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "newsprep: stdin: 0 records: 0 kept, 0 duplicate, 0 empty, 0 error\n"
+    );
+}
+
+#[test]
 fn text_on_stdin_is_one_article() {
     let article = "Port strike enters third week\n\nBy Maria Okafor\n\nDock workers at the country's largest container port extended their strike into a third week on Friday after talks broke down.\n\nShare This\n";
     let o = clean(&["-q", "-"], article);

@@ -193,7 +193,7 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
     s.output = scratch.path().join("out");
     s.full = true;
     s.prune = false;
-    let probe = Probe::new(&settings.boilerplate);
+    let probe = Probe::new(&settings.boilerplate, settings.check.residual_boilerplate);
     let mut facts: Vec<DocFacts> = Vec::new();
     let mut unreadable = Vec::new();
     let mut empty = Vec::new();
@@ -546,16 +546,18 @@ struct Residual {
 
 /// The boilerplate rules with their zones lifted, to find rule matches among kept paragraphs.
 struct Probe {
-    rules: RuleSet,
+    /// None when the residual gate is off: then no kept paragraph is matched.
+    rules: Option<RuleSet>,
     site_max_words: usize,
 }
 
 impl Probe {
-    fn new(b: &BoilerplateSettings) -> Probe {
+    fn new(b: &BoilerplateSettings, residual: Level) -> Probe {
         let mut everywhere = b.clone();
         everywhere.head_share = 1.0;
         everywhere.tail_share = 1.0;
-        Probe { rules: RuleSet::new(&everywhere), site_max_words: b.sites.max_words }
+        let rules = (residual != Level::Off).then(|| RuleSet::new(&everywhere));
+        Probe { rules, site_max_words: b.sites.max_words }
     }
 
     fn facts(&self, d: &Document, knowledge: &SiteKnowledge) -> DocFacts {
@@ -574,7 +576,8 @@ impl Probe {
                 ) => boilerplate += p.text.len(),
                 Some(_) => {}
                 None => {
-                    let found = match self.rules.first_match(p, i, total_paragraphs) {
+                    let Some(rules) = &self.rules else { continue };
+                    let found = match rules.first_match(p, i, total_paragraphs) {
                         Some(r) => Some((
                             r.id.clone(),
                             format!("boilerplate rule `{}` ({})", r.id, r.category.as_str()),

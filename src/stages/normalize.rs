@@ -134,7 +134,13 @@ impl Normalize {
         };
         let text = collapse_whitespace(&text).into_owned();
         features.words = text.split_whitespace().count();
-        let removal = if text.is_empty() { Some(Removal::Markup { rule: "empty-markup" }) } else { None };
+        // Nothing but markup, punctuation or symbols left ("![img](a.png) -" leaves "-"): not
+        // text, and a second pass would read such a remnant as markup again.
+        let removal = if !text.chars().any(char::is_alphanumeric) {
+            Some(Removal::Markup { rule: "empty-markup" })
+        } else {
+            None
+        };
         Paragraph { text, span, features, removal, fingerprint: None }
     }
 }
@@ -504,12 +510,26 @@ pub fn strip_markdown<'a>(text: &'a str, features: &mut Features) -> Cow<'a, str
             })
             .into_owned();
     }
-    for rule in MARKDOWN_RULES {
-        if !s.bytes().any(|b| rule.trigger.contains(&b)) {
-            continue;
+    // Until nothing changes: stripping one construct can uncover another (`![photo](a.png) >
+    // Quote` leaves a quote marker at the start), which a second reading of the text would
+    // strip. Escaped characters stay protected through every pass. Each pass that changes
+    // something removes markup, so a few passes reach the end.
+    for _ in 0..4 {
+        let before = s.clone();
+        for rule in MARKDOWN_RULES {
+            if !s.bytes().any(|b| rule.trigger.contains(&b)) {
+                continue;
+            }
+            if let Cow::Owned(o) = rule.pattern.replace_all(&s, |c: &Captures| (rule.replace)(c, features)) {
+                s = o;
+            }
         }
-        if let Cow::Owned(o) = rule.pattern.replace_all(&s, |c: &Captures| (rule.replace)(c, features)) {
-            s = o;
+        let trimmed = s.trim();
+        if trimmed.len() < s.len() {
+            s = trimmed.to_string();
+        }
+        if s == before {
+            break;
         }
     }
     let restored: String = s
@@ -677,6 +697,92 @@ mod tests {
     fn every_markdown_rule_is_documented_with_an_example() {
         for r in MARKDOWN_RULES {
             assert!(r.doc.contains("=>"), "rule {} needs an example", r.name);
+        }
+    }
+
+    /// What the idempotence property found: stripping one construct uncovered another, or
+    /// left only a marker.
+    #[test]
+    fn markup_uncovered_by_stripping_is_stripped_too() {
+        assert_eq!(texts("![img](a.png) >  a"), ["a"]);
+        assert_eq!(texts("A #  <b>"), ["A"]);
+        assert!(texts("![img](a.png) - ").is_empty(), "a lone dash is not text");
+    }
+
+    /// Raw text from words, markdown and HTML debris, odd spaces and Unicode that NFC changes.
+    fn raw_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            4 => "[A-Za-z]{1,9}".prop_map(|w| w),
+            1 => Just("*".to_string()),
+            1 => Just("_".to_string()),
+            1 => Just("**bold**".to_string()),
+            1 => Just("[link](#)".to_string()),
+            1 => Just("![img](a.png)".to_string()),
+            1 => Just("\\*".to_string()),
+            1 => Just("&amp;".to_string()),
+            1 => Just("<b>".to_string()),
+            1 => Just("# ".to_string()),
+            1 => Just("- ".to_string()),
+            1 => Just("> ".to_string()),
+            1 => Just("1. ".to_string()),
+            1 => Just("e\u{301}".to_string()),
+            1 => Just("\u{a0}".to_string()),
+            1 => Just("\t".to_string()),
+            1 => Just("---".to_string()),
+            1 => Just(".".to_string()),
+        ];
+        let line = proptest::collection::vec(piece, 0..12).prop_map(|ps| ps.join(" "));
+        proptest::collection::vec(line, 0..10).prop_map(|ls| ls.join("\n"))
+    }
+
+    /// The alphanumeric runs of `s`.
+    fn words(s: &str) -> Vec<&str> {
+        s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect()
+    }
+
+    proptest::proptest! {
+        /// With markdown stripped. Backslash escapes are left out of the generator: `\*x\*`
+        /// means the literal `*x*`, which any markdown reading of it strips again; that is what
+        /// an escape is, and why cleaned text is plain text.
+        #[test]
+        fn normalizing_twice_is_normalizing_once(raw in raw_text()) {
+            let once = texts(&raw);
+            let twice = texts(&once.join("\n\n"));
+            proptest::prop_assert_eq!(twice, once);
+        }
+
+        /// Without markdown stripping, escapes included: Unicode form, spaces and paragraphs.
+        #[test]
+        fn plain_normalizing_twice_is_normalizing_once(raw in raw_text(), escapes in proptest::collection::vec(0usize..200, 0..4)) {
+            let plain = Normalize::new(&NormalizeSettings {
+                unicode: UnicodeForm::Nfc,
+                strip_markdown: false,
+                paragraphs: ParagraphSplit::Auto,
+            });
+            let mut raw = raw;
+            for at in escapes {
+                let at = raw.char_indices().map(|(i, _)| i).nth(at).unwrap_or(raw.len());
+                raw.insert_str(at, "\\*");
+            }
+            let texts = |t: &str| -> Vec<String> {
+                plain.paragraphs(t, 0).into_iter().filter(|p| p.is_kept()).map(|p| p.text).collect()
+            };
+            let once = texts(&raw);
+            proptest::prop_assert_eq!(texts(&once.join("\n\n")), once);
+        }
+
+        #[test]
+        fn every_kept_paragraph_maps_back_to_its_raw_span(raw in raw_text(), offset in 0usize..4) {
+            for p in norm().paragraphs(&raw, offset).into_iter().filter(|p| p.is_kept()) {
+                let slice: String = raw[p.span.start - offset..p.span.end - offset].nfc().collect();
+                let mut rest = slice.as_str();
+                for w in words(&p.text) {
+                    let at = rest.find(w);
+                    proptest::prop_assert!(at.is_some(), "{w:?} of {:?} not in its span {slice:?}", p.text);
+                    rest = &rest[at.unwrap() + w.len()..];
+                }
+            }
         }
     }
 }

@@ -1,0 +1,167 @@
+//! The catalogue of bad inputs (issue 7, first part): each file is generated here, the batch is
+//! run once, and every file's manifest row is checked for its exact status and message; the
+//! rest of the batch is cleaned, and the exit code says that some files failed.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+/// A distinct two-paragraph article of generated sentences (seeded by `topic`), so no two files
+/// are near-duplicates, no line repeats across files (site boilerplate) and no first line
+/// reads as a title.
+fn article(topic: &str) -> String {
+    const WORDS: [&str; 32] = [
+        "council", "harbour", "workers", "river", "market", "station", "budget", "school", "police", "mayor",
+        "festival", "court", "union", "farmers", "hospital", "museum", "trains", "weather", "plan", "bridge",
+        "ferry", "tunnel", "library", "parking", "housing", "water", "energy", "taxes", "airport", "stadium",
+        "garden", "bakery",
+    ];
+    let mut state = topic.bytes().fold(2_166_136_261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16_777_619));
+    let mut sentence = || {
+        let words: Vec<&str> = (0..14)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                WORDS[(state % 32) as usize]
+            })
+            .collect();
+        format!("The {topic} report said the {} would change this year.", words.join(" "))
+    };
+    format!("{} {}\n\n{} {}", sentence(), sentence(), sentence(), sentence())
+}
+
+/// A JSONL record of 1.5 MB, over the test's 1 MiB line limit.
+fn huge_line() -> String {
+    serde_json::json!({"id": "huge", "text": "word ".repeat(300_000)}).to_string()
+}
+
+fn catalogue(raw: &Path) {
+    let w = |name: &str, bytes: &[u8]| {
+        let p = raw.join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+    };
+    w("empty.txt", b"");
+    w("spaces.txt", b"  \n\t\n\xC2\xA0\n");
+    w("png.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+    // gzip bytes under a .txt name: read as text, so refused as binary.
+    w(
+        "gzip-unnamed.txt",
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcbH\xcd\xc9\xc9W(\xcf/\xcaI\xe1\x02\x00",
+    );
+    let mut state = 7u32;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) as u8
+        })
+        .collect();
+    w("random.txt", &random);
+    w("nul-inside.txt", format!("{}\0tail", article("harbour")).as_bytes());
+    w("bad-utf8.txt", b"The caf\xe9 report was published on Monday.\n");
+    w("crlf.txt", article("ferry").replace('\n', "\r\n").as_bytes());
+    w("lone-cr.txt", article("bridge").replace('\n', "\r").as_bytes());
+    let deep: Vec<String> = (0..40).map(|i| format!("d{i}")).collect();
+    w(&format!("{}/deep.txt", deep.join("/")), article("tunnel").as_bytes());
+    w(
+        "arabic.txt",
+        "نشر التقرير يوم الاثنين بعد مراجعة طويلة من المجلس ومستشاريه في المدينة.\n\nقال المسؤولون إن النتائج ستناقش مرة أخرى في الاجتماع العام المقبل في الربيع.\n"
+            .as_bytes(),
+    );
+    w(
+        "chinese.txt",
+        "报告在星期一经过市议会及其顾问的长时间审查后发布，引起了广泛关注。\n\n官员表示，调查结果将在春季的下一次公开会议上再次讨论，并听取市民意见。\n".as_bytes(),
+    );
+    w(
+        "cyrillic.txt",
+        "Доклад был опубликован в понедельник после долгой проверки советом и его советниками.\n\nЧиновники сказали, что выводы снова обсудят 🎉 на следующем открытом заседании весной.\n"
+            .as_bytes(),
+    );
+    let good = serde_json::json!({"id": "good", "text": article("market")}).to_string();
+    let huge = huge_line();
+    w(
+        "feed.jsonl",
+        format!(
+            "{good}\n{{\"id\": \"broken\", \"text\": \n{{\"id\": \"notext\", \"body\": \"x\"}}\n{huge}\n"
+        )
+        .as_bytes(),
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(".", raw.join("loop")).unwrap();
+}
+
+#[test]
+fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    catalogue(&raw);
+    let config = dir.path().join("pipeline.toml");
+    fs::write(&config, "[input]\npath = \"raw\"\nmax-file-bytes = 1048576\n").unwrap();
+    let o = Command::cargo_bin("newsprep").unwrap().args(["run", "-q", "-c"]).arg(&config).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "some files could not be read: exit 1");
+    let stderr = String::from_utf8(o.stderr).unwrap();
+
+    let mut rows = BTreeMap::new();
+    let mut r = csv::Reader::from_path(dir.path().join("cleaned/manifest.csv")).unwrap();
+    for row in r.records() {
+        let row = row.unwrap();
+        rows.insert(row[0].to_string(), (row[5].to_string(), row[10].to_string()));
+    }
+    let deep = format!("{}/deep", (0..40).map(|i| format!("d{i}")).collect::<Vec<_>>().join("/"));
+    let too_long =
+        format!("line 4: line is {} bytes, over the limit (input.max-file-bytes)", huge_line().len());
+    let nul_at = format!("binary file: NUL byte at offset {}", article("harbour").len());
+    let want: Vec<(&str, &str, &str)> = vec![
+        ("arabic", "kept", ""),
+        ("bad-utf8", "error", "not valid UTF-8: invalid byte sequence at offset 7"),
+        ("chinese", "kept", ""),
+        ("crlf", "kept", ""),
+        ("cyrillic", "kept", ""),
+        (&deep, "kept", ""),
+        ("empty", "empty", "no text in the file"),
+        ("feed-2", "error", "line 2: invalid JSON: EOF while parsing a value at line 1 column 25"),
+        ("good", "kept", ""),
+        ("gzip-unnamed", "error", "binary file: NUL byte at offset 3"),
+        // Too long to be parsed, so it gets the file's id with its line number.
+        ("feed-4", "error", &too_long),
+        ("lone-cr", "kept", ""),
+        ("loop", "skipped", "symlink to a folder is not followed"),
+        ("notext", "error", "line 3: no `text` field (input.fields.text)"),
+        ("nul-inside", "error", &nul_at),
+        ("png", "error", "binary file: NUL byte at offset 8"),
+        ("random", "error", &rows["random"].1),
+        ("spaces", "empty", "no text in the file"),
+    ];
+    for (id, status, message) in &want {
+        let got = rows.get(*id).unwrap_or_else(|| panic!("no row for {id}: {rows:?}"));
+        assert_eq!((got.0.as_str(), got.1.as_str()), (*status, *message), "{id}");
+        if *status == "error" {
+            assert!(stderr.contains(message), "{id}'s error is on stderr: {stderr}");
+        }
+    }
+    #[cfg(unix)]
+    assert_eq!(rows.len(), want.len(), "one row per file or record, nothing dropped: {rows:?}");
+    assert!(rows["random"].1.starts_with("binary file: NUL byte at offset"), "{:?}", rows["random"]);
+
+    // Kept text is the input's, script for script; CR and CRLF files split into paragraphs.
+    let corpus: BTreeMap<String, String> = fs::read_to_string(dir.path().join("cleaned/corpus.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["id"].as_str().unwrap().to_string(), v["text"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(
+        corpus["chinese"],
+        "报告在星期一经过市议会及其顾问的长时间审查后发布，引起了广泛关注。\n\n官员表示，调查结果将在春季的下一次公开会议上再次讨论，并听取市民意见。"
+    );
+    assert!(corpus["arabic"].starts_with("نشر التقرير يوم الاثنين"));
+    assert!(corpus["cyrillic"].contains("🎉"));
+    for id in ["crlf", "lone-cr"] {
+        assert_eq!(corpus[id].split("\n\n").count(), 2, "{id}: {:?}", corpus[id]);
+        assert!(!corpus[id].contains('\r'));
+    }
+}

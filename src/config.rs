@@ -857,6 +857,7 @@ fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<ConfigIssue>) {
     let mut issues: Vec<ConfigIssue> = Vec::new();
     let mut blanked: Vec<Range<usize>> = Vec::new();
     let mut value = None;
+    let original = toml_edit::Document::parse(text.to_string()).ok();
     // Each pass removes one offending key, so the number of passes is bounded by the keys.
     for _ in 0..256 {
         let err = match toml::from_str::<T>(&work) {
@@ -869,8 +870,13 @@ fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<ConfigIssue>) {
         let span = err.span().unwrap_or(0..0);
         let (line, column) = line_col(text, span.start);
         let message = err.message().to_string();
-        let located =
-            toml_edit::Document::parse(work.clone()).ok().and_then(|doc| locate(doc.as_table(), &span, ""));
+        // Blanking keeps byte offsets, so the span points into the original text too: keys are
+        // named there, where an array of tables still has the elements blanked out of the
+        // working copy (`rules[1]` stays `rules[1]`), and a table whose key was blanked still
+        // spans it (so its "missing field" is known for a consequence).
+        let located = original.as_ref().and_then(|doc| locate(doc.as_table(), &span, "")).or_else(|| {
+            toml_edit::Document::parse(work.clone()).ok().and_then(|doc| locate(doc.as_table(), &span, ""))
+        });
         let Some((key, range)) = located else {
             // A syntax error, or one we cannot pin to a key: report it and stop.
             issues.push(ConfigIssue { line, column, key: String::new(), message });

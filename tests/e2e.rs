@@ -244,6 +244,43 @@ fn malformed_config_reports_every_error_and_writes_nothing() {
     assert!(!out.exists(), "nothing may be written");
 }
 
+/// Out-of-range values, a regex that does not compile and an empty phrase list, in two rules of
+/// one array: each is reported once, with its own line and the rule's real index (no
+/// follow-on "missing field" for a key that was set but wrong); an empty rule set is refused.
+#[test]
+fn config_value_errors_are_each_reported_once_at_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("pipeline.toml");
+    fs::write(
+        &cfg,
+        "[dedup]\nmin-similarity = 1.5\n\n[dedup.paragraph]\nmax-distance = 9\n\n\
+         [[boilerplate.rules]]\nid = \"bad-regex\"\ncategory = \"other\"\nmatch.regex = '(unclosed'\n\n\
+         [[boilerplate.rules]]\nid = \"no-phrases\"\ncategory = \"other\"\nmatch.start = []\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = newsprep().args(["run", "-c"]).arg(&cfg).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("4 errors in"), "{err}");
+    for want in [
+        ":2:18: `dedup.min-similarity`: 1.5 is out of range: expected 0.0 to 1.0",
+        ":5:16: `dedup.paragraph.max-distance`: 9 is out of range: expected 0 to 6",
+        ":10:1: `boilerplate.rules[0].match`: invalid regex",
+        ":15:1: `boilerplate.rules[1].match`: the phrase list is empty",
+    ] {
+        assert!(err.contains(want), "{want} in {err}");
+    }
+    assert!(!err.contains("missing field"), "{err}");
+    assert!(!out.exists(), "nothing may be written");
+
+    fs::write(&cfg, "[boilerplate]\nbuiltin-rules = false\n").unwrap();
+    let o = newsprep().args(["run", "-c"]).arg(&cfg).arg("-o").arg(&out).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`boilerplate`: no boilerplate rules are left"));
+    assert!(!out.exists());
+}
+
 #[test]
 fn bad_files_become_error_rows_and_the_rest_goes_on() {
     let dir = tempfile::tempdir().unwrap();

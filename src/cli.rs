@@ -1,6 +1,9 @@
 //! Command-line flags (clap derive). Only flags live here; `settings` merges them over the config.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::check::report::Format;
+use crate::config::DocumentFiles;
+use crate::stream::StreamFormat;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Turn raw scraped articles into a clean, deduplicated corpus with provenance.
@@ -52,8 +55,8 @@ pub struct CleanArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// What the input holds: `auto` (JSONL if it starts with `{`, else one text article).
-    #[arg(long = "input-format", value_enum, default_value_t = StreamFormatArg::Auto)]
-    pub format: StreamFormatArg,
+    #[arg(long = "input-format", value_enum, default_value_t = StreamFormat::Auto)]
+    pub format: StreamFormat,
     /// No summary on stderr; bad records are still reported.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -61,17 +64,6 @@ pub struct CleanArgs {
     /// so memory stays bounded on an endless stream; 0 = against every earlier record.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub dedup_window: usize,
-}
-
-/// What `newsprep clean` reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum StreamFormatArg {
-    /// JSONL if the first non-blank byte is `{`, else text.
-    Auto,
-    /// One JSON record per line.
-    Jsonl,
-    /// The whole input is one article.
-    Text,
 }
 
 /// Flags of `newsprep check`.
@@ -90,21 +82,8 @@ pub struct CheckArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Report format, on stdout.
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub format: CheckFormat,
-}
-
-/// Report formats of `newsprep check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// Readable text.
-    Text,
-    /// One JSON object (its layout is versioned and documented in the README).
-    Json,
-    /// JUnit XML, one test case per gate, for CI dashboards.
-    Junit,
-    /// GitHub Actions annotations (::error file=...::), then the text report.
-    Github,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Flags of `newsprep sites`.
@@ -161,18 +140,5 @@ pub struct RunArgs {
     /// Per-document files beside corpus.jsonl (overrides output.documents): `txt` (the body),
     /// `md` (front matter, then the body), `json` (the corpus record) or `none`.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<DocumentFormat>,
-}
-
-/// The per-document files of `newsprep run --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DocumentFormat {
-    /// `<id>.txt`: the cleaned body.
-    Txt,
-    /// `<id>.md`: YAML front matter, then the body.
-    Md,
-    /// `<id>.json`: the document's corpus.jsonl record, pretty-printed.
-    Json,
-    /// No per-document files.
-    None,
+    pub format: Option<DocumentFiles>,
 }

@@ -126,8 +126,9 @@ impl Default for OutputConfig {
     }
 }
 
-/// What is written per kept document besides its line in corpus.jsonl.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What is written per kept document besides its line in corpus.jsonl (also the values of
+/// `newsprep run --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DocumentFiles {
     /// `<id>.txt` with the cleaned body.
@@ -601,7 +602,7 @@ impl CanonicalPolicy {
 
 /// `[check]`: the gates `newsprep check` applies. Each gate has a level; the thresholds are
 /// shares from 0.0 to 1.0.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct CheckConfig {
     /// A raw file (or JSONL line) that cannot be read or decoded. Default `"error"`.
@@ -657,17 +658,6 @@ pub enum Level {
     Warn,
     /// Not checked.
     Off,
-}
-
-impl Level {
-    /// Its name in pipeline.toml and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Off => "off",
-        }
-    }
 }
 
 /// Which near-duplicate documents the duplicates gate reports.
@@ -873,10 +863,9 @@ fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<ConfigIssue>) {
         // Blanking keeps byte offsets, so the span points into the original text too: keys are
         // named there, where an array of tables still has the elements blanked out of the
         // working copy (`rules[1]` stays `rules[1]`), and a table whose key was blanked still
-        // spans it (so its "missing field" is known for a consequence).
-        let located = original.as_ref().and_then(|doc| locate(doc.as_table(), &span, "")).or_else(|| {
-            toml_edit::Document::parse(work.clone()).ok().and_then(|doc| locate(doc.as_table(), &span, ""))
-        });
+        // spans it (so its "missing field" is known for a consequence). A text that does not
+        // parse as TOML has a syntax error, reported below as it is.
+        let located = original.as_ref().and_then(|doc| locate(doc.as_table(), &span, ""));
         let Some((key, range)) = located else {
             // A syntax error, or one we cannot pin to a key: report it and stop.
             issues.push(ConfigIssue { line, column, key: String::new(), message });

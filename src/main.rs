@@ -3,15 +3,13 @@
 
 use anyhow::Context;
 use clap::Parser;
-use newsprep::check::report::{self, Format};
-use newsprep::cli::{
-    CheckArgs, CheckFormat, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs, StreamFormatArg,
-};
+use newsprep::check::report;
+use newsprep::cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
 use newsprep::pipeline;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::settings::Settings;
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
-use newsprep::stream::{self, Source, StreamFormat};
+use newsprep::stream::{self, Source};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -95,15 +93,9 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let report = newsprep::check::check(&settings, &bar as &dyn Reporter).with_context(|| {
         format!("check {} against {}", settings.input.display(), settings.output.display())
     })?;
-    let format = match args.format {
-        CheckFormat::Text => Format::Text,
-        CheckFormat::Json => Format::Json,
-        CheckFormat::Junit => Format::Junit,
-        CheckFormat::Github => Format::Github,
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    report::write(&report, format, &mut out).and_then(|()| std::io::Write::flush(&mut out))?;
+    report::write(&report, args.format, &mut out).and_then(|()| std::io::Write::flush(&mut out))?;
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -113,11 +105,6 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(&run_args)?;
     let source = if args.input.as_os_str() == "-" { Source::stdin() } else { Source::file(&args.input)? };
     let name = source.name.clone();
-    let format = match args.format {
-        StreamFormatArg::Auto => StreamFormat::Auto,
-        StreamFormatArg::Jsonl => StreamFormat::Jsonl,
-        StreamFormatArg::Text => StreamFormat::Text,
-    };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut shown = 0;
     let mut report = |message: String| {
@@ -126,7 +113,7 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
             eprintln!("newsprep: {message}");
         }
     };
-    let summary = stream::clean(&settings, source, format, args.dedup_window, &mut out, &mut report)
+    let summary = stream::clean(&settings, source, args.format, args.dedup_window, &mut out, &mut report)
         .with_context(|| format!("clean {name}"))?;
     if shown > SHOW_ERRORS {
         eprintln!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);

@@ -242,32 +242,22 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// What `newsprep check` adds to a run.
-pub struct Hooks<'a> {
-    /// Raw files (paths relative to the input) that come first in corpus order, in this order;
-    /// the others follow in path order. A check takes the order of the output it compares with,
-    /// so its rebuild meets the documents in the order the corpus did.
-    pub order: &'a [String],
-    /// Sees every entry, in input order, before it is written, with the site boilerplate
-    /// learned for the run (every learned line, wherever it applies from).
-    pub observe: &'a mut (dyn FnMut(&Entry, &SiteKnowledge) + Send),
-}
-
 /// Run the whole pipeline as the settings say: on an output that holds a corpus, only the new
 /// and changed raw files are cleaned, against the corpus so far (see `state`).
 pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
-    run_with(settings, reporter, Hooks { order: &[], observe: &mut |_, _| {} })
+    let found = read::discover(&settings.input, &settings.read)?;
+    run_found(settings, reporter, found, &mut |_, _| {})
 }
 
-/// [`run`], with the raw files taken in the order `hooks` gives and each entry shown to it.
-pub fn run_with(settings: &Settings, reporter: &dyn Reporter, hooks: Hooks) -> Result<RunStats, RunError> {
-    let mut found = read::discover(&settings.input, &settings.read)?;
-    if !hooks.order.is_empty() {
-        let rank: HashMap<&str, usize> =
-            hooks.order.iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
-        // Stable: files the order does not name keep their path order, after the others.
-        found.sort_by_key(|i| rank.get(i.rel.as_str()).copied().unwrap_or(usize::MAX));
-    }
+/// [`run`] on the raw files `found`, in the order given (`newsprep check` takes the order of
+/// the output it compares with), showing `observe` every entry in input order before it is
+/// written, with the site boilerplate learned for the run.
+pub fn run_found(
+    settings: &Settings,
+    reporter: &dyn Reporter,
+    found: Vec<Input>,
+    observe: &mut (dyn FnMut(&Entry, &SiteKnowledge) + Send),
+) -> Result<RunStats, RunError> {
     refuse_output_inside_input(settings)?;
     let out = &settings.output;
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
@@ -366,7 +356,7 @@ pub fn run_with(settings: &Settings, reporter: &dyn Reporter, hooks: Hooks) -> R
             let (entries, marks) = barrier(entries, &mut dedup, &mut ids);
             let ends = writer.write(&entries)?;
             for (((rel, e), marks), output) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
-                (hooks.observe)(e, &knowledge);
+                observe(e, &knowledge);
                 files.record(rel, e, Ends { output, dedup: marks });
                 stats.record(e);
                 if let Entry::Done(Outcome::Drop(doc, DropReason::Duplicate { of, .. })) = e

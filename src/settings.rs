@@ -4,9 +4,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::{
-    self, CanonicalPolicy, Category, ClassifierConfig, DedupScope, DocumentAction, DocumentFiles,
-    DuplicatesScope, Level, Matcher, ParagraphSplit, PipelineConfig, Preset, RuleConfig, Scope, UnicodeForm,
-    Zone,
+    self, CanonicalPolicy, Category, ClassifierConfig, DedupScope, DocumentAction, DocumentFiles, Matcher,
+    ParagraphSplit, PipelineConfig, Preset, RuleConfig, Scope, UnicodeForm, Zone,
 };
 use crate::error::ConfigError;
 use std::path::{Path, PathBuf};
@@ -60,53 +59,8 @@ pub struct Settings {
     pub boilerplate: BoilerplateSettings,
     /// Dedup stage.
     pub dedup: DedupSettings,
-    /// The gates of `newsprep check`.
-    pub check: CheckSettings,
-}
-
-/// The gates of `newsprep check` (see `[check]`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CheckSettings {
-    /// Unreadable raw files and JSONL lines.
-    pub unreadable: Level,
-    /// Documents left empty.
-    pub empty: Level,
-    /// Near-duplicate documents.
-    pub duplicates: Level,
-    /// Which duplicates count.
-    pub duplicates_scope: DuplicatesScope,
-    /// The output differs from what a run would write now.
-    pub out_of_date: Level,
-    /// Too many documents without a title or date.
-    pub missing_metadata: Level,
-    /// Largest share of kept documents without a title.
-    pub max_missing_title: f32,
-    /// Largest share of kept documents without a date.
-    pub max_missing_date: f32,
-    /// Documents that were mostly boilerplate.
-    pub boilerplate_share: Level,
-    /// Largest share of a document's text removed as boilerplate.
-    pub max_boilerplate_share: f32,
-    /// Kept paragraphs that match a boilerplate rule or site line.
-    pub residual_boilerplate: Level,
-}
-
-impl From<&config::CheckConfig> for CheckSettings {
-    fn from(c: &config::CheckConfig) -> Self {
-        CheckSettings {
-            unreadable: c.unreadable,
-            empty: c.empty,
-            duplicates: c.duplicates,
-            duplicates_scope: c.duplicates_scope,
-            out_of_date: c.out_of_date,
-            missing_metadata: c.missing_metadata,
-            max_missing_title: c.max_missing_title.0,
-            max_missing_date: c.max_missing_date.0,
-            boilerplate_share: c.boilerplate_share,
-            max_boilerplate_share: c.max_boilerplate_share.0,
-            residual_boilerplate: c.residual_boilerplate,
-        }
-    }
+    /// The gates of `newsprep check`: `[check]` as written (nothing in it needs resolving).
+    pub check: config::CheckConfig,
 }
 
 /// How inputs are found and read.
@@ -326,12 +280,7 @@ impl Settings {
             s.jobs = resolve_jobs(j);
         }
         if let Some(f) = args.format {
-            s.documents = match f {
-                crate::cli::DocumentFormat::Txt => DocumentFiles::Txt,
-                crate::cli::DocumentFormat::Md => DocumentFiles::Md,
-                crate::cli::DocumentFormat::Json => DocumentFiles::Json,
-                crate::cli::DocumentFormat::None => DocumentFiles::None,
-            };
+            s.documents = f;
         }
         s.verbose = !args.quiet;
         s.full = args.full;
@@ -408,7 +357,7 @@ impl Settings {
                 document_max_distance: cfg.dedup.document.max_distance.0,
                 document_containment: cfg.dedup.document.containment.0,
             },
-            check: CheckSettings::from(&cfg.check),
+            check: cfg.check,
         }
     }
 

@@ -24,8 +24,7 @@ use crate::stages::write::CorpusRecord;
 use crate::stages::{DropReason, Outcome};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
-use std::io::{BufRead, Read as _, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -36,7 +35,7 @@ type ReadRecord = Result<Document, (DocId, SourceInfo, FileError)>;
 type Normalized = Result<(Outcome, Vec<(u64, String)>), (DocId, SourceInfo, FileError)>;
 
 /// What the stream holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StreamFormat {
     /// JSONL when its first non-blank byte is `{`, else one text article.
     Auto,
@@ -71,7 +70,7 @@ impl Source {
             .map_err(|source| RunError::Input { path: path.to_path_buf(), source })?;
         let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
         let c = read::Compression::of(ext);
-        let r = c.reader(std::io::BufReader::new(f)).map_err(|e| RunError::Input {
+        let r = c.reader(f).map_err(|e| RunError::Input {
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
         })?;
@@ -162,8 +161,6 @@ struct Stream<'s> {
     window: usize,
     /// With a window: the kept documents dedup holds, oldest first, without their text.
     recent: std::collections::VecDeque<Document>,
-    /// Lines read so far.
-    line: u64,
 }
 
 impl Stream<'_> {
@@ -200,7 +197,6 @@ impl<'s> Stream<'s> {
             position: 0,
             window: 0,
             recent: std::collections::VecDeque::new(),
-            line: 0,
         }
     }
 
@@ -212,31 +208,21 @@ impl<'s> Stream<'s> {
         report: &mut dyn FnMut(String),
         summary: &mut StreamSummary,
     ) -> std::io::Result<()> {
-        let limit = self.settings.read.max_file_bytes;
+        let mut lines = read::RecordLines::new(reader, self.settings.read.max_file_bytes);
         let mut ended = false;
         while !ended {
             let mut chunk = Vec::with_capacity(pipeline::CHUNK);
             while chunk.len() < pipeline::CHUNK {
-                match read::read_line(&mut &mut *reader, limit) {
-                    Ok(None) => {
+                match lines.next() {
+                    None => {
                         ended = true;
                         break;
                     }
-                    Ok(Some((bytes, too_long))) => {
-                        self.line += 1;
-                        if too_long.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
-                            continue;
-                        }
-                        chunk.push((self.line, bytes, too_long));
-                    }
+                    Some(Ok(line)) => chunk.push(line),
                     // The stream itself failed (not one record: a broken gzip stream, a read
                     // error): say where, and end with what was read so far written.
-                    Err(e) => {
-                        report(format!(
-                            "{}: line {}: cannot read further: {e}",
-                            self.input.rel,
-                            self.line + 1
-                        ));
+                    Some(Err((line, e))) => {
+                        report(format!("{}: line {line}: cannot read further: {e}", self.input.rel));
                         summary.documents.error += 1;
                         summary.documents.files += 1;
                         ended = true;
@@ -276,21 +262,11 @@ impl<'s> Stream<'s> {
         report: &mut dyn FnMut(String),
         summary: &mut StreamSummary,
     ) -> std::io::Result<()> {
-        let limit = self.settings.read.max_file_bytes;
-        let mut bytes = Vec::new();
-        reader.take(limit + 1).read_to_end(&mut bytes)?;
-        let mut source = SourceInfo::unread(name);
-        source.bytes = bytes.len() as u64;
-        source.sha256 = read::hex(&Sha256::digest(&bytes));
         let id = self.input.id.clone();
-        let doc = if bytes.len() as u64 > limit {
-            Err((id, source, FileError::TooLarge { size: bytes.len() as u64, limit }))
-        } else {
-            match read::decode(bytes) {
-                Ok((text, bom)) => Ok(Document::new(id, source, text, bom)),
-                Err(e) => Err((id, source, e)),
-            }
-        };
+        let limit = self.settings.read.max_file_bytes;
+        let doc =
+            read::read_document(id.clone(), SourceInfo::unread(name), reader, read::Compression::None, limit)
+                .map_err(|(source, error)| (id, source, error));
         self.position += 1;
         self.finish(vec![doc], out, report, summary)
     }

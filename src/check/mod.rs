@@ -7,7 +7,7 @@ pub mod report;
 use crate::config::{DocumentAction, DuplicatesScope, Level};
 use crate::document::{Document, Removal};
 use crate::error::RunError;
-use crate::pipeline::{self, Entry, Hooks};
+use crate::pipeline::{self, Entry};
 use crate::progress::Reporter;
 use crate::settings::{BoilerplateSettings, ReadSettings, Settings};
 use crate::stages::boilerplate::RuleSet;
@@ -183,8 +183,11 @@ impl Report {
 /// the output's order (new files last), and judge it.
 pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, RunError> {
     let before = Manifest::read(&settings.output, false)?;
-    let inputs: HashMap<String, Input> =
-        read::discover(&settings.input, &settings.read)?.into_iter().map(|i| (i.rel.clone(), i)).collect();
+    let mut found = read::discover(&settings.input, &settings.read)?;
+    // The files the output lists first, in its order; the others after, in path order.
+    let rank: HashMap<&str, usize> = before.order.iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
+    found.sort_by_key(|i| rank.get(i.rel.as_str()).copied().unwrap_or(usize::MAX));
+    let inputs: HashMap<String, Input> = found.iter().map(|i| (i.rel.clone(), i.clone())).collect();
     let scratch = tempfile::Builder::new()
         .prefix("newsprep-check-")
         .tempdir()
@@ -197,25 +200,18 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
     let mut facts: Vec<DocFacts> = Vec::new();
     let mut unreadable = Vec::new();
     let mut empty = Vec::new();
-    let stats = pipeline::run_with(
-        &s,
-        reporter,
-        Hooks {
-            order: &before.order,
-            observe: &mut |e, knowledge| match e {
-                Entry::Failed { id, source, error } => {
-                    unreadable.push((source.path.clone(), source.line, id.0.clone(), error.to_string()));
-                }
-                Entry::Done(Outcome::Drop(d, DropReason::Empty { detail })) => {
-                    empty.push((d.source.path.clone(), d.source.line, d.id.0.clone(), detail.clone()));
-                }
-                Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, DropReason::Duplicate { .. })) => {
-                    facts.push(probe.facts(d, knowledge));
-                }
-                Entry::Skipped { .. } => {}
-            },
-        },
-    )?;
+    let stats = pipeline::run_found(&s, reporter, found, &mut |e, knowledge| match e {
+        Entry::Failed { id, source, error } => {
+            unreadable.push((source.path.clone(), source.line, id.0.clone(), error.to_string()));
+        }
+        Entry::Done(Outcome::Drop(d, DropReason::Empty { detail })) => {
+            empty.push((d.source.path.clone(), d.source.line, d.id.0.clone(), detail.clone()));
+        }
+        Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, DropReason::Duplicate { .. })) => {
+            facts.push(probe.facts(d, knowledge));
+        }
+        Entry::Skipped { .. } => {}
+    })?;
     let after = Manifest::read(&s.output, true)?;
     let c = &settings.check;
     let place = Places { inputs: &inputs, input: &settings.input, read: &settings.read };
@@ -254,7 +250,7 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
         .collect();
     facts.retain(|f| in_corpus.contains(f.id.as_str()));
     gates.push(missing_metadata(&facts, settings, &place));
-    gates.push(boilerplate_share(&facts, c.boilerplate_share, c.max_boilerplate_share, &place));
+    gates.push(boilerplate_share(&facts, c.boilerplate_share, c.max_boilerplate_share.0, &place));
     gates.push(residual(&facts, c.residual_boilerplate, &place));
 
     Ok(Report {
@@ -630,17 +626,17 @@ fn missing_metadata(facts: &[DocFacts], settings: &Settings, place: &Places) -> 
     let no_title = facts.iter().filter(|f| !f.title).count();
     let no_date = facts.iter().filter(|f| !f.date).count();
     let share = |k: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
-    let title_over = share(no_title) > f64::from(c.max_missing_title);
-    let date_over = share(no_date) > f64::from(c.max_missing_date);
+    let title_over = share(no_title) > f64::from(c.max_missing_title.0);
+    let date_over = share(no_date) > f64::from(c.max_missing_date.0);
     let summary = format!(
         "of {}, {} no title ({}, limit {}) and {} no published date ({}, limit {})",
         count(n, "kept document", "kept documents"),
         no_title,
         percent(share(no_title)),
-        percent(f64::from(c.max_missing_title)),
+        percent(f64::from(c.max_missing_title.0)),
         no_date,
         percent(share(no_date)),
-        percent(f64::from(c.max_missing_date)),
+        percent(f64::from(c.max_missing_date.0)),
     );
     let findings = facts
         .iter()

@@ -78,6 +78,14 @@ impl Compression {
         let format = if self == Compression::Zstd { "zstd" } else { "gzip" };
         FileError::Compressed { format, message }
     }
+
+    /// A read that failed: the file's own error, or, through a decompressor, its data's.
+    fn read_error(self, e: &std::io::Error) -> FileError {
+        match self {
+            Compression::None => FileError::Io(e.to_string()),
+            c => c.error(e.to_string()),
+        }
+    }
 }
 
 /// A zstd stream of any number of frames: `cat a.zst b.zst` and multi-threaded `zstd` write
@@ -272,42 +280,50 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
     if len > settings.max_file_bytes {
         return Err((source, FileError::TooLarge { size: len, limit: settings.max_file_bytes }));
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    // Read at most limit + 1 bytes: a file that grows while being read is still bounded.
-    if let Err(e) = (&mut file).take(settings.max_file_bytes + 1).read_to_end(&mut bytes) {
-        return Err((source, io(e)));
+    read_document(input.id.clone(), source, &mut file, input.compression, settings.max_file_bytes)
+}
+
+/// A document from a raw article's bytes, read from `from` (a file, stdin): at most `limit`
+/// bytes are taken (a file that grows while being read is still bounded); their size and
+/// SHA-256 go into `source`; then they are decompressed as `compression` says, under the same
+/// limit, and decoded. Spans index the decompressed text.
+pub(crate) fn read_document(
+    id: DocId,
+    mut source: SourceInfo,
+    from: &mut dyn Read,
+    compression: Compression,
+    limit: u64,
+) -> Result<Document, (SourceInfo, FileError)> {
+    let mut bytes = Vec::with_capacity(source.bytes.min(limit) as usize);
+    if let Err(e) = from.take(limit + 1).read_to_end(&mut bytes) {
+        return Err((source, FileError::Io(e.to_string())));
     }
     source.bytes = bytes.len() as u64;
     source.sha256 = hex(&Sha256::digest(&bytes));
-    if bytes.len() as u64 > settings.max_file_bytes {
-        return Err((
-            source,
-            FileError::TooLarge { size: bytes.len() as u64, limit: settings.max_file_bytes },
-        ));
+    if bytes.len() as u64 > limit {
+        return Err((source, FileError::TooLarge { size: bytes.len() as u64, limit }));
     }
     // The hash and size are the file's; the text, and so the spans, are the decompressed bytes,
     // which the same limit bounds (a small file can hold a huge one).
-    let c = input.compression;
+    let c = compression;
     if c != Compression::None {
         let mut plain = Vec::new();
-        let read = c.reader(&bytes[..]).and_then(|r| {
-            r.take(settings.max_file_bytes + 1).read_to_end(&mut plain).map_err(|e| c.error(e.to_string()))
-        });
+        let read = c
+            .reader(&bytes[..])
+            .and_then(|r| r.take(limit + 1).read_to_end(&mut plain).map_err(|e| c.error(e.to_string())));
         if let Err(e) = read {
             return Err((source, e));
         }
-        if plain.len() as u64 > settings.max_file_bytes {
-            let limit = settings.max_file_bytes;
+        if plain.len() as u64 > limit {
             let error = c.error(format!("decompresses to more than {limit} bytes (input.max-file-bytes)"));
             return Err((source, error));
         }
         bytes = plain;
     }
-    let text = match decode(bytes) {
-        Ok(t) => t,
-        Err(e) => return Err((source, e)),
-    };
-    Ok(Document::new(input.id.clone(), source, text.0, text.1))
+    match decode(bytes) {
+        Ok((text, bom)) => Ok(Document::new(id, source, text, bom)),
+        Err(e) => Err((source, e)),
+    }
 }
 
 /// UTF-8 with or without BOM. Returns the text and the number of bytes before it (the BOM).
@@ -324,7 +340,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<(String, usize), FileError> {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");
@@ -412,14 +428,55 @@ type LineReader = BufReader<Box<dyn Read + Send>>;
 /// Iterator behind [`units`].
 pub struct Units<'a> {
     inputs: std::slice::Iter<'a, Input>,
-    open: Option<(&'a Input, LineReader, u64)>,
+    open: Option<(&'a Input, RecordLines<LineReader>)>,
     limit: u64,
 }
 
 impl std::fmt::Debug for Units<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let open = self.open.as_ref().map(|(input, _, line)| (&input.rel, line));
+        let open = self.open.as_ref().map(|(input, lines)| (&input.rel, lines.line));
         f.debug_struct("Units").field("open", &open).field("limit", &self.limit).finish()
+    }
+}
+
+/// One line of a JSONL stream: its number (from 1), its bytes without the line end, and its
+/// length when it was over the limit (then the bytes are empty).
+pub(crate) type RawLine = (u64, Vec<u8>, Option<u64>);
+
+/// The lines of a JSONL stream (a file, stdin) that can hold records: blank lines are passed
+/// over but counted, so each line keeps its number in the file. A stream that fails gives its
+/// error with the line being read, and should be read no further.
+pub(crate) struct RecordLines<R> {
+    reader: R,
+    line: u64,
+    limit: u64,
+}
+
+impl<R: BufRead> RecordLines<R> {
+    /// Lines of `reader`, each bounded by `limit` bytes (see [`read_line`]).
+    pub(crate) fn new(reader: R, limit: u64) -> Self {
+        RecordLines { reader, line: 0, limit }
+    }
+}
+
+impl<R: BufRead> Iterator for RecordLines<R> {
+    type Item = Result<RawLine, (u64, std::io::Error)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.line += 1;
+            match read_line(&mut self.reader, self.limit) {
+                Ok(None) => return None,
+                Ok(Some((bytes, too_long))) => {
+                    // Blank lines hold no record.
+                    if too_long.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    return Some(Ok((self.line, bytes, too_long)));
+                }
+                Err(e) => return Some(Err((self.line, e))),
+            }
+        }
     }
 }
 
@@ -428,44 +485,33 @@ impl<'a> Iterator for Units<'a> {
 
     fn next(&mut self) -> Option<Unit<'a>> {
         loop {
-            let Some((input, reader, line)) = &mut self.open else {
+            let Some((input, lines)) = &mut self.open else {
                 let input = self.inputs.next()?;
                 if input.kind != InputKind::Records {
                     return Some(Unit::File(input));
                 }
                 // A compressed feed is decompressed as it streams, a line at a time.
-                let opened =
-                    fs::File::open(&input.path).map_err(|e| FileError::Io(e.to_string())).and_then(|f| {
-                        match input.compression {
-                            Compression::None => Ok(Box::new(f) as Box<dyn Read + Send>),
-                            c => c.reader(BufReader::new(f)),
-                        }
-                    });
+                let opened = fs::File::open(&input.path)
+                    .map_err(|e| FileError::Io(e.to_string()))
+                    .and_then(|f| input.compression.reader(f));
                 match opened {
-                    Ok(r) => self.open = Some((input, BufReader::with_capacity(1 << 16, r), 0)),
+                    Ok(r) => {
+                        let lines = RecordLines::new(BufReader::with_capacity(1 << 16, r), self.limit);
+                        self.open = Some((input, lines));
+                    }
                     Err(error) => return Some(Unit::Broken { input, line: 0, error }),
                 }
                 continue;
             };
             let input = *input;
-            *line += 1;
-            let n = *line;
-            match read_line(reader, self.limit) {
-                Ok(None) => self.open = None,
-                Ok(Some((bytes, too_long))) => {
-                    // Blank lines hold no record.
-                    if too_long.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    return Some(Unit::Record(Record { input, line: n, bytes, too_long }));
+            match lines.next() {
+                None => self.open = None,
+                Some(Ok((line, bytes, too_long))) => {
+                    return Some(Unit::Record(Record { input, line, bytes, too_long }));
                 }
-                Err(e) => {
+                Some(Err((line, e))) => {
                     self.open = None;
-                    let error = match input.compression {
-                        Compression::None => FileError::Io(e.to_string()),
-                        c => c.error(e.to_string()),
-                    };
-                    return Some(Unit::Broken { input, line: n, error });
+                    return Some(Unit::Broken { input, line, error: input.compression.read_error(&e) });
                 }
             }
         }
@@ -474,7 +520,7 @@ impl<'a> Iterator for Units<'a> {
 
 /// The next line without its `\n` / `\r\n`; `None` at the end of the file. A line longer than
 /// `limit` is skipped to its end and returned empty with its length.
-pub(crate) fn read_line(r: &mut impl BufRead, limit: u64) -> std::io::Result<Option<(Vec<u8>, Option<u64>)>> {
+fn read_line(r: &mut impl BufRead, limit: u64) -> std::io::Result<Option<(Vec<u8>, Option<u64>)>> {
     let mut buf = Vec::new();
     let n = r.by_ref().take(limit + 1).read_until(b'\n', &mut buf)?;
     if n == 0 {
@@ -561,27 +607,26 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
             }
             seen |= roles;
             let mut value: Value = m.next_value()?;
-            let string = |role: &str, value: &mut Value| match value {
-                Value::String(s) => Ok(Some(std::mem::take(s))),
+            let string = |role: &str, value: Value| match value {
+                Value::String(s) => Ok(Some(s)),
                 Value::Null => Ok(None),
                 _ => Err(M::Error::custom(format!("`{key}` ({role}) is not a string"))),
             };
-            // Roles sharing a field get copies; the text, read last, takes the value itself.
-            if roles & 1 != 0 {
-                f.id = Some(value.clone());
-            }
-            for (bit, role, slot) in [
-                (2, "title", &mut f.title),
-                (3, "url", &mut f.url),
-                (4, "site", &mut f.site),
-                (5, "date", &mut f.date),
-            ] {
-                if roles & (1 << bit) != 0 {
-                    *slot = string(role, &mut value.clone())?;
+            // Each role the key serves, in bit order: roles sharing a field get copies, the
+            // last one takes the value itself (most keys serve one role: no copy).
+            let mut left = roles;
+            while left != 0 {
+                let bit = left.trailing_zeros();
+                left &= left - 1;
+                let v = if left == 0 { std::mem::take(&mut value) } else { value.clone() };
+                match bit {
+                    0 => f.id = Some(v),
+                    1 => f.text = string("text", v)?,
+                    2 => f.title = string("title", v)?,
+                    3 => f.url = string("url", v)?,
+                    4 => f.site = string("site", v)?,
+                    _ => f.date = string("date", v)?,
                 }
-            }
-            if roles & 2 != 0 {
-                f.text = string("text", &mut value)?;
             }
         }
         Ok(f)

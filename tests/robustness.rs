@@ -89,7 +89,23 @@ fn catalogue(raw: &Path) {
         .as_bytes(),
     );
     #[cfg(unix)]
-    std::os::unix::fs::symlink(".", raw.join("loop")).unwrap();
+    {
+        std::os::unix::fs::symlink(".", raw.join("loop")).unwrap();
+        std::os::unix::fs::symlink("nowhere.txt", raw.join("dangling.txt")).unwrap();
+        // A named pipe would block the reader forever if it were opened.
+        let made = std::process::Command::new("mkfifo").arg(raw.join("pipe.txt")).status().unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink("pipe.txt", raw.join("to-pipe.txt")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        w("locked.txt", article("garden").as_bytes());
+        fs::set_permissions(raw.join("locked.txt"), fs::Permissions::from_mode(0o000)).unwrap();
+    }
+}
+
+/// Whether this process can read a file it has no permission for (root can).
+#[cfg(unix)]
+fn reads_anything(raw: &Path) -> bool {
+    fs::File::open(raw.join("locked.txt")).is_ok()
 }
 
 #[test]
@@ -99,7 +115,13 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
     catalogue(&raw);
     let config = dir.path().join("pipeline.toml");
     fs::write(&config, "[input]\npath = \"raw\"\nmax-file-bytes = 1048576\n").unwrap();
-    let o = Command::cargo_bin("newsprep").unwrap().args(["run", "-q", "-c"]).arg(&config).output().unwrap();
+    let o = Command::cargo_bin("newsprep")
+        .unwrap()
+        .args(["run", "-q", "-c"])
+        .arg(&config)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "some files could not be read: exit 1");
     let stderr = String::from_utf8(o.stderr).unwrap();
 
@@ -119,6 +141,7 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
         ("chinese", "kept", ""),
         ("crlf", "kept", ""),
         ("cyrillic", "kept", ""),
+        ("dangling", "error", "cannot read: broken symlink: its target does not exist"),
         (&deep, "kept", ""),
         ("empty", "empty", "no text in the file"),
         ("feed-2", "error", "line 2: invalid JSON: EOF while parsing a value at line 1 column 25"),
@@ -130,10 +153,22 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
         ("loop", "skipped", "symlink to a folder is not followed"),
         ("notext", "error", "line 3: no `text` field (input.fields.text)"),
         ("nul-inside", "error", &nul_at),
+        ("pipe", "skipped", "a named pipe is not read"),
         ("png", "error", "binary file: NUL byte at offset 8"),
         ("random", "error", &rows["random"].1),
         ("spaces", "empty", "no text in the file"),
+        ("to-pipe", "skipped", "symlink to a named pipe is not read"),
     ];
+    let mut want = want;
+    // Without root, a file without read permission is an error; root reads it anyway.
+    #[cfg(unix)]
+    let locked = if reads_anything(&raw) {
+        ("locked", "kept", "")
+    } else {
+        ("locked", "error", "cannot read: Permission denied (os error 13)")
+    };
+    #[cfg(unix)]
+    want.push(locked);
     for (id, status, message) in &want {
         let got = rows.get(*id).unwrap_or_else(|| panic!("no row for {id}: {rows:?}"));
         assert_eq!((got.0.as_str(), got.1.as_str()), (*status, *message), "{id}");
@@ -164,4 +199,33 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
         assert_eq!(corpus[id].split("\n\n").count(), 2, "{id}: {:?}", corpus[id]);
         assert!(!corpus[id].contains('\r'));
     }
+}
+
+/// A file deleted between discovery and reading (as by a scraper rotating its output) gets an
+/// `error` row saying so; the files around it are cleaned.
+#[test]
+fn a_file_that_disappears_mid_run_is_an_error_row_and_the_rest_is_cleaned() {
+    use newsprep::{pipeline, progress::Silent, settings::Settings, stages::read};
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir_all(&raw).unwrap();
+    for name in ["a", "b", "c"] {
+        fs::write(raw.join(format!("{name}.txt")), article(name)).unwrap();
+    }
+    let settings = Settings::defaults(&raw, dir.path().join("cleaned"));
+    let found = read::discover(&settings.input, &settings.read).unwrap();
+    fs::remove_file(raw.join("b.txt")).unwrap();
+    let stats = pipeline::run_found(&settings, &Silent, found, &mut |_, _| {}).unwrap();
+    assert_eq!((stats.documents.kept, stats.documents.error), (2, 1));
+    let manifest = fs::read_to_string(dir.path().join("cleaned/manifest.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = manifest.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let status: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[5], r[10])).collect();
+    assert_eq!(
+        status,
+        [
+            ("a", "kept", ""),
+            ("b", "error", "cannot read: the file was removed after the run found it"),
+            ("c", "kept", "")
+        ]
+    );
 }

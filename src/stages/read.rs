@@ -243,14 +243,39 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<Found>) -> std::io::Result<()> {
                 Ok(m) if m.is_dir() => {
                     out.push((rel, path, 0, Some("symlink to a folder is not followed".into())))
                 }
+                Ok(m) if !m.is_file() => {
+                    let what = special_file(&m.file_type());
+                    out.push((rel, path, 0, Some(format!("symlink to {what} is not read"))))
+                }
+                // A dangling link is kept, so reading it reports the error in its row.
                 m => out.push((rel, path, m.map_or(0, |m| m.len()), None)),
             }
-        } else {
+        } else if ft.is_file() {
             let bytes = e.metadata().map_or(0, |m| m.len());
             out.push((rel, path, bytes, None));
+        } else {
+            // Opening a named pipe blocks until something writes to it; a device can be endless.
+            out.push((rel, path, 0, Some(format!("{} is not read", special_file(&ft)))));
         }
     }
     Ok(())
+}
+
+/// What a file that is neither a regular file nor a folder is, for its skip message.
+fn special_file(ft: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a named pipe";
+        } else if ft.is_socket() {
+            return "a socket";
+        } else if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = ft;
+    "a special file"
 }
 
 /// `sub/a.md` -> (`sub/a`, `md`); a leading dot is not an extension.
@@ -269,6 +294,14 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
     let io = |e: std::io::Error| FileError::Io(e.to_string());
     let mut file = match fs::File::open(&input.path) {
         Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let why = if fs::symlink_metadata(&input.path).is_ok() {
+                "broken symlink: its target does not exist"
+            } else {
+                "the file was removed after the run found it"
+            };
+            return Err((source, FileError::Io(why.into())));
+        }
         Err(e) => return Err((source, io(e))),
     };
     let len = match file.metadata() {

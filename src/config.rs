@@ -45,6 +45,10 @@ pub struct InputConfig {
     pub extensions: Vec<Extension>,
     /// Files larger than this are refused with an `error` row. Default 64 MiB.
     pub max_file_bytes: ByteLimit,
+    /// How article files are decoded: `"detect"` (the default: UTF-8, else the legacy encoding
+    /// chardetng guesses) or a WHATWG encoding label (`"utf-8"` to refuse anything else,
+    /// `"windows-1252"`, `"shift_jis"`, ...). A byte-order mark always wins.
+    pub encoding: InputEncoding,
     /// The JSONL record fields newsprep reads, by role.
     pub fields: FieldsConfig,
 }
@@ -55,6 +59,7 @@ impl Default for InputConfig {
             path: PathBuf::from("raw"),
             extensions: vec![Extension("txt".into()), Extension("md".into()), Extension("jsonl".into())],
             max_file_bytes: ByteLimit(64 << 20),
+            encoding: InputEncoding::Detect,
             fields: FieldsConfig::default(),
         }
     }
@@ -732,6 +737,30 @@ impl<'de> Deserialize<'de> for Share {
             return Err(de::Error::custom(format!("{v} is out of range: expected 0.0 to 1.0")));
         }
         Ok(Share(v as f32))
+    }
+}
+
+/// `input.encoding`: detect each file's encoding, or read every file in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputEncoding {
+    /// UTF-8 if the bytes are UTF-8, else the legacy encoding chardetng guesses.
+    Detect,
+    /// This encoding (a WHATWG label, resolved).
+    Fixed(&'static encoding_rs::Encoding),
+}
+
+impl<'de> Deserialize<'de> for InputEncoding {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.eq_ignore_ascii_case("detect") {
+            return Ok(InputEncoding::Detect);
+        }
+        match encoding_rs::Encoding::for_label_no_replacement(s.as_bytes()) {
+            Some(enc) => Ok(InputEncoding::Fixed(enc)),
+            None => Err(de::Error::custom(format!(
+                "`{s}` is not an encoding: use \"detect\" or a WHATWG label like \"utf-8\" or \"windows-1252\""
+            ))),
+        }
     }
 }
 

@@ -28,6 +28,32 @@ pub struct Span {
     pub end: usize,
 }
 
+/// From byte offsets in a document's decoded text to byte offsets in its raw file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawMap {
+    /// UTF-8: the text is the raw bytes after this many (a byte-order mark).
+    Shift(usize),
+    /// Any other encoding: runs of characters of one shape, ending with a run that maps the
+    /// end of the text to the end of the file.
+    Segments(Vec<crate::stages::read::decode::Segment>),
+}
+
+impl RawMap {
+    /// The raw offset of text offset `at` (a character boundary).
+    pub fn raw(&self, at: usize) -> usize {
+        match self {
+            RawMap::Shift(n) => n + at,
+            RawMap::Segments(s) => RawMap::segment_offset(s, at),
+        }
+    }
+
+    pub(crate) fn segment_offset(s: &[crate::stages::read::decode::Segment], at: usize) -> usize {
+        let i = s.partition_point(|s| s.text_start <= at).saturating_sub(1);
+        let s = s[i];
+        s.raw_start + (at - s.text_start) / s.text as usize * s.raw as usize
+    }
+}
+
 /// Where a document came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceInfo {
@@ -43,6 +69,9 @@ pub struct SourceInfo {
     /// The site the source names (a JSONL record's `site`, or its `url`'s host); without one
     /// the site is the source folder.
     pub site: Option<String>,
+    /// The encoding its bytes were decoded from, by its WHATWG name (`UTF-8`, `windows-1252`,
+    /// `UTF-16LE`); empty when the file could not be read.
+    pub encoding: &'static str,
     /// Place of its raw file in corpus order (what site lines apply to it depends on it).
     #[serde(skip)]
     pub order: u32,
@@ -51,7 +80,15 @@ pub struct SourceInfo {
 impl SourceInfo {
     /// A source known only by its path (not read yet, or unreadable).
     pub fn unread(path: impl Into<String>) -> SourceInfo {
-        SourceInfo { path: path.into(), bytes: 0, sha256: String::new(), line: None, site: None, order: 0 }
+        SourceInfo {
+            path: path.into(),
+            bytes: 0,
+            sha256: String::new(),
+            encoding: "",
+            line: None,
+            site: None,
+            order: 0,
+        }
     }
 }
 
@@ -294,8 +331,8 @@ pub struct Document {
     pub source: SourceInfo,
     /// Decoded text, until the normalizer splits it into paragraphs (then empty).
     pub raw: String,
-    /// Bytes of the raw file before `raw` starts (a UTF-8 BOM), so spans index the raw file.
-    pub raw_offset: usize,
+    /// From offsets in `raw` to offsets in the raw file, so spans index the raw file.
+    pub origin: RawMap,
     /// Paragraphs in source order, removed ones included.
     pub paragraphs: Vec<Paragraph>,
     /// Metadata found so far.
@@ -305,17 +342,15 @@ pub struct Document {
 }
 
 impl Document {
-    /// A document fresh from the reader: decoded text, no paragraphs or metadata yet.
+    /// A document fresh from the reader: text decoded from UTF-8 after `raw_offset` bytes (a
+    /// byte-order mark), no paragraphs or metadata yet.
     pub fn new(id: DocId, source: SourceInfo, raw: String, raw_offset: usize) -> Document {
-        Document {
-            id,
-            source,
-            raw,
-            raw_offset,
-            paragraphs: Vec::new(),
-            meta: Metadata::default(),
-            body: None,
-        }
+        Document::mapped(id, source, raw, RawMap::Shift(raw_offset))
+    }
+
+    /// A document fresh from the reader, of text whose offsets `origin` maps to the raw file.
+    pub fn mapped(id: DocId, source: SourceInfo, raw: String, origin: RawMap) -> Document {
+        Document { id, source, raw, origin, paragraphs: Vec::new(), meta: Metadata::default(), body: None }
     }
 
     /// The kept paragraphs, in order.

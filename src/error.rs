@@ -101,6 +101,24 @@ pub enum FileError {
         /// Byte offset of the first invalid sequence.
         offset: usize,
     },
+    /// Not valid in the encoding it was declared (by a BOM or `input.encoding`) or detected in.
+    #[error("not valid {encoding}: malformed sequence at offset {offset}")]
+    Malformed {
+        /// The encoding's WHATWG name.
+        encoding: &'static str,
+        /// Byte offset of the sequence.
+        offset: usize,
+    },
+    /// Decoded from a legacy encoding, it holds control characters: binary data, not text.
+    #[error("binary file: control character U+{code:04X} at offset {offset} (read as {encoding})")]
+    NotText {
+        /// The encoding it was read as.
+        encoding: &'static str,
+        /// Byte offset of the character.
+        offset: usize,
+        /// The character.
+        code: u32,
+    },
     /// A JSONL line that is not a usable record.
     #[error("line {line}: {message}")]
     Record {

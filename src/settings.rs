@@ -70,6 +70,8 @@ pub struct ReadSettings {
     pub extensions: Vec<String>,
     /// Larger files are refused.
     pub max_file_bytes: u64,
+    /// How article files are decoded.
+    pub encoding: crate::config::InputEncoding,
     /// The JSONL fields read, by role.
     pub fields: RecordFieldNames,
 }
@@ -321,6 +323,7 @@ impl Settings {
             read: ReadSettings {
                 extensions: cfg.input.extensions.iter().map(|e| e.0.clone()).collect(),
                 max_file_bytes: cfg.input.max_file_bytes.0,
+                encoding: cfg.input.encoding,
                 fields: RecordFieldNames::from(&cfg.input.fields),
             },
             normalize: NormalizeSettings {

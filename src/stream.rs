@@ -264,9 +264,9 @@ impl<'s> Stream<'s> {
     ) -> std::io::Result<()> {
         let id = self.input.id.clone();
         let limit = self.settings.read.max_file_bytes;
-        let doc =
-            read::read_document(id.clone(), SourceInfo::unread(name), reader, read::Compression::None, limit)
-                .map_err(|(source, error)| (id, source, error));
+        let (source, encoding) = (SourceInfo::unread(name), self.settings.read.encoding);
+        let doc = read::read_document(id.clone(), source, reader, read::Compression::None, limit, encoding)
+            .map_err(|(source, error)| (id, source, error));
         self.position += 1;
         self.finish(vec![doc], out, report, summary)
     }

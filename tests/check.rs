@@ -121,19 +121,19 @@ fn a_clean_corpus_passes_every_gate() {
 #[test]
 fn unreadable_fails_on_a_file_that_is_not_utf8() {
     let dir = setup(&only("unreadable", "error", ""));
-    fs::write(dir.path().join("raw/broken.txt"), b"caf\xe9 au lait\n").unwrap();
+    fs::write(dir.path().join("raw/broken.txt"), b"caf\xc3\xa9 \xff au lait\n").unwrap();
     let (code, g) = gate(dir.path(), "unreadable");
     assert_eq!(code, 1);
     assert_eq!(g["status"], "fail");
     assert_eq!(findings(&g).len(), 1);
     assert_eq!(findings(&g)[0]["file"], "raw/broken.txt");
-    assert_eq!(findings(&g)[0]["message"], "not valid UTF-8: invalid byte sequence at offset 3");
+    assert_eq!(findings(&g)[0]["message"], "not valid UTF-8: invalid byte sequence at offset 6");
 }
 
 #[test]
 fn a_gate_at_warn_reports_but_passes() {
     let dir = setup(&only("unreadable", "warn", ""));
-    fs::write(dir.path().join("raw/broken.txt"), b"caf\xe9 au lait\n").unwrap();
+    fs::write(dir.path().join("raw/broken.txt"), b"caf\xc3\xa9 \xff au lait\n").unwrap();
     let (code, g) = gate(dir.path(), "unreadable");
     assert_eq!(code, 0);
     assert_eq!((g["level"].as_str(), g["status"].as_str()), (Some("warn"), Some("fail")));
@@ -295,7 +295,7 @@ fn troubled() -> tempfile::TempDir {
     ] {
         add(dir.path(), rel);
     }
-    fs::write(dir.path().join("raw/broken.txt"), b"caf\xe9 au lait\n").unwrap();
+    fs::write(dir.path().join("raw/broken.txt"), b"caf\xc3\xa9 \xff au lait\n").unwrap();
     dir
 }
 

@@ -117,7 +117,7 @@ fn the_longest_copy_replaces_the_first_one_seen_under_drop() {
     let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
     let status = |id: &str| {
         let row = manifest.lines().find(|l| l.starts_with(&format!("{id},"))).unwrap();
-        row.split(',').nth(5).unwrap().to_string()
+        row.split(',').nth(6).unwrap().to_string()
     };
     assert_eq!(
         [status("herald-1"), status("wire-7"), status("blog-3"), status("other-2")],
@@ -288,7 +288,9 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
     fs::create_dir(&raw).unwrap();
     let article = "A headline for the good file\n\nThe good file has a body paragraph that is long enough to be kept by every stage of the pipeline.\n";
     fs::write(raw.join("good.txt"), article).unwrap();
-    fs::write(raw.join("latin1.txt"), b"Caf\xe9 society returns to the capital\n").unwrap();
+    fs::write(raw.join("latin1.txt"), b"Caf\xe9 society returns to the capital, and its \xe9lite with it.\n")
+        .unwrap();
+    fs::write(raw.join("torn.txt"), b"Caf\xc3\xa9 society returns \xc3 to the capital\n").unwrap();
     fs::write(raw.join("binary.txt"), b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").unwrap();
     fs::write(raw.join("empty.md"), "").unwrap();
     fs::write(raw.join("only-junk.txt"), "Share This\n\nFollow us on Twitter\n").unwrap();
@@ -300,7 +302,7 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
         newsprep().args(["run", "--quiet", "--input"]).arg(&raw).arg("--output").arg(&out).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "file errors give exit 1");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("latin1.txt: not valid UTF-8: invalid byte sequence at offset 3"), "{err}");
+    assert!(err.contains("torn.txt: not valid UTF-8: invalid byte sequence at offset 22"), "{err}");
     assert!(err.contains("binary.txt: binary file: NUL byte at offset 8"), "{err}");
 
     let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
@@ -309,16 +311,17 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
         .skip(1)
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[1].to_string(), f[5].to_string())
+            (f[1].to_string(), f[6].to_string())
         })
         .collect();
     let expect = [
         ("binary.txt", "error"),
         ("empty.md", "empty"),
         ("good.txt", "kept"),
-        ("latin1.txt", "error"),
+        ("latin1.txt", "kept"),
         ("notes.pdf", "skipped"),
         ("only-junk.txt", "empty"),
+        ("torn.txt", "error"),
         ("vanished.txt", "error"),
     ];
     let expect: Vec<(String, String)> = expect.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
@@ -327,8 +330,14 @@ fn bad_files_become_error_rows_and_the_rest_goes_on() {
     assert!(manifest.contains("cannot read: broken symlink: its target does not exist"), "{manifest}");
     assert!(manifest.contains("all 2 paragraphs were metadata or boilerplate"), "{manifest}");
     let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
-    assert_eq!(corpus.lines().count(), 1);
+    assert_eq!(corpus.lines().count(), 2);
     assert!(corpus.contains("\"id\":\"good\""));
+    // Windows-1252 is detected, decoded, recorded, and its span counts the file's bytes.
+    let latin1: serde_json::Value = serde_json::from_str(corpus.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(latin1["encoding"], "windows-1252");
+    assert_eq!(latin1["text"], "Café society returns to the capital, and its élite with it.");
+    assert_eq!(latin1["spans"], serde_json::json!([[0, 59]]));
+    assert!(manifest.contains(",windows-1252,kept,"), "{manifest}");
     assert_eq!(
         fs::read_to_string(out.join("good.txt")).unwrap(),
         "The good file has a body paragraph that is long enough to be kept by every stage of the pipeline.\n"
@@ -382,7 +391,7 @@ fn bad_jsonl_lines_become_error_rows_with_their_line_and_the_rest_goes_on() {
         .records()
         .map(|row| {
             let row = row.unwrap();
-            (row[0].to_string(), row[2].to_string(), row[5].to_string(), row[10].to_string())
+            (row[0].to_string(), row[2].to_string(), row[6].to_string(), row[11].to_string())
         })
         .collect();
     let row = |id: &str, line: &str, status: &str, message: &str| {

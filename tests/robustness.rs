@@ -32,6 +32,29 @@ fn article(topic: &str) -> String {
     format!("{} {}\n\n{} {}", sentence(), sentence(), sentence(), sentence())
 }
 
+/// `text` in Windows-1252 (every character of the tests' texts has a byte there).
+fn cp1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            '\u{20ac}' => 0x80,
+            c if (c as u32) < 0x100 => c as u8,
+            c => panic!("{c} is not in the test's Windows-1252 subset"),
+        })
+        .collect()
+}
+
+/// `text` in UTF-16 with its byte-order mark.
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+    for u in text.encode_utf16() {
+        out.extend(if big_endian { u.to_be_bytes() } else { u.to_le_bytes() });
+    }
+    out
+}
+
+/// Decodes a span of a raw file by hand, to check it against the corpus.
+type Decoder = fn(&[u8]) -> String;
+
 /// A JSONL record of 1.5 MB, over the test's 1 MiB line limit.
 fn huge_line() -> String {
     serde_json::json!({"id": "huge", "text": "word ".repeat(300_000)}).to_string()
@@ -60,7 +83,22 @@ fn catalogue(raw: &Path) {
         .collect();
     w("random.txt", &random);
     w("nul-inside.txt", format!("{}\0tail", article("harbour")).as_bytes());
-    w("bad-utf8.txt", b"The caf\xe9 report was published on Monday.\n");
+    // UTF-8 with one torn character: refused, not re-read in a legacy encoding.
+    w("bad-utf8.txt", b"The caf\xc3\xa9 report was \xc3 published on Monday.\n");
+    w("windows-1252.txt", &cp1252(&article("caf\u{e9}")));
+    w(
+        "latin1.txt",
+        &cp1252(
+            "Le ma\u{ee}tre a r\u{e9}pondu \u{e0} la d\u{e9}l\u{e9}gation fran\u{e7}aise apr\u{e8}s la r\u{e9}union du conseil municipal.\n\nLes \u{e9}lus se retrouveront en f\u{e9}vrier pour d\u{e9}cider du budget de l'ann\u{e9}e prochaine.",
+        ),
+    );
+    w("utf16le.txt", &utf16(&article("\u{43f}\u{43e}\u{440}\u{442}"), false));
+    w("utf16be.txt", &utf16(&article("\u{6e2f}\u{53e3}"), true));
+    let mut torn16 = utf16("Half a character at the end", false);
+    torn16.extend([0x3d, 0xd8]);
+    w("utf16-torn.txt", &torn16);
+    // No NUL byte, not UTF-8: chardetng picks an encoding, which yields control characters.
+    w("controls.txt", b"\x81\x02\x03\xfe\xfd\x04\x05\x06\x07 data \x10\x11");
     w("crlf.txt", article("ferry").replace('\n', "\r\n").as_bytes());
     w("lone-cr.txt", article("bridge").replace('\n', "\r").as_bytes());
     let deep: Vec<String> = (0..40).map(|i| format!("d{i}")).collect();
@@ -129,7 +167,7 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
     let mut r = csv::Reader::from_path(dir.path().join("cleaned/manifest.csv")).unwrap();
     for row in r.records() {
         let row = row.unwrap();
-        rows.insert(row[0].to_string(), (row[5].to_string(), row[10].to_string()));
+        rows.insert(row[0].to_string(), (row[6].to_string(), row[11].to_string()));
     }
     let deep = format!("{}/deep", (0..40).map(|i| format!("d{i}")).collect::<Vec<_>>().join("/"));
     let too_long =
@@ -137,8 +175,9 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
     let nul_at = format!("binary file: NUL byte at offset {}", article("harbour").len());
     let want: Vec<(&str, &str, &str)> = vec![
         ("arabic", "kept", ""),
-        ("bad-utf8", "error", "not valid UTF-8: invalid byte sequence at offset 7"),
+        ("bad-utf8", "error", "not valid UTF-8: invalid byte sequence at offset 21"),
         ("chinese", "kept", ""),
+        ("controls", "error", "binary file: control character U+0002 at offset 1 (read as windows-1251)"),
         ("crlf", "kept", ""),
         ("cyrillic", "kept", ""),
         ("dangling", "error", "cannot read: broken symlink: its target does not exist"),
@@ -146,6 +185,7 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
         ("empty", "empty", "no text in the file"),
         ("feed-2", "error", "line 2: invalid JSON: EOF while parsing a value at line 1 column 25"),
         ("good", "kept", ""),
+        ("latin1", "kept", ""),
         ("gzip-unnamed", "error", "binary file: NUL byte at offset 3"),
         // Too long to be parsed, so it gets the file's id with its line number.
         ("feed-4", "error", &too_long),
@@ -158,6 +198,10 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
         ("random", "error", &rows["random"].1),
         ("spaces", "empty", "no text in the file"),
         ("to-pipe", "skipped", "symlink to a named pipe is not read"),
+        ("utf16-torn", "error", "not valid UTF-16LE: malformed sequence at offset 56"),
+        ("utf16be", "kept", ""),
+        ("utf16le", "kept", ""),
+        ("windows-1252", "kept", ""),
     ];
     let mut want = want;
     // Without root, a file without read permission is an error; root reads it anyway.
@@ -199,6 +243,79 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
         assert_eq!(corpus[id].split("\n\n").count(), 2, "{id}: {:?}", corpus[id]);
         assert!(!corpus[id].contains('\r'));
     }
+
+    // Other encodings: decoded to the article's text, the encoding recorded in the manifest and
+    // the corpus, and each kept paragraph's span holds that paragraph in the file's own bytes.
+    let encodings: BTreeMap<String, String> = csv::Reader::from_path(dir.path().join("cleaned/manifest.csv"))
+        .unwrap()
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[5].to_string())
+        })
+        .collect();
+    let records: BTreeMap<String, serde_json::Value> =
+        fs::read_to_string(dir.path().join("cleaned/corpus.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| (v["id"].as_str().unwrap().to_string(), v))
+            .collect();
+    let decoders: [(&str, &str, Decoder, String); 4] = [
+        (
+            "windows-1252",
+            "windows-1252",
+            |b| b.iter().map(|&b| if b == 0x80 { '€' } else { b as char }).collect(),
+            article("caf\u{e9}"),
+        ),
+        ("latin1", "windows-1252", |b| b.iter().map(|&b| b as char).collect(), String::new()),
+        (
+            "utf16le",
+            "UTF-16LE",
+            |b| {
+                char::decode_utf16(b.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])))
+                    .map(Result::unwrap)
+                    .collect()
+            },
+            article("\u{43f}\u{43e}\u{440}\u{442}"),
+        ),
+        (
+            "utf16be",
+            "UTF-16BE",
+            |b| {
+                char::decode_utf16(b.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
+                    .map(Result::unwrap)
+                    .collect()
+            },
+            article("\u{6e2f}\u{53e3}"),
+        ),
+    ];
+    for (id, encoding, decode, text) in decoders {
+        assert_eq!(
+            (encodings[id].as_str(), &records[id]["encoding"]),
+            (encoding, &serde_json::json!(encoding)),
+            "{id}"
+        );
+        let raw = fs::read(dir.path().join(format!("raw/{id}.txt"))).unwrap();
+        let kept: Vec<&str> = records[id]["text"].as_str().unwrap().split("\n\n").collect();
+        let spans = records[id]["spans"].as_array().unwrap();
+        assert_eq!(spans.len(), kept.len(), "{id}");
+        for (span, para) in spans.iter().zip(&kept) {
+            let (start, end) = (span[0].as_u64().unwrap() as usize, span[1].as_u64().unwrap() as usize);
+            assert_eq!(decode(&raw[start..end]), *para, "{id} span {start}..{end}");
+        }
+        if !text.is_empty() {
+            assert_eq!(records[id]["text"], text.as_str(), "{id}");
+        }
+    }
+    assert!(
+        records["latin1"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Le maître a répondu à la délégation française")
+    );
+    assert_eq!(encodings["arabic"], "UTF-8");
+    assert_eq!(encodings["bad-utf8"], "", "not decoded, so no encoding");
 }
 
 /// A file deleted between discovery and reading (as by a scraper rotating its output) gets an
@@ -219,7 +336,7 @@ fn a_file_that_disappears_mid_run_is_an_error_row_and_the_rest_is_cleaned() {
     assert_eq!((stats.documents.kept, stats.documents.error), (2, 1));
     let manifest = fs::read_to_string(dir.path().join("cleaned/manifest.csv")).unwrap();
     let rows: Vec<Vec<&str>> = manifest.lines().skip(1).map(|l| l.split(',').collect()).collect();
-    let status: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[5], r[10])).collect();
+    let status: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r[0], r[6], r[11])).collect();
     assert_eq!(
         status,
         [

@@ -105,7 +105,8 @@ fn records_that_break_the_layout_are_rejected() {
     type Break = Box<dyn Fn(&mut Value)>;
     let broken: Vec<(&str, Break)> = vec![
         ("missing text", Box::new(|r| drop(r.as_object_mut().unwrap().remove("text")))),
-        ("another version", Box::new(|r| r["schema_version"] = json!(3))),
+        ("another version", Box::new(|r| r["schema_version"] = json!(2))),
+        ("no encoding", Box::new(|r| drop(r.as_object_mut().unwrap().remove("encoding")))),
         ("unknown field", Box::new(|r| r["extra"] = json!(1))),
         ("short simhash", Box::new(|r| r["simhash"] = json!("abc"))),
         ("span of three", Box::new(|r| r["spans"] = json!([[0, 1, 2]]))),

@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use newsprep::config::InputEncoding;
 use newsprep::document::{DocId, Document, SourceInfo};
 use newsprep::settings::Settings;
 use newsprep::stages::Outcome;
@@ -32,8 +33,8 @@ static STAGES: LazyLock<Stages> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     let len = data.len();
-    let Ok((text, offset)) = read::decode(data.to_vec()) else { return };
-    let doc = Document::new(DocId("fuzz".into()), SourceInfo::unread("fuzz.txt"), text, offset);
+    let Ok(d) = read::decode::decode(data.to_vec(), InputEncoding::Detect) else { return };
+    let doc = Document::mapped(DocId("fuzz".into()), SourceInfo::unread("fuzz.txt"), d.text, d.map);
     let s = &*STAGES;
     let o = Outcome::Keep(doc).then(&s.normalize);
     let mut last = 0;

@@ -715,7 +715,7 @@ impl LineFinder {
             let input = place.inputs.get(rel)?;
             let doc = read::read(input, place.read).ok()?;
             let mut v = vec![0];
-            v.extend(memchr::memchr_iter(b'\n', doc.raw.as_bytes()).map(|i| doc.raw_offset + i + 1));
+            v.extend(memchr::memchr_iter(b'\n', doc.raw.as_bytes()).map(|i| doc.origin.raw(i + 1)));
             Some(v)
         });
         let starts = starts.as_ref()?;

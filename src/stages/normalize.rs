@@ -11,7 +11,7 @@
 //! [`MarkdownRule`]s, then Unicode normalization, then [`collapse_whitespace`].
 
 use crate::config::{ParagraphSplit, UnicodeForm};
-use crate::document::{Block, Document, Features, Paragraph, Removal, Span};
+use crate::document::{Block, Document, Features, Paragraph, RawMap, Removal, Span};
 use crate::settings::NormalizeSettings;
 use crate::stages::{DocStage, DropReason, Outcome};
 use regex::{Captures, Regex};
@@ -31,8 +31,8 @@ impl Normalize {
         Normalize { settings: *settings }
     }
 
-    /// Split `text` into paragraphs; spans are offset by `base` (bytes before `text` in the file).
-    pub fn paragraphs(&self, text: &str, base: usize) -> Vec<Paragraph> {
+    /// Split `text` into paragraphs; `origin` maps their spans to the raw file.
+    pub fn paragraphs(&self, text: &str, origin: &RawMap) -> Vec<Paragraph> {
         let lines = lines(text);
         let wrap = if self.settings.paragraphs == ParagraphSplit::Auto { wrap_width(&lines) } else { None };
         let mut out: Vec<Paragraph> = Vec::new();
@@ -55,7 +55,7 @@ impl Normalize {
                 }
                 i += 1;
             }
-            let span = Span { start: base + lines[first].start, end: base + lines[i].end };
+            let span = Span { start: origin.raw(lines[first].start), end: origin.raw(lines[i].end) };
             let kind = lines[first].kind;
             if kind == LineKind::Separator {
                 // A `---` or `===` right under a text line is a setext heading underline.
@@ -150,7 +150,7 @@ impl DocStage for Normalize {
 
     fn apply(&self, mut doc: Document) -> Outcome {
         let raw = std::mem::take(&mut doc.raw);
-        doc.paragraphs = self.paragraphs(&raw, doc.raw_offset);
+        doc.paragraphs = self.paragraphs(&raw, &doc.origin);
         if doc.paragraphs.iter().all(|p| !p.is_kept()) {
             let detail = if doc.paragraphs.is_empty() {
                 "no text in the file".to_string()
@@ -588,13 +588,18 @@ mod tests {
     }
 
     fn texts(input: &str) -> Vec<String> {
-        norm().paragraphs(input, 0).into_iter().filter(|p| p.is_kept()).map(|p| p.text).collect()
+        norm()
+            .paragraphs(input, &RawMap::Shift(0))
+            .into_iter()
+            .filter(|p| p.is_kept())
+            .map(|p| p.text)
+            .collect()
     }
 
     #[test]
     fn blank_lines_split_and_spans_point_into_the_raw_text() {
         let raw = "First para.\n\n\u{a0}\nSecond para.  \n";
-        let ps = norm().paragraphs(raw, 3);
+        let ps = norm().paragraphs(raw, &RawMap::Shift(3));
         assert_eq!(ps.len(), 2);
         assert_eq!(&raw[ps[0].span.start - 3..ps[0].span.end - 3], "First para.");
         assert_eq!(&raw[ps[1].span.start - 3..ps[1].span.end - 3], "Second para.");
@@ -644,7 +649,7 @@ mod tests {
     #[test]
     fn link_debris_emphasis_and_escapes_are_reduced() {
         let raw = "By [Andrew Korybko](#)\n\n*The best [scenario](http://x.org/a_(b)) is **clear**.*\n\n\\*\n\n## [Become a Member](#)\n\nsnake_case and 5 \\* 3 stay";
-        let ps = norm().paragraphs(raw, 0);
+        let ps = norm().paragraphs(raw, &RawMap::Shift(0));
         let kept: Vec<_> = ps.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str()).collect();
         assert_eq!(
             kept,
@@ -664,7 +669,7 @@ mod tests {
 
     #[test]
     fn separators_and_setext_underlines() {
-        let ps = norm().paragraphs("Section title\n---\nBody text here.\n\n* * *\n", 0);
+        let ps = norm().paragraphs("Section title\n---\nBody text here.\n\n* * *\n", &RawMap::Shift(0));
         assert_eq!(ps[0].features.block, Block::Heading);
         assert_eq!(ps[1].removal, Some(Removal::Markup { rule: "separator" }));
         assert_eq!(ps[2].text, "Body text here.");
@@ -766,7 +771,7 @@ mod tests {
                 raw.insert_str(at, "\\*");
             }
             let texts = |t: &str| -> Vec<String> {
-                plain.paragraphs(t, 0).into_iter().filter(|p| p.is_kept()).map(|p| p.text).collect()
+                plain.paragraphs(t, &RawMap::Shift(0)).into_iter().filter(|p| p.is_kept()).map(|p| p.text).collect()
             };
             let once = texts(&raw);
             proptest::prop_assert_eq!(texts(&once.join("\n\n")), once);
@@ -774,7 +779,7 @@ mod tests {
 
         #[test]
         fn every_kept_paragraph_maps_back_to_its_raw_span(raw in raw_text(), offset in 0usize..4) {
-            for p in norm().paragraphs(&raw, offset).into_iter().filter(|p| p.is_kept()) {
+            for p in norm().paragraphs(&raw, &RawMap::Shift(offset)).into_iter().filter(|p| p.is_kept()) {
                 let slice: String = raw[p.span.start - offset..p.span.end - offset].nfc().collect();
                 let mut rest = slice.as_str();
                 for w in words(&p.text) {

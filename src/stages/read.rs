@@ -2,8 +2,12 @@
 //!
 //! Discovery decides every file's fate up front (article, skipped, id collision), so the manifest
 //! can give every file a row. Reading checks size, computes the SHA-256 of the raw bytes, refuses
-//! binary data and invalid UTF-8 with the offset, and strips a UTF-8 BOM (spans still count it).
+//! binary data and invalid text with the offset, and decodes the rest ([`decode`]: UTF-8, or
+//! UTF-16 and legacy encodings mapped back to raw bytes, so spans still index the file).
 
+pub mod decode;
+
+use crate::config::InputEncoding;
 use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
 use crate::settings::{ReadSettings, RecordFieldNames};
@@ -313,19 +317,21 @@ pub fn read(input: &Input, settings: &ReadSettings) -> Result<Document, (SourceI
     if len > settings.max_file_bytes {
         return Err((source, FileError::TooLarge { size: len, limit: settings.max_file_bytes }));
     }
-    read_document(input.id.clone(), source, &mut file, input.compression, settings.max_file_bytes)
+    let (compression, limit) = (input.compression, settings.max_file_bytes);
+    read_document(input.id.clone(), source, &mut file, compression, limit, settings.encoding)
 }
 
 /// A document from a raw article's bytes, read from `from` (a file, stdin): at most `limit`
 /// bytes are taken (a file that grows while being read is still bounded); their size and
 /// SHA-256 go into `source`; then they are decompressed as `compression` says, under the same
-/// limit, and decoded. Spans index the decompressed text.
+/// limit, and decoded as `encoding` says. Spans index the decompressed bytes.
 pub(crate) fn read_document(
     id: DocId,
     mut source: SourceInfo,
     from: &mut dyn Read,
     compression: Compression,
     limit: u64,
+    encoding: InputEncoding,
 ) -> Result<Document, (SourceInfo, FileError)> {
     let mut bytes = Vec::with_capacity(source.bytes.min(limit) as usize);
     if let Err(e) = from.take(limit + 1).read_to_end(&mut bytes) {
@@ -353,23 +359,12 @@ pub(crate) fn read_document(
         }
         bytes = plain;
     }
-    match decode(bytes) {
-        Ok((text, bom)) => Ok(Document::new(id, source, text, bom)),
+    match decode::decode(bytes, encoding) {
+        Ok(d) => {
+            source.encoding = d.encoding.name();
+            Ok(Document::mapped(id, source, d.text, d.map))
+        }
         Err(e) => Err((source, e)),
-    }
-}
-
-/// UTF-8 with or without BOM. Returns the text and the number of bytes before it (the BOM).
-pub fn decode(bytes: Vec<u8>) -> Result<(String, usize), FileError> {
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(FileError::Binary { offset });
-    }
-    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    let mut bytes = bytes;
-    bytes.drain(..bom);
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok((s, bom)),
-        Err(e) => Err(FileError::Encoding { offset: e.utf8_error().valid_up_to() + bom }),
     }
 }
 
@@ -726,6 +721,7 @@ pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, 
     let Some(text) = fields.text else {
         return fail(id, source, format!("no `{}` field (input.fields.text)", names.text));
     };
+    source.encoding = encoding_rs::UTF_8.name();
     let mut doc = Document::new(id, source, text, 0);
     doc.meta.title = fields.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     doc.meta.published = fields.date.as_deref().and_then(iso_date);
@@ -770,6 +766,7 @@ mod tests {
         ReadSettings {
             extensions: vec!["txt".into(), "md".into()],
             max_file_bytes: 1 << 20,
+            encoding: InputEncoding::Detect,
             fields: Default::default(),
         }
     }
@@ -800,13 +797,6 @@ mod tests {
         let found = discover(&p, &settings()).unwrap();
         assert_eq!(found[0].id.0, "one");
         assert_eq!(found[0].rel, "one.txt");
-    }
-
-    #[test]
-    fn decode_handles_bom_and_refuses_bad_bytes() {
-        assert_eq!(decode(b"\xEF\xBB\xBFhi".to_vec()).unwrap(), ("hi".to_string(), 3));
-        assert_eq!(decode(b"ab\x00c".to_vec()), Err(FileError::Binary { offset: 2 }));
-        assert_eq!(decode(b"caf\xe9 au lait".to_vec()), Err(FileError::Encoding { offset: 3 }));
     }
 
     #[test]

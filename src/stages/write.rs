@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 /// Version of the `corpus.jsonl` record layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Writes one run's output.
 #[derive(Debug)]
@@ -569,7 +569,7 @@ fn front_matter(d: &Document, of: Option<&DocId>) -> String {
     };
     let m = &d.meta;
     let mut fm = String::from("---\n");
-    let fields: [(&str, Option<&str>); 8] = [
+    let fields: [(&str, Option<&str>); 9] = [
         ("id", Some(&d.id.0)),
         ("title", m.title.as_deref()),
         ("author", m.author.as_deref()),
@@ -578,6 +578,7 @@ fn front_matter(d: &Document, of: Option<&DocId>) -> String {
         ("dateline", m.dateline.as_deref()),
         ("source", Some(&d.source.path)),
         ("sha256", Some(&d.source.sha256)),
+        ("encoding", Some(d.source.encoding)),
     ];
     for (k, v) in fields {
         fm.push_str(&format!("{k}: {}\n", quote(v)));
@@ -609,6 +610,8 @@ pub struct CorpusRecord<'a> {
     pub bytes: u64,
     /// SHA-256 of the raw file.
     pub sha256: &'a str,
+    /// The encoding the raw bytes were decoded from (`UTF-8`, `windows-1252`, `UTF-16LE`, ...).
+    pub encoding: &'a str,
     /// Headline.
     pub title: Option<&'a str>,
     /// Byline.
@@ -728,6 +731,7 @@ impl<'a> CorpusRecord<'a> {
             line: d.source.line,
             bytes: d.source.bytes,
             sha256: &d.source.sha256,
+            encoding: d.source.encoding,
             title: d.meta.title.as_deref(),
             author: d.meta.author.as_deref(),
             published: d.meta.published.as_deref(),
@@ -812,6 +816,8 @@ pub struct ManifestRow<'a> {
     pub bytes: u64,
     /// SHA-256 of the raw bytes (empty if it could not be read).
     pub sha256: &'a str,
+    /// The encoding the raw bytes were decoded from (empty if they were not).
+    pub encoding: &'a str,
     /// `kept`, `duplicate`, `empty`, `error` or `skipped`.
     pub status: &'static str,
     /// Paragraphs in the written text.
@@ -839,6 +845,7 @@ impl<'a> ManifestRow<'a> {
                     line: d.source.line,
                     bytes: d.source.bytes,
                     sha256: &d.source.sha256,
+                    encoding: d.source.encoding,
                     status: "kept",
                     paragraphs_kept: kept,
                     paragraphs_removed: d.paragraphs.len() - kept,
@@ -867,6 +874,7 @@ impl<'a> ManifestRow<'a> {
                 line: source.line,
                 bytes: source.bytes,
                 sha256: &source.sha256,
+                encoding: source.encoding,
                 status: "error",
                 paragraphs_kept: 0,
                 paragraphs_removed: 0,
@@ -880,6 +888,7 @@ impl<'a> ManifestRow<'a> {
                 line: source.line,
                 bytes: source.bytes,
                 sha256: &source.sha256,
+                encoding: source.encoding,
                 status: "skipped",
                 paragraphs_kept: 0,
                 paragraphs_removed: 0,
@@ -963,7 +972,7 @@ mod tests {
         let md = fs::read_to_string(dir.path().join("a.md")).unwrap();
         assert_eq!(
             md,
-            "---\nid: \"a\"\ntitle: \"A \\\"quoted\\\": title\"\nauthor: null\npublished: null\nsite: null\ndateline: null\nsource: \"a.txt\"\nsha256: \"\"\n---\n\nBody text.\n"
+            "---\nid: \"a\"\ntitle: \"A \\\"quoted\\\": title\"\nauthor: null\npublished: null\nsite: null\ndateline: null\nsource: \"a.txt\"\nsha256: \"\"\nencoding: \"\"\n---\n\nBody text.\n"
         );
         assert!(!dir.path().join("a.txt").exists());
         // Another format replaces the files of the first: no stale a.md stays beside a.json.
@@ -1001,7 +1010,7 @@ mod tests {
         assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "Body text.\n");
         let manifest = fs::read_to_string(dir.path().join("manifest.csv")).unwrap();
         assert!(
-            manifest.contains("b,b.txt,,0,,duplicate,1,3,a,0,\"body is a near-duplicate of a (distance 0, similarity 1.00)\""),
+            manifest.contains("b,b.txt,,0,,,duplicate,1,3,a,0,\"body is a near-duplicate of a (distance 0, similarity 1.00)\""),
             "{manifest}"
         );
         assert_eq!(fs::read_to_string(dir.path().join("corpus.jsonl")).unwrap().lines().count(), 1);

@@ -492,7 +492,7 @@ mod tests {
             strip_markdown: true,
             paragraphs: ParagraphSplit::Auto,
         })
-        .paragraphs(text, 0)
+        .paragraphs(text, &crate::document::RawMap::Shift(0))
     }
 
     fn rules() -> RuleSet {

@@ -55,6 +55,7 @@ pub fn schema() -> Arc<Schema> {
         int("line", true),
         int("bytes", false),
         text("sha256", false),
+        text("encoding", false),
         text("title", true),
         text("author", true),
         text("published", true),

@@ -24,8 +24,14 @@ fn paragraphs() -> Vec<String> {
 /// The crate's `simhash_stream` fed our shingles: the same features, its hashing and counting.
 fn crate_shingled(text: &str, k: usize) -> u64 {
     let mut buf = String::new();
+    tokenize(text, &mut buf);
     let mut bounds = Vec::new();
-    tokenize(text, &mut buf, &mut bounds);
+    let mut start = 0;
+    for token in buf.split(' ').filter(|t| !t.is_empty()) {
+        let at = start + buf[start..].find(token).expect("tokens are in order");
+        bounds.push((at as u32, (at + token.len()) as u32));
+        start = at + token.len();
+    }
     let k = k.clamp(1, bounds.len().max(1));
     let shingles = (0..bounds.len().saturating_sub(k - 1))
         .map(|i| &buf[bounds[i].0 as usize..bounds[i + k - 1].1 as usize]);

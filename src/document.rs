@@ -360,7 +360,14 @@ impl Document {
 
     /// The cleaned body: kept paragraphs separated by one blank line.
     pub fn body_text(&self) -> String {
-        let mut out = String::new();
+        self.body_text_with(0)
+    }
+
+    /// [`Document::body_text`] in a string with room for `extra` more bytes, allocated once
+    /// (a huge body must not be copied into a doubled buffer to add a newline).
+    pub fn body_text_with(&self, extra: usize) -> String {
+        let len = self.kept().map(|p| p.text.len() + 2).sum::<usize>().saturating_sub(2);
+        let mut out = String::with_capacity(len + extra);
         for p in self.kept() {
             if !out.is_empty() {
                 out.push_str("\n\n");

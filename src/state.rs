@@ -484,7 +484,7 @@ impl Commit {
     pub fn stage_bytes(dir: &Path, rel: &str, bytes: &[u8]) -> Result<bool, RunError> {
         let live = dir.join(rel);
         let same_size = fs::metadata(&live).is_ok_and(|m| m.len() == bytes.len() as u64);
-        if same_size && fs::read(&live).is_ok_and(|old| old == bytes) {
+        if same_size && same_contents(&live, bytes).unwrap_or(false) {
             return Ok(false);
         }
         let staged = Self::staged_path(dir, rel);
@@ -614,6 +614,25 @@ pub fn recover(dir: &Path) -> Result<bool, RunError> {
     let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| state_err(&path, e))?;
     finish(dir, &journal)?;
     Ok(true)
+}
+
+/// Whether the file at `path` holds exactly `bytes`, read a block at a time (a document's file
+/// can be as large as its raw file; reading it whole would hold it twice).
+fn same_contents(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let mut block = vec![0u8; 64 << 10];
+    let mut rest = bytes;
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            return Ok(rest.is_empty());
+        }
+        if n > rest.len() || block[..n] != rest[..n] {
+            return Ok(false);
+        }
+        rest = &rest[n..];
+    }
 }
 
 #[cfg(test)]

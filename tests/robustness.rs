@@ -346,3 +346,71 @@ fn a_file_that_disappears_mid_run_is_an_error_row_and_the_rest_is_cleaned() {
         ]
     );
 }
+
+/// One paragraph of 10 MB (a page whose text lost every line break) is kept whole: one
+/// paragraph, its span the whole file, no word lost.
+#[test]
+fn a_ten_megabyte_paragraph_is_kept_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir_all(&raw).unwrap();
+    let sentence = article("wall");
+    let sentence = sentence.split("\n\n").next().unwrap();
+    let mut text = String::with_capacity(10 << 20);
+    while text.len() < 10 << 20 {
+        text.push_str(sentence);
+        text.push(' ');
+    }
+    let text = text.trim_end().to_string();
+    fs::write(raw.join("wall.txt"), &text).unwrap();
+    let o = Command::cargo_bin("newsprep")
+        .unwrap()
+        .args(["run", "-q", "--format", "none", "-i"])
+        .arg(&raw)
+        .arg("-o")
+        .arg(dir.path().join("cleaned"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let corpus = fs::read_to_string(dir.path().join("cleaned/corpus.jsonl")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(corpus.trim_end()).unwrap();
+    assert_eq!(record["spans"], serde_json::json!([[0, text.len()]]));
+    assert_eq!(record["removed"], serde_json::json!([]));
+    assert_eq!(record["text"].as_str().unwrap().len(), text.len());
+    assert_eq!(record["text"], text.as_str());
+}
+
+/// 100,000 tiny files: each gets its row, in path order, and the run finishes.
+#[test]
+fn a_hundred_thousand_tiny_files_each_get_a_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    const N: usize = 100_000;
+    for i in 0..N {
+        let sub = raw.join(format!("{:03}", i / 1000));
+        if i % 1000 == 0 {
+            fs::create_dir_all(&sub).unwrap();
+        }
+        fs::write(sub.join(format!("{i:06}.txt")), format!("Note {i}.")).unwrap();
+    }
+    let o = Command::cargo_bin("newsprep")
+        .unwrap()
+        .args(["run", "-q", "--format", "none", "-i"])
+        .arg(&raw)
+        .arg("-o")
+        .arg(dir.path().join("cleaned"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest = fs::read_to_string(dir.path().join("cleaned/manifest.csv")).unwrap();
+    let rows: Vec<&str> = manifest.lines().skip(1).collect();
+    assert_eq!(rows.len(), N);
+    for (i, row) in rows.iter().enumerate() {
+        let id = format!("{:03}/{i:06},", i / 1000);
+        assert!(row.starts_with(&id), "row {i}: {row}");
+    }
+    // "Note 7." alone is a headline: taken as the title, it leaves no body, and the row says so.
+    for row in &rows {
+        assert!(row.ends_with(",empty,0,1,,,all 1 paragraphs were metadata or boilerplate"), "{row}");
+    }
+}

@@ -555,7 +555,7 @@ fn document_file(d: &Document, of: Option<&DocId>, format: DocumentFiles) -> Vec
             serde_json::to_vec_pretty(&record).expect("a record serializes")
         }
         DocumentFiles::Md => front_matter(d, of).into_bytes(),
-        DocumentFiles::Txt | DocumentFiles::None => d.body_text().into_bytes(),
+        DocumentFiles::Txt | DocumentFiles::None => d.body_text_with(1).into_bytes(),
     };
     out.push(b'\n');
     out

@@ -66,11 +66,10 @@ impl DocStage for Fingerprints {
         // Each paragraph's normalized tokens, kept for the body fingerprint below so no text is
         // tokenized twice.
         let mut tokens: Vec<String> = vec![String::new(); doc.paragraphs.len()];
-        let mut bounds = Vec::new();
         for (p, buf) in doc.paragraphs.iter_mut().zip(&mut tokens) {
             if takes_part(p.removal.as_ref()) {
-                simhash::tokenize(&p.text, buf, &mut bounds);
-                p.fingerprint = Some(simhash::of_tokens(buf, &bounds, s.shingle_words));
+                simhash::tokenize(&p.text, buf);
+                p.fingerprint = Some(simhash::of_tokens(buf, s.shingle_words));
             }
         }
         if s.paragraph_scope != DedupScope::Off {
@@ -98,17 +97,21 @@ impl DocStage for Fingerprints {
             }
         }
         // Body fingerprint over the kept paragraphs' tokens, as one stream: the same stream
-        // `tokenize` gives for their texts joined by spaces.
+        // `tokenize` gives for their texts joined by spaces. The first buffer is taken, not
+        // copied, and each one is freed once appended, so a document of one huge paragraph
+        // does not hold its tokens twice.
         let mut body = String::new();
-        for (p, t) in doc.paragraphs.iter().zip(&tokens) {
+        for (p, t) in doc.paragraphs.iter().zip(tokens) {
             if p.is_kept() && !t.is_empty() {
-                if !body.is_empty() {
+                if body.is_empty() {
+                    body = t;
+                } else {
                     body.push(' ');
+                    body.push_str(&t);
                 }
-                body.push_str(t);
             }
         }
-        doc.body = Some(simhash::fingerprint_tokens(&body, s.shingle_words));
+        doc.body = Some(simhash::of_tokens(&body, s.shingle_words));
         if doc.kept().next().is_none() {
             return Outcome::Drop(
                 doc,

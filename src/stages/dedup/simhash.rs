@@ -9,16 +9,14 @@
 use crate::document::Fingerprint;
 use xxhash_rust::xxh3::xxh3_64;
 
-/// Normalized tokens of `text`, written into `buf` separated by single spaces; returns the byte
-/// range of each token in `buf`. Reusing `buf` avoids an allocation per paragraph.
-pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
+/// Normalized tokens of `text`, written into `buf` separated by single spaces. Reusing `buf`
+/// avoids an allocation per paragraph.
+pub fn tokenize(text: &str, buf: &mut String) {
     buf.clear();
-    bounds.clear();
     // Lowercasing can lengthen a few non-ASCII letters, but tokens are almost always shorter
     // than the text: one allocation instead of a growing buffer.
     buf.reserve(text.len());
     let mut in_token = false;
-    let mut start = 0;
     let bytes = text.as_bytes();
     let mut i = 0;
     // Runs of ASCII letters and digits are copied and lowercased as slices (most of any text);
@@ -38,7 +36,6 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
                     if !buf.is_empty() {
                         buf.push(' ');
                     }
-                    start = buf.len();
                     in_token = true;
                 }
                 buf.extend(c.to_lowercase());
@@ -55,43 +52,58 @@ pub fn tokenize(text: &str, buf: &mut String, bounds: &mut Vec<(u32, u32)>) {
                 if !buf.is_empty() {
                     buf.push(' ');
                 }
-                start = buf.len();
                 in_token = true;
             }
             let at = buf.len();
             buf.push_str(&text[run..i]);
             buf[at..].make_ascii_lowercase();
-        } else if in_token {
-            bounds.push((start as u32, buf.len() as u32));
+        } else {
             in_token = false;
         }
     }
-    if in_token {
-        bounds.push((start as u32, buf.len() as u32));
-    }
 }
 
-/// SimHash of the `k`-word shingles of a token stream (`buf` and `bounds` as from [`tokenize`])
-/// and the [`Sketch`] of the same shingles, from one pass of shingle hashes. Fewer than `k`
-/// tokens make one shingle of all of them; no tokens give 0.
-fn simhash_and_sketch(buf: &str, bounds: &[(u32, u32)], k: usize) -> (u64, Sketch) {
+/// SimHash of the `k`-word shingles of a token stream (tokens joined by single spaces, as
+/// [`tokenize`] writes them), the [`Sketch`] of the same shingles, and the number of tokens,
+/// from one pass. Fewer than `k` tokens make one shingle of all of them; no tokens give 0.
+/// Token boundaries are found as the pass goes (the last `k` starts in a ring), not listed
+/// first: on one huge paragraph such a list took more memory than the text.
+fn simhash_and_sketch(buf: &str, k: usize) -> (u64, Sketch, usize) {
     let mut sketch = Sketch::default();
-    if bounds.is_empty() {
-        return (0, sketch);
+    if buf.is_empty() {
+        return (0, sketch, 0);
     }
     let bytes = buf.as_bytes();
-    let k = k.clamp(1, bounds.len());
-    let shingles = bounds.len() - k + 1;
+    let k = k.clamp(1, MAX_SHINGLE);
+    let mut starts = [0usize; MAX_SHINGLE];
+    let mut newest = 0;
     let mut counts = BitCounts::default();
-    for i in 0..shingles {
-        let (s, _) = bounds[i];
-        let (_, e) = bounds[i + k - 1];
-        let h = xxh3_64(&bytes[s as usize..e as usize]);
+    let (mut tokens, mut shingles) = (0usize, 0u32);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b' ', bytes).chain(std::iter::once(bytes.len())) {
+        newest = if tokens == 0 || newest + 1 == k { 0 } else { newest + 1 };
+        starts[newest] = start;
+        tokens += 1;
+        if tokens >= k {
+            let oldest = if newest + 1 == k { 0 } else { newest + 1 };
+            let h = xxh3_64(&bytes[starts[oldest]..end]);
+            counts.add(h);
+            sketch.add((h >> 32) as u32);
+            shingles += 1;
+        }
+        start = end + 1;
+    }
+    if shingles == 0 {
+        let h = xxh3_64(bytes);
         counts.add(h);
         sketch.add((h >> 32) as u32);
+        shingles = 1;
     }
-    (counts.majority(shingles as u32), sketch)
+    (counts.majority(shingles), sketch, tokens)
 }
+
+/// The longest shingle, in words (`dedup.shingle-words` allows 1 to 8).
+pub const MAX_SHINGLE: usize = 8;
 
 /// Values kept in a [`Sketch`].
 pub const SKETCH: usize = 16;
@@ -233,32 +245,15 @@ impl BitCounts {
 /// Fingerprint of a text with `k`-word shingles.
 pub fn fingerprint(text: &str, k: usize) -> Fingerprint {
     let mut buf = String::new();
-    let mut bounds = Vec::new();
-    tokenize(text, &mut buf, &mut bounds);
-    of_tokens(&buf, &bounds, k)
+    tokenize(text, &mut buf);
+    of_tokens(&buf, k)
 }
 
 /// Fingerprint of text that is already a normalized token stream (tokens joined by single
 /// spaces, as [`tokenize`] writes them); equal to [`fingerprint`] of the original text.
-pub fn fingerprint_tokens(tokens: &str, k: usize) -> Fingerprint {
-    let mut bounds = Vec::new();
-    let mut start = 0;
-    for (i, b) in tokens.bytes().enumerate() {
-        if b == b' ' {
-            bounds.push((start as u32, i as u32));
-            start = i + 1;
-        }
-    }
-    if start < tokens.len() {
-        bounds.push((start as u32, tokens.len() as u32));
-    }
-    of_tokens(tokens, &bounds, k)
-}
-
-/// Fingerprint of a token stream (`buf` and `bounds` as from [`tokenize`]).
-pub fn of_tokens(buf: &str, bounds: &[(u32, u32)], k: usize) -> Fingerprint {
-    let (simhash, sketch) = simhash_and_sketch(buf, bounds, k);
-    Fingerprint { exact: xxh3_64(buf.as_bytes()), simhash, sketch, tokens: bounds.len() as u32 }
+pub fn of_tokens(buf: &str, k: usize) -> Fingerprint {
+    let (simhash, sketch, tokens) = simhash_and_sketch(buf, k);
+    Fingerprint { exact: xxh3_64(buf.as_bytes()), simhash, sketch, tokens: tokens as u32 }
 }
 
 /// Bits that differ between two fingerprints.
@@ -300,10 +295,9 @@ mod tests {
     #[test]
     fn tokens_are_lowercase_words_and_digits() {
         let mut buf = String::new();
-        let mut b = Vec::new();
-        tokenize("Wagner’s EXIT, in 2024 — «Tinzaouatène»!", &mut buf, &mut b);
+        tokenize("Wagner’s EXIT, in 2024 — «Tinzaouatène»!", &mut buf);
         assert_eq!(buf, "wagner s exit in 2024 tinzaouatène");
-        assert_eq!(b.len(), 6);
+        assert_eq!(of_tokens(&buf, 2).tokens, 6);
     }
 
     #[test]
@@ -361,8 +355,8 @@ mod tests {
             "The quick brown fox jumps over the lazy dog.",
         ] {
             let mut buf = String::new();
-            tokenize(text, &mut buf, &mut Vec::new());
-            assert_eq!(fingerprint_tokens(&buf, 3), fingerprint(text, 3), "{text:?}");
+            tokenize(text, &mut buf);
+            assert_eq!(of_tokens(&buf, 3), fingerprint(text, 3), "{text:?}");
         }
     }
 

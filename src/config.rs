@@ -82,6 +82,8 @@ pub struct FieldsConfig {
     pub site: FieldName,
     /// The publication date (`YYYY-MM-DD...`). Default `"date"`.
     pub date: FieldName,
+    /// The byline's name. Default `"author"`.
+    pub author: FieldName,
 }
 
 impl Default for FieldsConfig {
@@ -94,6 +96,7 @@ impl Default for FieldsConfig {
             url: f("url"),
             site: f("site"),
             date: f("date"),
+            author: f("author"),
         }
     }
 }

@@ -91,6 +91,8 @@ pub struct RecordFieldNames {
     pub site: String,
     /// Publication date.
     pub date: String,
+    /// Author.
+    pub author: String,
 }
 
 impl Default for RecordFieldNames {
@@ -109,6 +111,7 @@ impl From<&crate::config::FieldsConfig> for RecordFieldNames {
             url: f.url.0.clone(),
             site: f.site.0.clone(),
             date: f.date.0.clone(),
+            author: f.author.0.clone(),
         }
     }
 }

@@ -227,3 +227,30 @@ fn a_dedup_window_forgets_old_documents_and_keeps_recent_ones() {
     assert!(kept(&["-q", "-"]).is_empty(), "without a window both copies are duplicates");
     assert_eq!(kept(&["-q", "--dedup-window", "50", "-"]), ["copy-of-old"]);
 }
+
+/// A record's `title` and `author` are the feed's: a headline-like first line does not replace
+/// the title, and a byline naming the same author leaves the text ("Posted by ... on DATE").
+#[test]
+fn a_records_title_and_author_stay_and_their_lines_leave_the_text() {
+    let body =
+        "Based on the feedback we got, the council will meet again next week to decide on the harbour plan.";
+    let line = serde_json::json!({
+        "id": "a",
+        "title": "Council to meet again",
+        "author": "Sofia Kim",
+        "text": format!("Posted by Sofia Kim on 2022-11-21 in Sports\n\n{body}"),
+    });
+    let o = clean(&["-", "-q"], format!("{line}\n"));
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (&v["title"], &v["author"], &v["published"], &v["text"]),
+        (
+            &serde_json::json!("Council to meet again"),
+            &serde_json::json!("Sofia Kim"),
+            &serde_json::json!("2022-11-21"),
+            &serde_json::json!(body)
+        )
+    );
+    assert_eq!(v["removed"][0]["field"], "author");
+}

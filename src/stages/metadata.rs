@@ -74,6 +74,16 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
         }
     }
 
+    // A title scraped twice: its repeats at the top are the title too (too short, often, for
+    // paragraph dedup's minimum, and a second pass would take the repeat as the title).
+    if let Some(key) = doc.meta.title.as_deref().map(match_key) {
+        for &i in &head {
+            if doc.paragraphs[i].is_kept() && match_key(&doc.paragraphs[i].text) == key {
+                take(&mut doc.paragraphs[i], MetaField::Title);
+            }
+        }
+    }
+
     // Date line at the top.
     let mut date_at = None;
     for &i in &head {
@@ -99,6 +109,10 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
             continue;
         }
         if let Some(b) = parse_byline(&p.text) {
+            // An author the source gave stays; only its own byline leaves the text.
+            if doc.meta.author.as_deref().is_some_and(|a| match_key(a) != match_key(&b.name)) {
+                continue;
+            }
             doc.meta.author = Some(b.name);
             if doc.meta.published.is_none() {
                 doc.meta.published = b.date;
@@ -151,7 +165,7 @@ static NAME: LazyLock<String> = LazyLock::new(|| {
 static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
     let name = NAME.as_str();
     Regex::new(&format!(
-        r"^(?i:by|written by|words by|posted by|author:?)\s+(?P<name>{name}(?:(?:\s*,\s*|\s+(?i:and)\s+|\s*&\s*){name})*)(?:\s*(?:[,|–—]|\s-)\s*(?P<rest>.{{1,60}}))?$"
+        r"^(?i:by|written by|words by|posted by|author:?)\s+(?P<name>{name}(?:(?:\s*,\s*|\s+(?i:and)\s+|\s*&\s*){name})*)(?:(?:\s*(?:[,|–—]|\s-)|\s+(?i:on))\s*(?P<rest>.{{1,60}}))?$"
     ))
     .unwrap()
 });
@@ -374,6 +388,10 @@ mod tests {
         let b = parse_byline("By Basma El Atti | 03 January, 2025").unwrap();
         assert_eq!((b.name.as_str(), b.date.as_deref()), ("Basma El Atti", Some("2025-01-03")));
         assert_eq!(parse_byline("By the end of the week the talks had stalled."), None);
+        // WordPress's "Posted by NAME on DATE in CATEGORY".
+        let b = parse_byline("Posted by Sofia Kim on 2022-11-21 in Sports").unwrap();
+        assert_eq!((b.name.as_str(), b.date.as_deref()), ("Sofia Kim", Some("2022-11-21")));
+        assert_eq!(parse_byline("By Alice on the beach we waited for the boat"), None);
     }
 
     #[test]

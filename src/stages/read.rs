@@ -597,6 +597,7 @@ struct RecordFields {
     url: Option<String>,
     site: Option<String>,
     date: Option<String>,
+    author: Option<String>,
 }
 
 /// Reads a record's fields as [`RecordFields`], by the configured names.
@@ -620,8 +621,9 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
         use serde::de::Error;
         use serde_json::Value;
         let n = self.0;
-        // Role order: id, text, title, url, site, date (a key's roles are bits in this order).
-        let names = [&n.id, &n.text, &n.title, &n.url, &n.site, &n.date].map(String::as_str);
+        // Role order: id, text, title, url, site, date, author (a key's roles are bits in this
+        // order).
+        let names = [&n.id, &n.text, &n.title, &n.url, &n.site, &n.date, &n.author].map(String::as_str);
         let mut f = RecordFields::default();
         let mut seen = 0u8;
         while let Some(roles) = m.next_key_seed(Roles(&names))? {
@@ -653,7 +655,8 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
                     2 => f.title = string("title", v)?,
                     3 => f.url = string("url", v)?,
                     4 => f.site = string("site", v)?,
-                    _ => f.date = string("date", v)?,
+                    5 => f.date = string("date", v)?,
+                    _ => f.author = string("author", v)?,
                 }
             }
         }
@@ -663,7 +666,7 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
 
 /// Which roles a record's key serves, as bits in the order of `names`, found without building
 /// the key (most keys of a scraped record are none of them).
-struct Roles<'a>(&'a [&'a str; 6]);
+struct Roles<'a>(&'a [&'a str; 7]);
 
 impl<'de> serde::de::DeserializeSeed<'de> for Roles<'_> {
     type Value = u8;
@@ -725,13 +728,24 @@ pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, 
     let mut doc = Document::new(id, source, text, 0);
     doc.meta.title = fields.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     doc.meta.published = fields.date.as_deref().and_then(iso_date);
+    doc.meta.author = fields.author.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
     doc.meta.site = site;
     Ok(doc)
 }
 
 /// An id usable as a file name: letters, digits, `.`, `_` and `-` are kept, anything else
-/// becomes `_`; no leading dot.
+/// becomes `_`; no leading dot. A clean relative path (`/`-separated such names) stays.
 fn safe_id(s: &str) -> String {
+    // An id that is already a clean relative path, as newsprep's own ids are (`herald/04`),
+    // is kept, so a cleaned corpus fed back in keeps its ids.
+    let clean = |seg: &str| {
+        !seg.is_empty()
+            && !seg.starts_with('.')
+            && seg.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    if s.split('/').all(clean) {
+        return s.to_string();
+    }
     let mut id: String = s
         .chars()
         .map(|c| if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
@@ -824,6 +838,9 @@ mod tests {
     #[test]
     fn record_fields_are_made_safe_and_read_leniently() {
         assert_eq!(safe_id("partner/copy 1"), "partner_copy_1");
+        assert_eq!(safe_id("herald/2024/04"), "herald/2024/04", "a clean relative path stays");
+        assert_eq!(safe_id("a//b"), "a__b");
+        assert_eq!(safe_id("a/.hidden"), "a_.hidden");
         assert_eq!(safe_id("../etc"), "_._etc");
         assert_eq!(safe_id("été-2024"), "été-2024");
         assert_eq!(host("https://www.Example.com:8080/a?b#c").as_deref(), Some("example.com"));
@@ -1003,10 +1020,12 @@ mod tests {
             url: "link".into(),
             site: "link_host".into(),
             date: "headline".into(), // one field may serve two roles; not a date here
+            author: "byline".into(),
         };
-        let line = r#"{"doc_id": "x/1", "content": "Body text.", "headline": "A title", "link": "https://www.news.example/a", "text": 5, "meta": {"deep": [1, 2]}}"#;
+        let line = r#"{"doc_id": "x/1 ", "content": "Body text.", "headline": "A title", "link": "https://www.news.example/a", "text": 5, "byline": " Jane Doe ", "meta": {"deep": [1, 2]}}"#;
         let doc = one_record(line, &names).unwrap();
-        assert_eq!(doc.id.0, "x_1");
+        assert_eq!(doc.id.0, "x_1_");
+        assert_eq!(doc.meta.author.as_deref(), Some("Jane Doe"));
         assert_eq!(doc.raw, "Body text.");
         assert_eq!(doc.meta.title.as_deref(), Some("A title"));
         assert_eq!(doc.meta.published, None);

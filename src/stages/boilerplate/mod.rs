@@ -331,8 +331,8 @@ fn finish(doc: Document) -> Outcome {
     Outcome::Keep(doc)
 }
 
-/// Mark what the classifier rejects. The headline it found becomes the title when metadata
-/// found none, or when the title metadata took stands above the headline with page furniture
+/// Mark what the classifier rejects. The headline it found becomes the title when neither
+/// metadata nor the source gave one, or when the title metadata took stands above the headline with page furniture
 /// between them (a site name at the very top of a dump).
 fn apply_decisions(doc: &mut Document, c: &Classified) {
     let title_at = doc.paragraphs.iter().position(|p| p.removal == Some(Removal::Metadata(MetaField::Title)));
@@ -345,7 +345,13 @@ fn apply_decisions(doc: &mut Document, c: &Classified) {
                 && match_key(&doc.paragraphs[t].text) != match_key(&doc.paragraphs[i].text)
                 && c.decisions[t + 1..i].iter().any(|d| d.is_some_and(|d| !d.keep))
         };
-        if d.headline && title_at.is_none_or(furniture_between) {
+        // A title the source gave (a JSONL record's `title`) with no repeat in the text is
+        // kept: the classifier's headline does not replace it.
+        let replaces = match title_at {
+            Some(t) => furniture_between(t),
+            None => doc.meta.title.is_none(),
+        };
+        if d.headline && replaces {
             if let Some(t) = title_at {
                 doc.paragraphs[t].removal = Some(Removal::Classifier {
                     verdict: Verdict::OutsideMain,

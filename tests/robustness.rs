@@ -414,3 +414,40 @@ fn a_hundred_thousand_tiny_files_each_get_a_row() {
         assert!(row.ends_with(",empty,0,1,,,all 1 paragraphs were metadata or boilerplate"), "{row}");
     }
 }
+
+/// A 200 MB file with no newline (a page dumped as one line) under the default 64 MiB limit is
+/// refused by its size before it is read: an `error` row with both numbers, exit 1, and the
+/// file beside it is cleaned.
+#[test]
+fn a_200_megabyte_file_with_no_newline_is_refused_by_its_size() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir_all(&raw).unwrap();
+    let chunk = article("one line").replace('\n', " ").repeat(2000);
+    let chunk = &chunk.as_bytes()[..1 << 20];
+    let mut f = std::io::BufWriter::new(fs::File::create(raw.join("line.txt")).unwrap());
+    for _ in 0..200 {
+        f.write_all(chunk).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    fs::write(raw.join("small.txt"), article("small")).unwrap();
+    let o = Command::cargo_bin("newsprep")
+        .unwrap()
+        .args(["run", "-q", "-i"])
+        .arg(&raw)
+        .arg("-o")
+        .arg(dir.path().join("cleaned"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let message = "file is 209715200 bytes, over the limit of 67108864 (input.max-file-bytes)";
+    assert!(String::from_utf8_lossy(&o.stderr).contains(message));
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(dir.path().join("cleaned/manifest.csv"))
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    let got: Vec<(&str, &str, &str, &str)> = rows.iter().map(|r| (&r[0], &r[3], &r[6], &r[11])).collect();
+    assert_eq!(got, [("line", "209715200", "error", message), ("small", &rows[1][3], "kept", "")]);
+}

@@ -2,9 +2,8 @@
 //! parallel per document; then the dedup barrier in input order; then write.
 //!
 //! Inputs are processed in chunks of [`CHUNK`] files or JSONL records (or [`CHUNK_BYTES`] of
-//! them): the chunk runs under rayon
-//! with its order kept, the barrier sees its documents in input order, and the writer appends
-//! them in order. Chunk i + 1's stages overlap chunk i's barrier and writing. The chunk size does
+//! them): the chunk runs under rayon with its order kept, the barrier sees its documents in
+//! input order, and the writer appends them in order. Chunk i + 1's stages overlap chunk i's barrier and writing. The chunk size does
 //! not depend on the thread count, so output is byte-identical at any `--jobs`. After the last
 //! chunk, the clusters' canonical copies are settled (see `dedup.document.canonical`).
 

@@ -621,7 +621,8 @@ pub fn recover(dir: &Path) -> Result<bool, RunError> {
 fn same_contents(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     use std::io::Read;
     let mut file = fs::File::open(path)?;
-    let mut block = vec![0u8; 64 << 10];
+    // On the stack: this runs for every document a rerun writes, most of them a few KB.
+    let mut block = [0u8; 16 << 10];
     let mut rest = bytes;
     loop {
         let n = file.read(&mut block)?;

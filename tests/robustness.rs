@@ -52,6 +52,12 @@ fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
     out
 }
 
+/// `newsprep run -q -i RAW -o OUT` with `extra` flags.
+fn run(raw: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut c = Command::cargo_bin("newsprep").unwrap();
+    c.args(["run", "-q", "-i"]).arg(raw).arg("-o").arg(out).args(extra).output().unwrap()
+}
+
 /// Decodes a span of a raw file by hand, to check it against the corpus.
 type Decoder = fn(&[u8]) -> String;
 
@@ -163,11 +169,12 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
     assert_eq!(o.status.code(), Some(1), "some files could not be read: exit 1");
     let stderr = String::from_utf8(o.stderr).unwrap();
 
+    // Per id: status, message, encoding.
     let mut rows = BTreeMap::new();
     let mut r = csv::Reader::from_path(dir.path().join("cleaned/manifest.csv")).unwrap();
     for row in r.records() {
         let row = row.unwrap();
-        rows.insert(row[0].to_string(), (row[6].to_string(), row[11].to_string()));
+        rows.insert(row[0].to_string(), (row[6].to_string(), row[11].to_string(), row[5].to_string()));
     }
     let deep = format!("{}/deep", (0..40).map(|i| format!("d{i}")).collect::<Vec<_>>().join("/"));
     let too_long =
@@ -225,14 +232,15 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
     assert!(rows["random"].1.starts_with("binary file: NUL byte at offset"), "{:?}", rows["random"]);
 
     // Kept text is the input's, script for script; CR and CRLF files split into paragraphs.
-    let corpus: BTreeMap<String, String> = fs::read_to_string(dir.path().join("cleaned/corpus.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["id"].as_str().unwrap().to_string(), v["text"].as_str().unwrap().to_string())
-        })
-        .collect();
+    let records: BTreeMap<String, serde_json::Value> =
+        fs::read_to_string(dir.path().join("cleaned/corpus.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| (v["id"].as_str().unwrap().to_string(), v))
+            .collect();
+    let corpus: BTreeMap<&str, &str> =
+        records.iter().map(|(id, v)| (id.as_str(), v["text"].as_str().unwrap())).collect();
     assert_eq!(
         corpus["chinese"],
         "报告在星期一经过市议会及其顾问的长时间审查后发布，引起了广泛关注。\n\n官员表示，调查结果将在春季的下一次公开会议上再次讨论，并听取市民意见。"
@@ -246,21 +254,6 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
 
     // Other encodings: decoded to the article's text, the encoding recorded in the manifest and
     // the corpus, and each kept paragraph's span holds that paragraph in the file's own bytes.
-    let encodings: BTreeMap<String, String> = csv::Reader::from_path(dir.path().join("cleaned/manifest.csv"))
-        .unwrap()
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[0].to_string(), r[5].to_string())
-        })
-        .collect();
-    let records: BTreeMap<String, serde_json::Value> =
-        fs::read_to_string(dir.path().join("cleaned/corpus.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .map(|v| (v["id"].as_str().unwrap().to_string(), v))
-            .collect();
     let decoders: [(&str, &str, Decoder, String); 4] = [
         (
             "windows-1252",
@@ -292,7 +285,7 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
     ];
     for (id, encoding, decode, text) in decoders {
         assert_eq!(
-            (encodings[id].as_str(), &records[id]["encoding"]),
+            (rows[id].2.as_str(), &records[id]["encoding"]),
             (encoding, &serde_json::json!(encoding)),
             "{id}"
         );
@@ -314,8 +307,8 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
             .unwrap()
             .starts_with("Le maître a répondu à la délégation française")
     );
-    assert_eq!(encodings["arabic"], "UTF-8");
-    assert_eq!(encodings["bad-utf8"], "", "not decoded, so no encoding");
+    assert_eq!(rows["arabic"].2, "UTF-8");
+    assert_eq!(rows["bad-utf8"].2, "", "not decoded, so no encoding");
 }
 
 /// A file deleted between discovery and reading (as by a scraper rotating its output) gets an
@@ -363,14 +356,7 @@ fn a_ten_megabyte_paragraph_is_kept_whole() {
     }
     let text = text.trim_end().to_string();
     fs::write(raw.join("wall.txt"), &text).unwrap();
-    let o = Command::cargo_bin("newsprep")
-        .unwrap()
-        .args(["run", "-q", "--format", "none", "-i"])
-        .arg(&raw)
-        .arg("-o")
-        .arg(dir.path().join("cleaned"))
-        .output()
-        .unwrap();
+    let o = run(&raw, &dir.path().join("cleaned"), &["--format", "none"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let corpus = fs::read_to_string(dir.path().join("cleaned/corpus.jsonl")).unwrap();
     let record: serde_json::Value = serde_json::from_str(corpus.trim_end()).unwrap();
@@ -393,14 +379,7 @@ fn a_hundred_thousand_tiny_files_each_get_a_row() {
         }
         fs::write(sub.join(format!("{i:06}.txt")), format!("Note {i}.")).unwrap();
     }
-    let o = Command::cargo_bin("newsprep")
-        .unwrap()
-        .args(["run", "-q", "--format", "none", "-i"])
-        .arg(&raw)
-        .arg("-o")
-        .arg(dir.path().join("cleaned"))
-        .output()
-        .unwrap();
+    let o = run(&raw, &dir.path().join("cleaned"), &["--format", "none"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let manifest = fs::read_to_string(dir.path().join("cleaned/manifest.csv")).unwrap();
     let rows: Vec<&str> = manifest.lines().skip(1).collect();
@@ -432,14 +411,7 @@ fn a_200_megabyte_file_with_no_newline_is_refused_by_its_size() {
     }
     f.into_inner().unwrap().sync_all().unwrap();
     fs::write(raw.join("small.txt"), article("small")).unwrap();
-    let o = Command::cargo_bin("newsprep")
-        .unwrap()
-        .args(["run", "-q", "-i"])
-        .arg(&raw)
-        .arg("-o")
-        .arg(dir.path().join("cleaned"))
-        .output()
-        .unwrap();
+    let o = run(&raw, &dir.path().join("cleaned"), &[]);
     assert_eq!(o.status.code(), Some(1));
     let message = "file is 209715200 bytes, over the limit of 67108864 (input.max-file-bytes)";
     assert!(String::from_utf8_lossy(&o.stderr).contains(message));

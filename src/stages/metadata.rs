@@ -54,16 +54,10 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
     let kept: Vec<usize> = (0..total).filter(|&i| doc.paragraphs[i].is_kept()).collect();
     let head: Vec<usize> = kept.iter().copied().take(head).collect();
 
-    // A title the source gave (a JSONL record's `title`) stays; its repeat at the top of the
-    // text is taken as the title paragraph.
-    if let Some(given) = doc.meta.title.as_deref().map(match_key) {
-        if let Some(&i) = head.iter().find(|&&i| match_key(&doc.paragraphs[i].text) == given) {
-            take(&mut doc.paragraphs[i], MetaField::Title);
-        }
-    }
-    // Title: the first paragraph that is not boilerplate, if it reads like a headline.
-    else if let Some(&i) = head.iter().find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none())
-    {
+    // Title: the first paragraph that is not boilerplate, if it reads like a headline. A title
+    // the source gave (a JSONL record's `title`) stays; its repeats are taken below.
+    let first_text = || head.iter().find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none());
+    if let Some(&i) = if doc.meta.title.is_none() { first_text() } else { None } {
         let p = &doc.paragraphs[i];
         if (p.features.block == Block::Heading || looks_like_title(&p.text))
             && parse_date_line(&p.text).is_none()
@@ -74,8 +68,9 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
         }
     }
 
-    // A title scraped twice: its repeats at the top are the title too (too short, often, for
-    // paragraph dedup's minimum, and a second pass would take the repeat as the title).
+    // The title's lines at the top leave the text: a given title's, and a title scraped twice
+    // (too short, often, for paragraph dedup's minimum; a second pass would take the repeat as
+    // the title).
     if let Some(key) = doc.meta.title.as_deref().map(match_key) {
         for &i in &head {
             if doc.paragraphs[i].is_kept() && match_key(&doc.paragraphs[i].text) == key {

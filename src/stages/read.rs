@@ -719,16 +719,18 @@ pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, 
         Some(serde_json::Value::Number(n)) => DocId(n.to_string()),
         _ => fallback,
     };
-    let site = fields.site.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    // A field given as blank is not given.
+    let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let site = given(fields.site);
     source.site = site.clone().or_else(|| fields.url.as_deref().and_then(host));
     let Some(text) = fields.text else {
         return fail(id, source, format!("no `{}` field (input.fields.text)", names.text));
     };
     source.encoding = encoding_rs::UTF_8.name();
     let mut doc = Document::new(id, source, text, 0);
-    doc.meta.title = fields.title.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    doc.meta.title = given(fields.title);
     doc.meta.published = fields.date.as_deref().and_then(iso_date);
-    doc.meta.author = fields.author.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    doc.meta.author = given(fields.author);
     doc.meta.site = site;
     Ok(doc)
 }
@@ -736,20 +738,13 @@ pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, 
 /// An id usable as a file name: letters, digits, `.`, `_` and `-` are kept, anything else
 /// becomes `_`; no leading dot. A clean relative path (`/`-separated such names) stays.
 fn safe_id(s: &str) -> String {
+    let allowed = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.');
     // An id that is already a clean relative path, as newsprep's own ids are (`herald/04`),
     // is kept, so a cleaned corpus fed back in keeps its ids.
-    let clean = |seg: &str| {
-        !seg.is_empty()
-            && !seg.starts_with('.')
-            && seg.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    };
-    if s.split('/').all(clean) {
+    if s.split('/').all(|seg| !seg.is_empty() && !seg.starts_with('.') && seg.chars().all(allowed)) {
         return s.to_string();
     }
-    let mut id: String = s
-        .chars()
-        .map(|c| if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' })
-        .collect();
+    let mut id: String = s.chars().map(|c| if allowed(c) { c } else { '_' }).collect();
     if id.starts_with('.') {
         id.replace_range(..1, "_");
     }

@@ -368,6 +368,10 @@ impl Writer {
     }
 }
 
+/// The Parquet corpus's file name, in the output folder (builds without the feature know it
+/// too, to remove it).
+pub const PARQUET_FILE: &str = "corpus.parquet";
+
 /// Stage `corpus.parquet`, made from the whole corpus: the live corpus.jsonl's first `base`
 /// bytes when this run appends, then the rows this run wrote (`corpus`). Parquet cannot be
 /// appended to, so it is written whole each run. Without `on`, an earlier run's file goes.
@@ -382,7 +386,7 @@ fn stage_parquet(
     #[cfg(feature = "parquet")]
     if on {
         use std::io::Read;
-        let path = dir.join(parquet::FILE);
+        let path = dir.join(PARQUET_FILE);
         let io = |source: std::io::Error| RunError::Output { path: path.clone(), source };
         let live: Box<dyn Read> = match base {
             Some(n) => Box::new(fs::File::open(dir.join("corpus.jsonl")).map_err(io)?.take(n)),
@@ -391,11 +395,11 @@ fn stage_parquet(
         let lines = std::io::BufReader::with_capacity(1 << 20, live.chain(corpus.reopen().map_err(io)?));
         let out = NamedTempFile::new_in(tmp).map_err(io)?;
         parquet::write(lines, BufWriter::new(out.as_file())).map_err(|m| io(std::io::Error::other(m)))?;
-        return commit.stage_file(out, parquet::FILE);
+        return commit.stage_file(out, PARQUET_FILE);
     }
     let _ = (on, tmp, base, corpus);
-    if dir.join("corpus.parquet").exists() {
-        commit.remove("corpus.parquet".to_string());
+    if dir.join(PARQUET_FILE).exists() {
+        commit.remove(PARQUET_FILE.to_string());
     }
     Ok(())
 }

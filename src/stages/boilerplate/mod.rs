@@ -332,8 +332,8 @@ fn finish(doc: Document) -> Outcome {
 }
 
 /// Mark what the classifier rejects. The headline it found becomes the title when neither
-/// metadata nor the source gave one, or when the title metadata took stands above the headline with page furniture
-/// between them (a site name at the very top of a dump).
+/// metadata nor the source gave one, or when the title metadata took stands above the headline
+/// with page furniture between them (a site name at the very top of a dump).
 fn apply_decisions(doc: &mut Document, c: &Classified) {
     let title_at = doc.paragraphs.iter().position(|p| p.removal == Some(Removal::Metadata(MetaField::Title)));
     for (i, d) in c.decisions.iter().enumerate() {

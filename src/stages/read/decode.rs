@@ -52,12 +52,14 @@ pub fn decode(bytes: Vec<u8>, choice: InputEncoding) -> Result<Decoded, FileErro
     match fixed {
         Some(enc) if enc == UTF_8 => utf8(bytes, 0),
         Some(enc) => legacy(enc, &bytes, 0),
-        None => match std::str::from_utf8(&bytes) {
-            Ok(_) => utf8(bytes, 0),
-            Err(e) if bytes.utf8_chunks().any(|c| !c.valid().is_ascii()) => {
-                Err(FileError::Encoding { offset: e.valid_up_to() })
+        // Validated once: most files are UTF-8, and the error gives the bytes back.
+        None => match String::from_utf8(bytes) {
+            Ok(text) => Ok(Decoded { text, encoding: UTF_8, map: RawMap::Shift(0) }),
+            Err(e) if e.as_bytes().utf8_chunks().any(|c| !c.valid().is_ascii()) => {
+                Err(FileError::Encoding { offset: e.utf8_error().valid_up_to() })
             }
-            Err(_) => {
+            Err(e) => {
+                let bytes = e.into_bytes();
                 let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
                 // The first MiB decides: enough text for a confident guess, and the detector
                 // costs as much as the rest of the pipeline on a large file.
@@ -111,9 +113,10 @@ fn legacy(enc: &'static Encoding, bytes: &[u8], start: usize) -> Result<Decoded,
             }
             if written > 0 {
                 let piece = std::str::from_utf8(&buf[..written]).expect("the decoder writes UTF-8");
-                map.piece(text.len(), written, (i + 1).min(body.len()) - pending);
+                let read = (i + 1).min(body.len());
+                map.piece(text.len(), written, read - pending);
                 text.push_str(piece);
-                pending = (i + 1).min(body.len());
+                pending = read;
             }
         }
         text
@@ -121,7 +124,8 @@ fn legacy(enc: &'static Encoding, bytes: &[u8], start: usize) -> Result<Decoded,
     if let Some((at, c)) =
         text.char_indices().find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
     {
-        let offset = map.segments.last().map_or(start, |_| map.raw_of(at));
+        // A character was found, so the map has its segment.
+        let offset = map.raw_of(at);
         return Err(FileError::NotText { encoding: enc.name(), offset, code: c as u32 });
     }
     Ok(Decoded { map: map.finish(text.len(), bytes.len()), text, encoding: enc })

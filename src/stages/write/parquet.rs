@@ -10,9 +10,6 @@ use parquet::file::properties::WriterProperties;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
-/// Where it is written, in the output folder.
-pub const FILE: &str = "corpus.parquet";
-
 /// Rows per record batch.
 const BATCH: usize = 1024;
 

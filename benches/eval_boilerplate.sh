@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# Boilerplate evaluation: clean each benchmark set's text dumps with newsprep and score the
-# output with the set's own scorer (bag-of-words P/R/F1; snippet P/R/F1 for trafilatura_eval).
+# Boilerplate evaluation: clean each benchmark set's pages with newsprep, in each input form, and
+# score the output with the set's own scorer (bag-of-words P/R/F1; snippet P/R/F1 for
+# trafilatura_eval) plus the count of wrecked pages.
 #
 # usage: benches/eval_boilerplate.sh EVAL_DIR [SET ...] [-- extra pipeline.toml lines]
-#   EVAL_DIR  folder holding score_boilerplate.py and one folder per set (input/, ground_truth.jsonl),
-#             e.g. ../shared/eval
+#   EVAL_DIR  folder holding score_boilerplate.py and one folder per set (input/,
+#             input_md/ or input_md.tar.zst, ground_truth.jsonl), e.g. ../shared/eval
 #   SET       dragnet, cleaneval, trafilatura_eval (default: all three)
-# Env: PRESET=precision|balanced|recall (default balanced). Needs python3 (standard library).
+# Env: FORMS="text md" (default both): text = the naive text dumps (input/<id>.txt),
+#      md = whole-page markdown (input_md/<id>.md, unpacked from input_md.tar.zst if needed).
+#      PRESET=precision|balanced|recall (default balanced). KEEP=DIR keeps the cleaned pages.
+# Needs python3 (standard library) and, for packed markdown, zstd.
+#
+# A page is wrecked when its input holds the article (bag-of-words recall of the input itself
+# >= 0.9; for snippet sets, the share of `with` snippets found) and the cleaned text keeps less
+# than half of it (recall < 0.5).
 #
 # Each page is one document; document-level dedup is off (a set's pages are scored one by one)
 # and paragraph repeats are only looked for inside a page. Site knowledge is learned from the
@@ -17,9 +25,12 @@ sets=(); extra=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do sets+=("$1"); shift; done
 [ $# -gt 0 ] && shift && extra=("$@")
 [ ${#sets[@]} -eq 0 ] && sets=(dragnet cleaneval trafilatura_eval)
+read -r -a forms <<< "${FORMS:-text md}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=${KEEP:-$(mktemp -d)}
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"
 cat > "$work/pipeline.toml" <<TOML
 [boilerplate.classifier]
 preset = "${PRESET:-balanced}"
@@ -29,18 +40,28 @@ action = "off"
 scope = "document"
 TOML
 [ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}" >> "$work/pipeline.toml"
+printf '| set | form | P | R | F1 | wrecked | s |\n|---|---|---:|---:|---:|---:|---:|\n'
 for s in "${sets[@]}"; do
-  start=$(date +%s.%N)
-  "$root/target/release/newsprep" run -q -c "$work/pipeline.toml" -i "$eval_dir/$s/input" -o "$work/$s" || [ $? -eq 1 ]
-  secs=$(echo "$(date +%s.%N) - $start" | bc)
-  mkdir -p "$work/$s.txt"
-  python3 - "$work/$s/corpus.jsonl" "$work/$s.txt" <<'PY'
-import json, sys, os
-for line in open(sys.argv[1], encoding="utf-8"):
-    r = json.loads(line)
-    text = (r["title"] + "\n\n" if r.get("title") else "") + r["text"]
-    open(os.path.join(sys.argv[2], r["id"] + ".txt"), "w", encoding="utf-8").write(text)
-PY
-  printf '%s (cleaned in %.1fs) ' "$s" "$secs"
-  python3 "$eval_dir/score_boilerplate.py" "$eval_dir/$s/ground_truth.jsonl" "$work/$s.txt" --name "$s"
+  for f in "${forms[@]}"; do
+    case $f in
+      text) in_dir=$eval_dir/$s/input ;;
+      md)
+        in_dir=$eval_dir/$s/input_md
+        if [ ! -d "$in_dir" ]; then
+          mkdir -p "$work/unpacked/$s"
+          [ -d "$work/unpacked/$s/input_md" ] || tar --zstd -xf "$eval_dir/$s/input_md.tar.zst" -C "$work/unpacked/$s"
+          in_dir=$work/unpacked/$s/input_md
+        fi ;;
+      *) echo "unknown form $f (text or md)" >&2; exit 2 ;;
+    esac
+    out=$work/$s-$f
+    rm -rf "$out" "$out.txt" "$out.floor"
+    start=$(date +%s.%N)
+    "$root/target/release/newsprep" run -q --full --format none -c "$work/pipeline.toml" -i "$in_dir" -o "$out" || [ $? -eq 1 ]
+    secs=$(echo "$(date +%s.%N) - $start" | bc)
+    python3 "$root/benches/wrecked.py" write "$out/corpus.jsonl" "$out.txt" "$in_dir" "$out.floor"
+    python3 "$eval_dir/score_boilerplate.py" "$eval_dir/$s/ground_truth.jsonl" "$out.txt" --per-doc "$out.pd.csv" > "$out.score"
+    python3 "$eval_dir/score_boilerplate.py" "$eval_dir/$s/ground_truth.jsonl" "$out.floor" --per-doc "$out.floor.csv" > /dev/null
+    python3 "$root/benches/wrecked.py" row "$s" "$f" "$out.score" "$out.floor.csv" "$out.pd.csv" "$secs"
+  done
 done

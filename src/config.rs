@@ -636,6 +636,9 @@ pub struct CheckConfig {
     /// A kept paragraph that matches a boilerplate rule (in any zone) or learned site line.
     /// Default `"warn"`.
     pub residual_boilerplate: Level,
+    /// A kept document that kept under half of the words of its sentence-like paragraphs: a
+    /// possibly wrecked article. Default `"warn"`.
+    pub thin: Level,
 }
 
 impl Default for CheckConfig {
@@ -652,6 +655,7 @@ impl Default for CheckConfig {
             boilerplate_share: Level::Warn,
             max_boilerplate_share: Share(0.8),
             residual_boilerplate: Level::Warn,
+            thin: Level::Warn,
         }
     }
 }

@@ -193,6 +193,8 @@ pub enum Removal {
     AfterTail {
         /// Id of the tail rule whose marker ended the article.
         rule: String,
+        /// What corroborated the cut: the article words above the marker and what follows it.
+        why: String,
     },
     /// The paragraph classifier judged it not article text.
     Classifier {
@@ -339,6 +341,10 @@ pub struct Document {
     pub meta: Metadata,
     /// Fingerprint of the body (kept paragraphs), filled in by the fingerprint step.
     pub body: Option<Fingerprint>,
+    /// The boilerplate stage kept under half of the words of its paragraphs that read as
+    /// sentences, even after looking at its cuts again: a possibly wrecked article, counted in
+    /// the run's summary and `stats.json` and judged by `newsprep check`.
+    pub thin: bool,
 }
 
 impl Document {
@@ -350,7 +356,16 @@ impl Document {
 
     /// A document fresh from the reader, of text whose offsets `origin` maps to the raw file.
     pub fn mapped(id: DocId, source: SourceInfo, raw: String, origin: RawMap) -> Document {
-        Document { id, source, raw, origin, paragraphs: Vec::new(), meta: Metadata::default(), body: None }
+        Document {
+            id,
+            source,
+            raw,
+            origin,
+            paragraphs: Vec::new(),
+            meta: Metadata::default(),
+            body: None,
+            thin: false,
+        }
     }
 
     /// The kept paragraphs, in order.

@@ -78,6 +78,10 @@ fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     match &ex.outcome {
+        Outcome::Keep(d) if d.thin => writeln!(
+            out,
+            "  document: kept, but thin: under half of the words of its sentence-like paragraphs are kept"
+        )?,
         Outcome::Keep(_) => writeln!(out, "  document: kept")?,
         Outcome::Drop(_, reason) => writeln!(out, "  document: dropped, {}", reason.message())?,
     }
@@ -89,8 +93,8 @@ fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
             Some(r @ Removal::Boilerplate { rule, .. }) => {
                 (format!("drop {}", r.counter_key(&doc.id)), format!("rule {rule}"))
             }
-            Some(r @ Removal::AfterTail { rule }) => {
-                (format!("drop {}", r.counter_key(&doc.id)), format!("after tail marker {rule}"))
+            Some(r @ Removal::AfterTail { rule, why }) => {
+                (format!("drop {}", r.counter_key(&doc.id)), format!("after tail marker {rule}: {why}"))
             }
             Some(r @ Removal::Classifier { why, .. }) => {
                 (format!("drop {}", r.counter_key(&doc.id)), why.clone())

@@ -37,6 +37,7 @@ pub struct FileCounts {
     empty: u64,
     error: u64,
     skipped: u64,
+    thin: u64,
     paragraphs_kept: u64,
     bytes_read: u64,
     removed: Vec<(String, u64)>,
@@ -57,6 +58,10 @@ pub struct DocCounts {
     pub error: u64,
     /// Not an article type (by extension) or not followed.
     pub skipped: u64,
+    /// Kept, but with under half of the words of its sentence-like paragraphs: possibly a
+    /// wrecked article (see `newsprep check`, gate `thin`). Written only when there are any.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub thin: u64,
     /// Clusters whose canonical copy (under `dedup.document.canonical`) is not the first
     /// member seen; written only when there are any.
     #[serde(skip_serializing_if = "is_zero")]
@@ -87,6 +92,7 @@ impl RunStats {
                 match outcome {
                     Outcome::Keep(_) => {
                         self.documents.kept += 1;
+                        self.documents.thin += doc.thin as u64;
                         self.paragraphs.kept += doc.kept().count() as u64;
                     }
                     Outcome::Drop(_, DropReason::Duplicate { .. }) => self.documents.duplicate += 1,
@@ -130,6 +136,7 @@ impl RunStats {
             empty: d.empty,
             error: d.error,
             skipped: d.skipped,
+            thin: d.thin,
             paragraphs_kept: self.paragraphs.kept,
             bytes_read: self.bytes_read,
             removed: self.paragraphs.removed.iter().map(|(k, v)| (k.clone(), *v)).collect(),
@@ -145,6 +152,7 @@ impl RunStats {
         d.empty += c.empty;
         d.error += c.error;
         d.skipped += c.skipped;
+        d.thin += c.thin;
         self.paragraphs.kept += c.paragraphs_kept;
         self.bytes_read += c.bytes_read;
         for (k, v) in &c.removed {
@@ -163,6 +171,13 @@ impl fmt::Display for RunStats {
         let d = &self.documents;
         writeln!(f, "documents  {} files, {:.1} KiB read", d.files, self.bytes_read as f64 / 1024.0)?;
         writeln!(f, "  kept       {:>7}", d.kept)?;
+        if d.thin > 0 {
+            writeln!(
+                f,
+                "    thin     {:>7}  kept under half of their prose (`newsprep check` lists them)",
+                d.thin
+            )?;
+        }
         writeln!(f, "  duplicate  {:>7}", d.duplicate)?;
         writeln!(f, "  empty      {:>7}", d.empty)?;
         writeln!(f, "  error      {:>7}", d.error)?;

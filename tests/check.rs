@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const GATES: [&str; 7] = [
+const GATES: [&str; 8] = [
     "unreadable",
     "empty",
     "duplicates",
@@ -19,6 +19,7 @@ const GATES: [&str; 7] = [
     "missing-metadata",
     "boilerplate-share",
     "residual-boilerplate",
+    "thin",
 ];
 
 fn case() -> PathBuf {
@@ -105,7 +106,7 @@ fn a_clean_corpus_passes_every_gate() {
     let report: Value = serde_json::from_str(&out).unwrap();
     let statuses: Vec<&str> =
         report["gates"].as_array().unwrap().iter().map(|g| g["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["pass"; 7]);
+    assert_eq!(statuses, ["pass"; 8]);
     // Nothing of the check is left in the output folder.
     let mut names: Vec<String> = fs::read_dir(dir.path().join("cleaned"))
         .unwrap()

@@ -39,6 +39,8 @@ pub enum Gate {
     BoilerplateShare,
     /// A kept paragraph that matches a boilerplate rule or a learned site line.
     ResidualBoilerplate,
+    /// A kept document that kept under half of its prose: a possibly wrecked article.
+    Thin,
 }
 
 impl Gate {
@@ -52,6 +54,7 @@ impl Gate {
             Gate::MissingMetadata => "missing-metadata",
             Gate::BoilerplateShare => "boilerplate-share",
             Gate::ResidualBoilerplate => "residual-boilerplate",
+            Gate::Thin => "thin",
         }
     }
 }
@@ -252,6 +255,7 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
     gates.push(missing_metadata(&facts, settings, &place));
     gates.push(boilerplate_share(&facts, c.boilerplate_share, c.max_boilerplate_share.0, &place));
     gates.push(residual(&facts, c.residual_boilerplate, &place));
+    gates.push(thin(&facts, c.thin, &place));
 
     Ok(Report {
         input: shown(&settings.input),
@@ -525,6 +529,8 @@ struct DocFacts {
     boilerplate: usize,
     total: usize,
     residual: Vec<Residual>,
+    /// The boilerplate stage kept under half of its prose.
+    thin: bool,
 }
 
 /// A kept paragraph that boilerplate matches.
@@ -608,6 +614,7 @@ impl Probe {
             boilerplate,
             total,
             residual,
+            thin: d.thin,
         }
     }
 }
@@ -677,6 +684,27 @@ fn boilerplate_share(facts: &[DocFacts], level: Level, max: f32, place: &Places)
     );
     let failed = !findings.is_empty();
     GateResult::new(Gate::BoilerplateShare, level, summary, findings, failed)
+}
+
+fn thin(facts: &[DocFacts], level: Level, place: &Places) -> GateResult {
+    let findings: Vec<Finding> = facts
+        .iter()
+        .filter(|f| f.thin)
+        .map(|f| {
+            let message = format!(
+                "{}: kept under half of the words of its sentence-like paragraphs; the article may be cut (see `newsprep explain`)",
+                f.id
+            );
+            Finding::new(Some(place.file(&f.rel)), f.line, Some(&f.id), message)
+        })
+        .collect();
+    let summary = format!(
+        "{} of {} kept under half of their prose",
+        findings.len(),
+        count(facts.len(), "kept document", "kept documents")
+    );
+    let failed = !findings.is_empty();
+    GateResult::new(Gate::Thin, level, summary, findings, failed)
 }
 
 fn residual(facts: &[DocFacts], level: Level, place: &Places) -> GateResult {

@@ -709,7 +709,10 @@ impl<'a> CorpusRecord<'a> {
                         rec.rule = Some(rule);
                         rec.category = Some(category);
                     }
-                    Removal::AfterTail { rule } => rec.rule = Some(rule),
+                    Removal::AfterTail { rule, why } => {
+                        rec.rule = Some(rule);
+                        rec.why = Some(why.clone());
+                    }
                     Removal::Classifier { verdict, permille, why } => {
                         rec.rule = Some(verdict.as_str());
                         rec.score = Some(f64::from(*permille) / 1000.0);

@@ -311,7 +311,8 @@ impl Signals {
     }
 }
 
-fn ends_sentence(text: &str) -> bool {
+/// Does the text end like a sentence (`.`, `!`, `?`, `…`, before any closing quotes)?
+pub fn ends_sentence(text: &str) -> bool {
     let t = text.trim_end_matches(['"', '\'', '”', '’', ')', '»', ']', '*']);
     t.ends_with(['.', '!', '?', '…', '。', '！', '？'])
 }
@@ -347,6 +348,13 @@ pub struct Measured {
     language: Option<(Lang, f32)>,
     /// (paragraph index, signals, probability) per candidate, in order.
     items: Vec<(usize, Signals, f32)>,
+}
+
+impl Measured {
+    /// (paragraph index, signals, probability) per candidate, in order.
+    pub fn items(&self) -> &[(usize, Signals, f32)] {
+        &self.items
+    }
 }
 
 /// Measure the paragraphs for which `candidate(i)` is true (those the rules and metadata left);
@@ -388,11 +396,14 @@ pub fn decide(paragraphs: &[Paragraph], m: &Measured, limit: usize, s: &Classifi
     let items = &m.items[..m.items.partition_point(|(i, ..)| *i < limit)];
 
     // Densest run (maximum subarray) over the candidates.
-    let run = max_subarray(items.iter().map(|(_, sg, p)| (p - s.run_threshold) * sg.words.max(1) as f32));
+    let values: Vec<f32> =
+        items.iter().map(|(_, sg, p)| (p - s.run_threshold) * sg.words.max(1) as f32).collect();
+    let run = max_subarray(values.iter().copied());
+    let runs = run.map_or_else(Vec::new, |r| strong_runs(&values, r, SECOND_RUN_SHARE));
 
     let mut decisions = vec![None; paragraphs.len()];
     for (k, &(i, signals, p)) in items.iter().enumerate() {
-        let in_main = run.is_some_and(|(a, b)| (a..=b).contains(&k));
+        let in_main = runs.iter().any(|&(a, b)| (a..=b).contains(&k));
         let keep = if in_main { p >= s.inner_threshold } else { p >= s.outer_threshold };
         decisions[i] = Some(Decision { signals, probability: p, in_main, keep, headline: false });
     }
@@ -421,6 +432,36 @@ fn looks_like_headline(text: &str, s: &Signals) -> bool {
         && s.separators == 0
         && !text.ends_with([':', ','])
         && text.chars().filter(|c| c.is_alphabetic()).count() * 2 > text.chars().count()
+}
+
+/// A run of prose at least this share of the densest run's weight is main content too. Chosen
+/// from 0.5, 0.3 and 0.15 on the three development sets: 0.3 and 0.15 beat 0.5 on all three, and
+/// 0.3 keeps precision (README, "Boilerplate evaluation").
+const SECOND_RUN_SHARE: f32 = 0.3;
+
+/// The densest run `best` and every other run, left or right of it, whose sum is at least
+/// `ratio` times the best's: a page can hold its article in two strong blocks split by an
+/// interruption (a picture gallery, an embedded teaser) that the best run alone would lose.
+fn strong_runs(values: &[f32], best: (usize, usize), ratio: f32) -> Vec<(usize, usize)> {
+    let sum = |(a, b): (usize, usize)| values[a..=b].iter().sum::<f32>();
+    let floor = sum(best) * ratio;
+    let mut runs = vec![best];
+    let mut todo = vec![(0, best.0), (best.1 + 1, values.len())];
+    while let Some((lo, hi)) = todo.pop() {
+        if lo >= hi {
+            continue;
+        }
+        if let Some((a, b)) = max_subarray(values[lo..hi].iter().copied()) {
+            let r = (lo + a, lo + b);
+            if sum(r) >= floor {
+                runs.push(r);
+                todo.push((lo, r.0));
+                todo.push((r.1 + 1, hi));
+            }
+        }
+    }
+    runs.sort_unstable();
+    runs
 }
 
 /// The stretch `[start, end]` (inclusive) with the largest positive sum; `None` if every value

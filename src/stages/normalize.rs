@@ -33,7 +33,10 @@ impl Normalize {
 
     /// Split `text` into paragraphs; `origin` maps their spans to the raw file.
     pub fn paragraphs(&self, text: &str, origin: &RawMap) -> Vec<Paragraph> {
-        let lines = lines(text);
+        let mut lines = lines(text);
+        if self.settings.strip_markdown {
+            lines = split_table_rows(text, lines);
+        }
         let wrap = if self.settings.paragraphs == ParagraphSplit::Auto { wrap_width(&lines) } else { None };
         let mut out: Vec<Paragraph> = Vec::new();
         let mut i = 0;
@@ -79,10 +82,10 @@ impl Normalize {
     /// Should line `b` continue the paragraph that line `a` ends?
     fn joins(&self, a: &Line, b: &Line, wrap: Option<usize>) -> bool {
         use LineKind::*;
-        if b.kind == Blank || a.kind == Blank || a.kind == Heading || a.kind == Separator {
+        if b.kind == Blank || a.kind == Blank || a.kind == Heading || a.kind == Separator || a.kind == Cell {
             return false;
         }
-        if matches!(b.kind, Heading | Separator | ListItem) {
+        if matches!(b.kind, Heading | Separator | ListItem | Cell) {
             return false;
         }
         match self.settings.paragraphs {
@@ -118,7 +121,16 @@ impl Normalize {
             ..Features::default()
         };
         let text: Cow<str> = if self.settings.strip_markdown {
-            strip_markdown(raw, &mut features)
+            // A bullet is list markup, not text: `* Next Post` => `Next Post` (numbers stay).
+            // Also one that unescaping uncovers (`\\* A`), so a second pass finds none.
+            // A removed bullet can uncover markup (`\\* # A`): strip again.
+            let mut t = strip_markdown(raw, &mut features);
+            for _ in 0..3 {
+                let Some(end) = BULLET.find(&t).map(|m| m.end()) else { break };
+                let rest = t[end..].to_string();
+                t = Cow::Owned(strip_markdown(&rest, &mut features).into_owned());
+            }
+            t
         } else {
             Cow::Borrowed(raw)
         };
@@ -183,6 +195,8 @@ enum LineKind {
     Heading,
     ListItem,
     Separator,
+    /// One cell of a markdown table row: a unit of its own, never joined to a neighbour.
+    Cell,
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +236,54 @@ fn lines(text: &str) -> Vec<Line<'_>> {
     out
 }
 
+/// Markdown table rows (`| a | b |`) become one line per non-empty cell, so a row of a layout
+/// table is not one paragraph and its separator row (`| --- |`) leaves nothing. Converters
+/// flatten nested tables into one row, which this splits back into their cells. A `\|` is text.
+fn split_table_rows<'a>(text: &'a str, lines: Vec<Line<'a>>) -> Vec<Line<'a>> {
+    if !lines.iter().any(|l| is_table_row(l.text)) {
+        return lines;
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        if !is_table_row(l.text) {
+            out.push(l);
+            continue;
+        }
+        let bytes = l.text.as_bytes();
+        let mut from = 0;
+        for i in 0..=bytes.len() {
+            let boundary = i == bytes.len() || (bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'));
+            if !boundary {
+                continue;
+            }
+            let cell = &l.text[from..i];
+            let lead = cell.len() - cell.trim_start().len();
+            let t = cell.trim();
+            if !t.is_empty() && !t.chars().all(|c| matches!(c, '-' | ':' | ' ')) {
+                let start = l.start + from + lead;
+                out.push(Line {
+                    start,
+                    end: start + t.len(),
+                    text: &text[start..start + t.len()],
+                    kind: LineKind::Cell,
+                });
+            }
+            from = i + 1;
+        }
+        if out.last().is_some_and(|c: &Line| c.start < l.start) || out.is_empty() {
+            // A row of empty cells: a blank line, so it still ends the paragraph above.
+            out.push(Line { start: l.start, end: l.start, text: "", kind: LineKind::Blank });
+        }
+    }
+    out
+}
+
+fn is_table_row(t: &str) -> bool {
+    let t = t.trim();
+    t.starts_with('|') && t.len() > 1 && t[1..].contains('|')
+}
+
+static BULLET: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^(?:\s{0,3}[-+•·▪◦*]\s+)+").unwrap());
 static HEADING_LINE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^ {0,3}#{1,6}(?:\s|$)").unwrap());
 static LIST_LINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s{0,3}(?:[-+•·▪◦]|\*|\d{1,3}[.)])\s+\S").unwrap());
@@ -329,6 +391,9 @@ re!(HEADING, r"^\s{0,3}#{1,6}\s*|\s+#+\s*$");
 re!(QUOTE, r"^(?:>\s?)+");
 re!(IMAGE, r"!\[[^\]]*\]\([^)]*\)");
 re!(LINK, r#"\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?\)"#);
+re!(LINK_REMNANT_CLOSE, r#"^([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*"?)?\)?"#);
+re!(LINK_UNCLOSED, r#"\[([^\[\]]*)\]\((?:javascript:[^"]*(?:"[^"]*"?)?\)?|[^)]*$)"#);
+re!(LINK_REMNANT_OPEN, r"\[([^\[\]]*)$");
 re!(REF_LINK, r"\[([^\[\]]+)\]\[[^\[\]]*\]");
 re!(AUTOLINK, r"<((?:https?|mailto):[^>\s]+)>");
 re!(
@@ -381,6 +446,27 @@ pub static MARKDOWN_RULES: &[MarkdownRule] = &[
         doc: "Links keep their words, the target goes (link debris): `[told](#)` => `told`.",
         trigger: b"[",
         pattern: &LINK,
+        replace: link_text,
+    },
+    MarkdownRule {
+        name: "link-unclosed",
+        doc: "A link whose target runs past the paragraph (a title over a line break) or is a script keeps its words: `[Squidoo](http://x.com \"An Expert` => `Squidoo`.",
+        trigger: b"[",
+        pattern: &LINK_UNCLOSED,
+        replace: link_text,
+    },
+    MarkdownRule {
+        name: "link-remnant-close",
+        doc: "The end of a link whose text began in an earlier paragraph (its text spanned a blank line) keeps its words: `defection to Taliban](http://x.com/a)` => `defection to Taliban`.",
+        trigger: b"]",
+        pattern: &LINK_REMNANT_CLOSE,
+        replace: link_text,
+    },
+    MarkdownRule {
+        name: "link-remnant-open",
+        doc: "The start of a link whose target is in a later paragraph keeps its words: `More: [Afghan police` => `More: Afghan police`.",
+        trigger: b"[",
+        pattern: &LINK_REMNANT_OPEN,
         replace: link_text,
     },
     MarkdownRule {
@@ -490,10 +576,9 @@ const ESCAPE_BASE: u32 = 0xF700;
 
 /// Reduce markdown in one paragraph, recording link share and emphasis in `features`.
 pub fn strip_markdown<'a>(text: &'a str, features: &mut Features) -> Cow<'a, str> {
-    if !text
-        .bytes()
-        .any(|b| matches!(b, b'\\' | b'#' | b'>' | b'!' | b'[' | b'<' | b'*' | b'_' | b'~' | b'`' | b'&'))
-    {
+    if !text.bytes().any(|b| {
+        matches!(b, b'\\' | b'#' | b'>' | b'!' | b'[' | b']' | b'<' | b'*' | b'_' | b'~' | b'`' | b'&')
+    }) {
         return Cow::Borrowed(text);
     }
     let trimmed = text.trim();
@@ -694,7 +779,7 @@ mod tests {
     fn list_items_stay_apart() {
         assert_eq!(
             texts("Points:\n- first point\n- second point"),
-            vec!["Points:", "- first point", "- second point"]
+            vec!["Points:", "first point", "second point"]
         );
     }
 
@@ -703,6 +788,48 @@ mod tests {
         for r in MARKDOWN_RULES {
             assert!(r.doc.contains("=>"), "rule {} needs an example", r.name);
         }
+    }
+
+    #[test]
+    fn a_link_split_by_a_blank_line_leaves_no_debris() {
+        let md = "More news: [Afghan police\n\ncommander leads defection to Taliban](http://x.com/a_(b)) today.\n\n* [Squidoo](http://www.squidoo.com \"Everybody's an Expert\n\non Something\")\n\n[](javascript: go('x'); \"Bookmark it\")";
+        let ps = norm().paragraphs(md, &RawMap::Shift(0));
+        let kept: Vec<&str> = ps.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            kept[..3],
+            ["More news: Afghan police", "commander leads defection to Taliban today.", "Squidoo"]
+        );
+        assert!(kept.iter().all(|t| !t.contains("](") && !t.contains("http")), "{kept:?}");
+        // The link words count as link text, for the classifier and the link-only rule.
+        assert!(ps.iter().filter(|p| p.is_kept()).take(3).all(|p| p.features.link_chars > 0));
+    }
+
+    #[test]
+    fn a_layout_table_is_split_into_its_cells() {
+        let md = "|  |\n| --- |\n| Home | News | Sport |\n| The harbour bridge will close for repairs until spring, the council said. | [Subscribe](/s) |\n\nAfter the table.";
+        let ps = norm().paragraphs(md, &RawMap::Shift(0));
+        let kept: Vec<(&str, &str)> = ps
+            .iter()
+            .filter(|p| p.is_kept())
+            .map(|p| (p.text.as_str(), &md[p.span.start..p.span.end]))
+            .collect();
+        assert_eq!(
+            kept.iter().map(|k| k.0).collect::<Vec<_>>(),
+            [
+                "Home",
+                "News",
+                "Sport",
+                "The harbour bridge will close for repairs until spring, the council said.",
+                "Subscribe",
+                "After the table."
+            ]
+        );
+        // Each cell's span is the cell in the raw text.
+        assert_eq!(kept[1].1, "News");
+        assert_eq!(kept[4].1, "[Subscribe](/s)");
+        assert!(ps.iter().all(|p| !p.text.contains("---")));
+        // A text line with pipes that is not a row stays one paragraph.
+        assert_eq!(texts("Home | News | Sport"), ["Home | News | Sport"]);
     }
 
     /// What the idempotence property found: stripping one construct uncovered another, or

@@ -15,6 +15,7 @@
 use crate::document::{Block, Document, MetaField, Paragraph, Removal};
 use crate::settings::MetadataSettings;
 use crate::stages::boilerplate::{RuleSet, match_key};
+use crate::stages::bylines::{NAME, parse_byline, parse_date_line};
 use crate::stages::{DocStage, Outcome};
 use regex::Regex;
 use std::sync::{Arc, LazyLock};
@@ -59,21 +60,30 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
     let first_text = || head.iter().find(|&&i| rules.first_match(&doc.paragraphs[i], i, total).is_none());
     if let Some(&i) = if doc.meta.title.is_none() { first_text() } else { None } {
         let p = &doc.paragraphs[i];
-        if (p.features.block == Block::Heading || looks_like_title(&p.text))
+        // A list item is navigation ("Next Post"), never the headline.
+        if p.features.block != Block::ListItem
+            && (p.features.block == Block::Heading || looks_like_title(&p.text))
             && parse_date_line(&p.text).is_none()
             && parse_byline(&p.text).is_none()
         {
-            doc.meta.title = Some(p.text.clone());
+            let (title, site) = split_site_suffix(&p.text);
+            doc.meta.title = Some(title.to_string());
+            if let Some(site) = site {
+                doc.meta.site.get_or_insert_with(|| site.to_string());
+            }
             take(&mut doc.paragraphs[i], MetaField::Title);
         }
     }
 
     // The title's lines at the top leave the text: a given title's, and a title scraped twice
     // (too short, often, for paragraph dedup's minimum; a second pass would take the repeat as
-    // the title).
+    // the title), with or without its site suffix.
     if let Some(key) = doc.meta.title.as_deref().map(match_key) {
         for &i in &head {
-            if doc.paragraphs[i].is_kept() && match_key(&doc.paragraphs[i].text) == key {
+            let text = &doc.paragraphs[i].text;
+            if doc.paragraphs[i].is_kept()
+                && (match_key(text) == key || match_key(split_site_suffix(text).0) == key)
+            {
                 take(&mut doc.paragraphs[i], MetaField::Title);
             }
         }
@@ -142,6 +152,28 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
     }
 }
 
+/// A page title's site suffix: `"Apple unveils a phone - The Verge"` => (`"Apple unveils a
+/// phone"`, `Some("The Verge")`). The suffix follows the last ` - `, ` | `, ` – `, ` — ` or
+/// ` :: `, is 1 to 4 words that are capitalized or a domain, and leaves at least 3 words before.
+pub fn split_site_suffix(t: &str) -> (&str, Option<&str>) {
+    let Some((at, sep)) = [" - ", " | ", " – ", " — ", " :: "]
+        .iter()
+        .filter_map(|s| t.rfind(s).map(|i| (i, s.len())))
+        .max_by_key(|&(i, _)| i)
+    else {
+        return (t, None);
+    };
+    let (head, site) = (t[..at].trim(), t[at + sep..].trim());
+    let words: Vec<&str> = site.split_whitespace().collect();
+    let site_like = (1..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            w.chars().next().is_some_and(|c| c.is_uppercase() || c.is_ascii_digit()) || w.contains('.')
+        })
+        && !site.ends_with(['.', '!', '?'])
+        && site.chars().any(char::is_alphabetic);
+    if site_like && head.split_whitespace().count() >= 3 { (head, Some(site)) } else { (t, None) }
+}
+
 /// 2 to 30 words, at most 250 characters, not ending like a sentence or a label.
 fn looks_like_title(t: &str) -> bool {
     let words = t.split_whitespace().count();
@@ -151,52 +183,7 @@ fn looks_like_title(t: &str) -> bool {
         && t.chars().any(char::is_alphabetic)
 }
 
-const NAME_PARTICLES: &str = "de|da|del|della|di|van|von|der|den|al|el|bin|ibn|la|le|du|dos|y";
-
-static NAME: LazyLock<String> = LazyLock::new(|| {
-    let word = r"\p{Lu}[\p{L}'’.\-]*";
-    format!(r"{word}(?:\s+(?:{word}|(?:{NAME_PARTICLES})(?:-{word})?)){{0,4}}")
-});
-static BYLINE: LazyLock<Regex> = LazyLock::new(|| {
-    let name = NAME.as_str();
-    Regex::new(&format!(
-        r"^(?i:by|written by|words by|posted by|author:?)\s+(?P<name>{name}(?:(?:\s*,\s*|\s+(?i:and)\s+|\s*&\s*){name})*)(?:(?:\s*(?:[,|–—]|\s-)|\s+(?i:on))\s*(?P<rest>.{{1,60}}))?$"
-    ))
-    .unwrap()
-});
 static PERSON: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!(r"^{}$", NAME.as_str())).unwrap());
-
-/// A byline: the name, and a date if the line gives one ("By Jane Doe | March 3, 2024").
-#[derive(Debug, PartialEq, Eq)]
-pub struct Byline {
-    /// The author's name as written.
-    pub name: String,
-    /// ISO date, if present.
-    pub date: Option<String>,
-}
-
-/// Parse "By Andrew Korybko", "Written by Jane Doe and John Roe", "By Jane Doe, Reuters".
-pub fn parse_byline(t: &str) -> Option<Byline> {
-    if t.split_whitespace().count() > 16 {
-        return None;
-    }
-    let c = BYLINE.captures(t)?;
-    let name = c["name"].trim().to_string();
-    // "By Monday, the talks had collapsed." is a sentence, not a byline: a name is not a day or
-    // a month, and what follows a byline's comma is a capitalized outlet or a date, in few words.
-    let first = name.split_whitespace().next().unwrap_or("").to_lowercase();
-    if NOT_NAMES.contains(&first.trim_end_matches('.')) {
-        return None;
-    }
-    if let Some(rest) = c.name("rest").map(|r| r.as_str()) {
-        let capitalized = rest.chars().next().is_some_and(|ch| ch.is_uppercase() || ch.is_ascii_digit());
-        if !capitalized || rest.split_whitespace().count() > 8 {
-            return None;
-        }
-    }
-    let date = c.name("rest").and_then(|r| find_date(r.as_str()));
-    Some(Byline { name, date })
-}
 
 /// "Basma El Atti": 2 to 5 capitalized words, no digits.
 fn is_person_name(t: &str) -> bool {
@@ -219,118 +206,6 @@ fn is_all_caps_name(t: &str) -> bool {
         && letters.iter().all(|c| c.is_uppercase())
         && t.split_whitespace().count() <= 6
         && !t.chars().any(|c| c.is_ascii_digit())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dates.
-
-/// Capitalized words after "By" that start a time phrase, not a name ("May" is left out: it is
-/// also a first name).
-const NOT_NAMES: [&str; 30] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-];
-
-const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec";
-
-static DATE: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        r"(?:(?P<m1>{MONTHS})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{{4}})|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{MONTHS})\.?,?\s+(?P<y2>\d{{4}})|(?P<y3>\d{{4}})-(?P<mo3>\d{{2}})-(?P<d3>\d{{2}}))"
-    )
-});
-static DATE_ANYWHERE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"(?i)\b{}\b", DATE.as_str())).unwrap());
-static DATE_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    let weekday = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?";
-    let time =
-        r"(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,5}|\s*[+-]\d{2}:?\d{2})?)?";
-    let prefix = r"(?:(?:published|posted|updated|last updated|date|first published)(?:\s+on)?\s*:?\s*)?";
-    Regex::new(&format!(
-        r"(?i)^(?:(?P<site>[^,|•·\d][^,|•·]{{1,58}}?)\s*[,|•·]\s*)?{prefix}{weekday}{date}{time}\.?$",
-        date = DATE.as_str()
-    ))
-    .unwrap()
-});
-
-/// A date line: the ISO date and the site named before it, if any.
-#[derive(Debug, PartialEq, Eq)]
-pub struct DateLine {
-    /// `YYYY-MM-DD`.
-    pub iso: String,
-    /// "Global Research" in "Global Research, September 02, 2024".
-    pub site: Option<String>,
-}
-
-/// Parse a line that is only a date, or "Site, Date", or "Published: Date".
-pub fn parse_date_line(t: &str) -> Option<DateLine> {
-    if t.split_whitespace().count() > 14 {
-        return None;
-    }
-    let c = DATE_LINE.captures(t)?;
-    let iso = iso_from(&c)?;
-    let site = c.name("site").map(|s| s.as_str().trim().to_string()).filter(|s| {
-        let lower = s.to_lowercase();
-        !lower.is_empty() && !["published", "posted", "updated", "date"].iter().any(|w| lower.starts_with(w))
-    });
-    Some(DateLine { iso, site })
-}
-
-/// The first valid date anywhere in `t`, as ISO.
-pub fn find_date(t: &str) -> Option<String> {
-    DATE_ANYWHERE.captures_iter(t).find_map(|c| iso_from(&c))
-}
-
-fn iso_from(c: &regex::Captures) -> Option<String> {
-    let (y, m, d) = if let Some(y) = c.name("y1") {
-        (y.as_str().parse().ok()?, month(&c["m1"])?, c["d1"].parse().ok()?)
-    } else if let Some(y) = c.name("y2") {
-        (y.as_str().parse().ok()?, month(&c["m2"])?, c["d2"].parse().ok()?)
-    } else {
-        (c["y3"].parse().ok()?, c["mo3"].parse().ok()?, c["d3"].parse().ok()?)
-    };
-    valid(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"))
-}
-
-fn month(name: &str) -> Option<u32> {
-    let n = name.to_lowercase();
-    let i = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        .iter()
-        .position(|m| n.starts_with(m))?;
-    Some(i as u32 + 1)
-}
-
-fn valid(y: u32, m: u32, d: u32) -> bool {
-    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    (1000..=2999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]
 }
 
 #[cfg(test)]
@@ -374,6 +249,25 @@ mod tests {
     }
 
     #[test]
+    fn real_date_lines_with_clock_times() {
+        let parse = |t: &str| parse_date_line(t).map(|d| (d.iso, d.site));
+        let iso = |t: &str| parse(t).map(|d| d.0);
+        assert_eq!(iso("PUBLISHED: November 19, 2019 at 8:59 pm").as_deref(), Some("2019-11-19"));
+        assert_eq!(iso("Thu Dec 27, 2007 8:13pm EST").as_deref(), Some("2007-12-27"));
+        assert_eq!(iso("Created: 1/10/2008 4:09:14 PM").as_deref(), Some("2008-01-10"));
+        assert_eq!(iso("Article Launched: 01/15/2008 09:09:26 PM PST").as_deref(), Some("2008-01-15"));
+        assert_eq!(iso("16 November 2017 • 2:15pm").as_deref(), Some("2017-11-16"));
+        assert_eq!(iso("2019年11月19日 09:02").as_deref(), Some("2019-11-19"));
+        assert_eq!(iso("25/12/2019").as_deref(), Some("2019-12-25"), "day first when it cannot be a month");
+        assert_eq!(
+            parse("Associated Press November 19, 2019, 9:02 AM"),
+            Some(("2019-11-19".into(), Some("Associated Press".into())))
+        );
+        assert_eq!(parse("Updated Nov 13, 2019, 10:28am EST"), Some(("2019-11-13".into(), None)));
+        assert_eq!(iso("Monday 5:30PM"), None, "a bare time is no date");
+    }
+
+    #[test]
     fn bylines() {
         assert_eq!(parse_byline("By Andrew Korybko").unwrap().name, "Andrew Korybko");
         assert_eq!(
@@ -387,6 +281,8 @@ mod tests {
         let b = parse_byline("Posted by Sofia Kim on 2022-11-21 in Sports").unwrap();
         assert_eq!((b.name.as_str(), b.date.as_deref()), ("Sofia Kim", Some("2022-11-21")));
         assert_eq!(parse_byline("By Alice on the beach we waited for the boat"), None);
+        let b = parse_byline("By Maria Lopez Updated Nov 13, 2019, 10:28am EST").unwrap();
+        assert_eq!((b.name.as_str(), b.date.as_deref()), ("Maria Lopez", Some("2019-11-13")));
     }
 
     #[test]
@@ -424,6 +320,30 @@ mod tests {
         assert_eq!(d.meta.title.as_deref(), Some("Wagner's Departure from Mali: A Diplomatic Victory"));
         assert_eq!(d.meta.author.as_deref(), Some("Belgacem Merbah"));
         assert!(d.paragraphs[0].is_kept(), "left for the boilerplate stage");
+    }
+
+    #[test]
+    fn a_site_suffix_leaves_the_title_for_the_site() {
+        let d = run(
+            "Apple unveils its thinnest phone yet - The Verge\n\nThe phone is thinner than any before it, the company said.\n",
+        );
+        assert_eq!(d.meta.title.as_deref(), Some("Apple unveils its thinnest phone yet"));
+        assert_eq!(d.meta.site.as_deref(), Some("The Verge"));
+        assert_eq!(
+            split_site_suffix("Council backs bridge plan | harbourgazette.com").1,
+            Some("harbourgazette.com")
+        );
+        assert_eq!(split_site_suffix("Storm hits the coast - 2 dead").1, None, "not a site");
+        assert_eq!(split_site_suffix("Review - Star Wars").1, None, "too little title left");
+    }
+
+    #[test]
+    fn a_list_item_is_never_the_title() {
+        let d = run(
+            "* Next Post\n\nCouncil backs the harbour bridge plan\n\nThe council voted on Tuesday to back the plan.\n",
+        );
+        assert_eq!(d.meta.title, None);
+        assert!(d.paragraphs[0].is_kept());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! an explicit barrier that the pipeline feeds in input order.
 
 pub mod boilerplate;
+pub mod bylines;
 pub mod dedup;
 pub mod metadata;
 pub mod normalize;

@@ -23,9 +23,10 @@ use classify::Classified;
 use gate::Gate;
 use sites::SiteKnowledge;
 
-use crate::config::{Matcher, Scope, Zone};
+use crate::config::{Category, Matcher, Scope, Zone};
 use crate::document::{Document, MetaField, Paragraph, Removal, Verdict};
 use crate::settings::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
+use crate::stages::bylines::{parse_byline, parse_date_line};
 use crate::stages::{DocStage, DropReason, Outcome};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -319,9 +320,15 @@ impl DocStage for StripBoilerplate {
     }
 }
 
-/// A document with nothing left leaves the corpus as empty.
-fn finish(doc: Document) -> Outcome {
+/// A document with nothing left leaves the corpus as empty. One whose only text was taken as
+/// its title (a page of a line or two) keeps that text as its body too: a title is no article.
+fn finish(mut doc: Document) -> Outcome {
     if doc.kept().next().is_none() {
+        let title = Some(Removal::Metadata(MetaField::Title));
+        if let Some(p) = doc.paragraphs.iter_mut().find(|p| p.removal == title && reads_as_prose_line(p)) {
+            p.removal = None;
+            return Outcome::Keep(doc);
+        }
         let removed = doc.paragraphs.len();
         return Outcome::Drop(
             doc,
@@ -455,27 +462,53 @@ fn reexamine(doc: &mut Document, cut: Option<&Cut>) -> bool {
     kept(doc) * 2 < total
 }
 
+/// A title line that can stand as a body: three words or more.
+fn reads_as_prose_line(p: &Paragraph) -> bool {
+    p.features.words >= 3
+}
+
 /// A paragraph that reads as sentences: ten words or more, ending like a sentence.
 fn reads_as_sentences(p: &Paragraph) -> bool {
     p.features.words >= 10 && classify::ends_sentence(&p.text)
 }
 
 /// Mark every paragraph a rule matches; return the tail markers among them (index, rule id).
+/// A comment-header match that reads as a date line or a byline is metadata, not the header of
+/// a comment thread, unless the page has two or more of them: a thread repeats its headers, a
+/// byline or a timestamp under it stands once.
 fn mark_rules(doc: &mut Document, rules: &RuleSet) -> Vec<(usize, String)> {
     let total = doc.paragraphs.len();
-    let mut markers = Vec::new();
+    let mut matched = Vec::new();
     for i in 0..total {
         let p = &doc.paragraphs[i];
         if !p.is_kept() {
             continue;
         }
         if let Some(r) = rules.first_match(p, i, total) {
-            if r.scope == Scope::Rest {
-                markers.push((i, r.id.clone()));
-            }
-            doc.paragraphs[i].removal =
-                Some(Removal::Boilerplate { rule: r.id.clone(), category: r.category.as_str() });
+            let stamp = (r.scope == Scope::Rest && r.category == Category::Comments)
+                .then(|| {
+                    if parse_date_line(&p.text).is_some() {
+                        Some(MetaField::Published)
+                    } else {
+                        parse_byline(&p.text).map(|_| MetaField::Author)
+                    }
+                })
+                .flatten();
+            matched.push((i, r, stamp));
         }
+    }
+    let thread = matched.iter().filter(|(.., stamp)| stamp.is_some()).count() >= 2;
+    let mut markers = Vec::new();
+    for (i, r, stamp) in matched {
+        if let (Some(field), false) = (stamp, thread) {
+            doc.paragraphs[i].removal = Some(Removal::Metadata(field));
+            continue;
+        }
+        if r.scope == Scope::Rest {
+            markers.push((i, r.id.clone()));
+        }
+        doc.paragraphs[i].removal =
+            Some(Removal::Boilerplate { rule: r.id.clone(), category: r.category.as_str() });
     }
     markers
 }
@@ -826,6 +859,44 @@ mod tests {
         // the first marker is not a tail; nothing below the second is larger than above it.
         let cut = find_cut(&[m(2), m(4)], &[200, 50, 0, 300, 0, 20], 50).unwrap();
         assert_eq!(cut.at, 4);
+    }
+
+    #[test]
+    fn a_lone_timestamp_or_byline_is_metadata_but_a_thread_of_them_is_cut() {
+        let body = article(3);
+        let mut page: Vec<&str> = body.iter().map(String::as_str).collect();
+        page.insert(1, "Thu Dec 27, 2007 8:13pm EST");
+        let (d, reasons) = clean(&page);
+        assert_eq!(reasons[1].as_deref(), Some("metadata:published"), "{reasons:?}");
+        assert_eq!(kept_article(&d, 3), 3);
+        // Two or more timestamp headers after the article: a comment thread.
+        let mut page: Vec<&str> = body.iter().map(String::as_str).collect();
+        page.extend([
+            "January 31, 2020 at 10:29 am",
+            "About time they fixed it, I was stuck on that bridge every evening.",
+            "January 31, 2020 at 11:02 am",
+            "Night closures will hurt the fishermen who leave before dawn.",
+        ]);
+        let (d, reasons) = clean(&page);
+        assert_eq!(reasons[3].as_deref(), Some("boilerplate:comments"), "{reasons:?}");
+        assert_eq!(reasons[4].as_deref(), Some("tail"), "{reasons:?}");
+        assert_eq!(kept_article(&d, 3), 3);
+    }
+
+    #[test]
+    fn a_page_whose_only_line_is_its_title_keeps_it_as_body() {
+        let s = Settings::defaults("r", "o");
+        let stage = StripBoilerplate::new(
+            &s.boilerplate,
+            Arc::new(RuleSet::new(&s.boilerplate)),
+            Arc::new(SiteKnowledge::default()),
+        );
+        let mut d = doc("Council backs the harbour bridge plan");
+        d.paragraphs[0].removal = Some(Removal::Metadata(MetaField::Title));
+        d.meta.title = Some("Council backs the harbour bridge plan".into());
+        let Outcome::Keep(d) = stage.apply(d) else { panic!("dropped") };
+        assert_eq!(d.body_text(), "Council backs the harbour bridge plan");
+        assert_eq!(d.meta.title.as_deref(), Some("Council backs the harbour bridge plan"));
     }
 
     #[test]

@@ -450,6 +450,8 @@ pub enum Category {
     Contact,
     Links,
     Related,
+    Consent,
+    Script,
     Other,
 }
 
@@ -472,6 +474,8 @@ impl Category {
             Category::Contact => "contact",
             Category::Links => "links",
             Category::Related => "related",
+            Category::Consent => "consent",
+            Category::Script => "script",
             Category::Other => "other",
         }
     }

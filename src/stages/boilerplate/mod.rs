@@ -766,6 +766,7 @@ mod tests {
             let (d, reasons) = clean(&page);
             assert_eq!(kept_article(&d, 6), 6, "{byline}: {reasons:?}");
             assert!(!d.thin, "{byline}");
+            assert_eq!(reasons[0].as_deref(), Some("boilerplate:consent"), "the banner is not the article");
         }
     }
 
@@ -821,6 +822,23 @@ mod tests {
         let (d, reasons) = clean(&page);
         assert_eq!(kept_article(&d, 4), 4);
         assert!(reasons[4..].iter().all(Option::is_some), "{reasons:?}");
+    }
+
+    #[test]
+    fn more_from_the_site_and_leaked_script_after_the_story_go() {
+        let body = article(4);
+        let mut page: Vec<&str> = body.iter().map(String::as_str).collect();
+        page.extend([
+            "var _gaq = _gaq || []; _gaq.push(['_setAccount', 'UA-1']); (function() { var ga = document.createElement('script'); })();",
+            "More from The Harbour Gazette",
+            "Mayor Opens New Library Wing",
+            "Storm Closes Coastal Road For Second Day",
+        ]);
+        let (d, reasons) = clean(&page);
+        assert_eq!(kept_article(&d, 4), 4);
+        assert_eq!(reasons[4].as_deref(), Some("boilerplate:script"), "{reasons:?}");
+        assert_eq!(reasons[5].as_deref(), Some("boilerplate:related"), "{reasons:?}");
+        assert_eq!(reasons[6..], [Some("tail".to_string()), Some("tail".to_string())]);
     }
 
     #[test]

@@ -699,3 +699,60 @@ fn per_document_files_in_each_format() {
     );
     assert!(files(".txt").is_empty());
 }
+
+/// A flat folder of pages from many sites is one site to site learning (`.`), so lines that
+/// unrelated pages happen to share are learned. A learned line that stands inside an article's
+/// prose stays; the shared footer line at the edge of each page goes.
+#[test]
+fn a_folder_mixing_many_sites_loses_no_article_text_to_site_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir(&raw).unwrap();
+    // The same quoted statement (10+ words, so it needs 4 documents to be learned), carried by
+    // five wire-based stories on five sites, each with its own prose around it.
+    let quote = "“We will reopen the harbour bridge to all traffic by the end of April,” the minister said.";
+    let towns = ["Harbourton", "Millbrook", "Eastfield", "Northgate", "Kingsport"];
+    for (i, town) in towns.iter().enumerate() {
+        let page = format!(
+            "Bridge works reach {town}\n\n\
+             The council of {town} said on Tuesday that repairs to its part of the coastal route would start next week, with lanes closed at night.\n\n\
+             {quote}\n\n\
+             Traders in {town} said the closures had already cost them customers, and asked for help with parking near the market square.\n\n\
+             Reporting by the {town} desk; editing by the regional team.\n\n\
+             Site {i} newsletter: sign up for our free morning briefing today.\n"
+        );
+        fs::write(raw.join(format!("site{i}.txt")), page).unwrap();
+    }
+    // Dedup off across documents: this is about site lines (an exact repeat of an earlier
+    // document's paragraph is dedup's to remove, with its own reason).
+    let config = dir.path().join("pipeline.toml");
+    fs::write(&config, "[dedup.document]\naction = \"off\"\n[dedup.paragraph]\nscope = \"document\"\n")
+        .unwrap();
+    let out = dir.path().join("out");
+    let o = newsprep()
+        .args(["run", "--quiet", "--format", "none", "--config"])
+        .arg(&config)
+        .arg("--input")
+        .arg(&raw)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
+    let docs: Vec<serde_json::Value> = corpus.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(docs.len(), 5, "{corpus}");
+    for d in &docs {
+        let text = d["text"].as_str().unwrap();
+        assert!(text.contains(quote), "{}: the quote was cut: {text}", d["id"]);
+        assert!(text.contains("Traders in"), "{}: {text}", d["id"]);
+        let site_removed: Vec<&str> = d["removed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["reason"] == "site")
+            .map(|r| r["text"].as_str().unwrap())
+            .collect();
+        assert!(site_removed.iter().all(|t| !t.contains("minister said")), "{site_removed:?}");
+    }
+}

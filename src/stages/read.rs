@@ -362,6 +362,7 @@ pub(crate) fn read_document(
     match decode::decode(bytes, encoding) {
         Ok(d) => {
             source.encoding = d.encoding.name();
+            source.site = stated_site(&d.text);
             Ok(Document::mapped(id, source, d.text, d.map))
         }
         Err(e) => Err((source, e)),
@@ -751,6 +752,21 @@ fn safe_id(s: &str) -> String {
     id
 }
 
+/// The site a page dump states about itself near its top: the address line of Jina Reader
+/// (`URL Source: https://...`), a front matter or metadata key (`url:`, `sourceURL:`,
+/// `source:`, `canonical:`, `og:url:`). Its host is the document's site, so a flat folder of
+/// pages from many sites is many sites to site learning. Links in the text are not addresses
+/// the page states about itself, so they are not read.
+pub fn stated_site(text: &str) -> Option<String> {
+    static STATED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?i)^\s*["']?(?:url source|url|source ?url|source|canonical(?: ?url)?|og:url|permalink)["']?\s*:\s*["'<]?(https?://[^\s"'>]+)"#,
+        )
+        .unwrap()
+    });
+    text.lines().take(30).find_map(|l| STATED.captures(l).and_then(|c| host(&c[1])))
+}
+
 /// `https://www.example.com/a/b` -> `example.com`.
 fn host(url: &str) -> Option<String> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -765,6 +781,21 @@ fn iso_date(s: &str) -> Option<String> {
     let b = d.as_bytes();
     let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
     (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)).then(|| d.to_string())
+}
+
+#[cfg(test)]
+mod stated_site_tests {
+    use super::stated_site;
+
+    #[test]
+    fn a_page_states_its_site_near_the_top() {
+        let jina = "Title: Bridge works reach Harbourton\n\nURL Source: https://www.harbourgazette.com/news/bridge\n\nMarkdown Content:\nThe council said...";
+        assert_eq!(stated_site(jina).as_deref(), Some("harbourgazette.com"));
+        let front = "---\ntitle: Bridge\nsourceURL: \"https://news.example.org/a?b=1\"\n---\n\nText";
+        assert_eq!(stated_site(front).as_deref(), Some("news.example.org"));
+        let link = "The council said, according to [the minutes](https://other.example/minutes), that...";
+        assert_eq!(stated_site(link), None, "a link in the text is not the page's address");
+    }
 }
 
 #[cfg(test)]

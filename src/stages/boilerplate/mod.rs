@@ -428,11 +428,31 @@ fn strip(
     if let Some(c) = &c {
         apply_decisions(doc, c);
     }
+    give_back_site_lines_inside_prose(doc);
     if let Some(cut) = &cut {
         cut_after(doc, cut);
     }
     doc.thin = reexamine(doc, cut.as_ref());
     c
+}
+
+/// A learned site line is never removed where it is prose: a paragraph that reads as sentences,
+/// with kept sentence-like paragraphs on both sides, is part of the article (a quote that wire
+/// copies share, a sentence pages of a flat folder from many sites happen to repeat). Footers
+/// and calls to action stand at an edge of the article, where this does not apply.
+fn give_back_site_lines_inside_prose(doc: &mut Document) {
+    let prose_kept = |p: &Paragraph| p.is_kept() && reads_as_sentences(p);
+    for i in 0..doc.paragraphs.len() {
+        let p = &doc.paragraphs[i];
+        if !matches!(p.removal, Some(Removal::Site { .. })) || !reads_as_sentences(p) {
+            continue;
+        }
+        let before = doc.paragraphs[..i].iter().rev().find(|q| q.is_kept()).is_some_and(prose_kept);
+        let after = doc.paragraphs[i + 1..].iter().find(|q| q.is_kept()).is_some_and(prose_kept);
+        if before && after {
+            doc.paragraphs[i].removal = None;
+        }
+    }
 }
 
 /// The wrecked-article guard: when the cuts left under half of the words of the paragraphs

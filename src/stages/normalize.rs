@@ -126,7 +126,11 @@ impl Normalize {
             // A removed bullet can uncover markup (`\\* # A`): strip again.
             let mut t = strip_markdown(raw, &mut features);
             for _ in 0..3 {
-                let Some(end) = BULLET.find(&t).map(|m| m.end()) else { break };
+                // Most paragraphs start with a letter: skip the regex for them.
+                let bullet_first = t.trim_start().starts_with(['-', '+', '*', '•', '·', '▪', '◦']);
+                let Some(end) = bullet_first.then(|| BULLET.find(&t).map(|m| m.end())).flatten() else {
+                    break;
+                };
                 let rest = t[end..].to_string();
                 t = Cow::Owned(strip_markdown(&rest, &mut features).into_owned());
             }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod document;
 pub mod error;
 pub mod explain;
+pub mod outfile;
 pub mod pipeline;
 pub mod progress;
 pub mod settings;

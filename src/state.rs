@@ -543,8 +543,7 @@ impl Commit {
         let journal = Journal { moves: self.moves, appends: self.appends, removals: self.removals };
         let path = self.dir.join(JOURNAL);
         let json = serde_json::to_vec(&journal).expect("plain data serializes");
-        let mut tmp =
-            tempfile::NamedTempFile::new_in(Self::staging_dir(&self.dir)).map_err(out_err(&path))?;
+        let mut tmp = crate::outfile::temp_in(&Self::staging_dir(&self.dir)).map_err(out_err(&path))?;
         tmp.write_all(&json).map_err(out_err(&path))?;
         tmp.as_file().sync_all().map_err(out_err(&path))?;
         tmp.persist(&path).map_err(|e| out_err(&path)(e.error))?;

@@ -756,3 +756,26 @@ fn a_folder_mixing_many_sites_loses_no_article_text_to_site_lines() {
         assert!(site_removed.iter().all(|t| !t.contains("minister said")), "{site_removed:?}");
     }
 }
+
+/// Output files get the mode a plain create gives (0666 less the umask), like the per-document
+/// files: not the private 0600 of a temporary file, which the rename into place used to keep.
+#[test]
+#[cfg(unix)]
+fn output_files_are_readable_like_any_file_the_user_creates() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = run_case("samples", &out, 1);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plain = dir.path().join("plain");
+    fs::File::create(&plain).unwrap();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for f in ["corpus.jsonl", "manifest.csv", "duplicates.csv", "stats.json"] {
+        assert_eq!(mode(&out.join(f)), mode(&plain), "{f}");
+    }
+    // A rerun that rewrites them keeps it so.
+    fs::remove_file(out.join("stats.json")).unwrap();
+    let o = run_case("samples", &out, 1);
+    assert!(o.status.success());
+    assert_eq!(mode(&out.join("stats.json")), mode(&plain));
+}

@@ -104,7 +104,7 @@ impl Counted<BufWriter<NamedTempFile>> {
     /// A new temporary file in `tmp` that starts with the first `keep` bytes of `old` (or, to
     /// be appended to `old`, starts empty and counts from `keep`).
     fn starting_with(tmp: &Path, old: &Path, keep: u64, append: bool) -> std::io::Result<Self> {
-        let mut inner = BufWriter::with_capacity(1 << 20, NamedTempFile::new_in(tmp)?);
+        let mut inner = BufWriter::with_capacity(1 << 20, crate::outfile::temp_in(tmp)?);
         if keep > 0 && !append {
             let copied = std::io::copy(&mut std::io::Read::take(fs::File::open(old)?, keep), &mut inner)?;
             if copied != keep {
@@ -393,7 +393,7 @@ fn stage_parquet(
             None => Box::new(std::io::empty()),
         };
         let lines = std::io::BufReader::with_capacity(1 << 20, live.chain(corpus.reopen().map_err(io)?));
-        let out = NamedTempFile::new_in(tmp).map_err(io)?;
+        let out = crate::outfile::temp_in(tmp).map_err(io)?;
         parquet::write(lines, BufWriter::new(out.as_file())).map_err(|m| io(std::io::Error::other(m)))?;
         return commit.stage_file(out, PARQUET_FILE);
     }
@@ -421,7 +421,7 @@ fn settle_corpus(
         #[serde(default)]
         duplicate_of: Option<String>,
     }
-    let mut out = BufWriter::new(NamedTempFile::new_in(dir)?);
+    let mut out = BufWriter::new(crate::outfile::temp_in(dir)?);
     let mut left_out = Vec::new();
     for line in std::io::BufReader::new(tmp.reopen()?).lines() {
         let line = line?;
@@ -463,7 +463,7 @@ fn rewrite_csv<E: FnMut(&mut Vec<String>)>(
     let mut reader = csv::Reader::from_reader(tmp.reopen()?);
     let headers = reader.headers().map_err(std::io::Error::other)?.clone();
     let mut edit = editor(&headers);
-    let mut out = csv::Writer::from_writer(NamedTempFile::new_in(dir)?);
+    let mut out = csv::Writer::from_writer(crate::outfile::temp_in(dir)?);
     out.write_record(&headers)?;
     for row in reader.records() {
         let row = row.map_err(std::io::Error::other)?;

@@ -779,3 +779,30 @@ fn output_files_are_readable_like_any_file_the_user_creates() {
     assert!(o.status.success());
     assert_eq!(mode(&out.join("stats.json")), mode(&plain));
 }
+
+/// A JSONL feed saved with a UTF-8 byte order mark keeps its first record.
+#[test]
+fn a_feed_with_a_byte_order_mark_keeps_its_first_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir(&raw).unwrap();
+    let body = "The council said on Tuesday that repairs to the harbour bridge would take until the spring, and that one lane would close at night.";
+    let feed = format!(
+        "\u{FEFF}{{\"id\": \"first\", \"text\": \"{body}\"}}\n{{\"id\": \"second\", \"text\": \"Traders said the closures had already cost them customers. {body}\"}}\n"
+    );
+    fs::write(raw.join("feed.jsonl"), feed).unwrap();
+    let out = dir.path().join("out");
+    let o = newsprep()
+        .args(["run", "--quiet", "--format", "none", "--input"])
+        .arg(&raw)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
+    assert!(manifest.contains("first,feed.jsonl,1,"), "{manifest}");
+    assert!(!manifest.contains("not a JSON object"), "{manifest}");
+    let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
+    assert!(corpus.contains("\"id\":\"first\""), "{corpus}");
+}

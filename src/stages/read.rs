@@ -496,7 +496,12 @@ impl<R: BufRead> Iterator for RecordLines<R> {
             self.line += 1;
             match read_line(&mut self.reader, self.limit) {
                 Ok(None) => return None,
-                Ok(Some((bytes, too_long))) => {
+                Ok(Some((mut bytes, too_long))) => {
+                    // A feed saved with a UTF-8 byte order mark: the mark is not part of the
+                    // first record.
+                    if self.line == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                        bytes.drain(..3);
+                    }
                     // Blank lines hold no record.
                     if too_long.is_none() && bytes.iter().all(u8::is_ascii_whitespace) {
                         continue;

@@ -18,6 +18,25 @@ use std::time::Instant;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `eprintln!` that lets a closed stderr pass (`newsprep run ... 2>&1 | head`): the run goes on
+/// and commits its corpus, as a message nobody reads is no failure. (`eprintln!` panics.)
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+/// The reader of stdout went away (`newsprep sites | head -2`): how a pipe ends, not a failure.
+fn closed_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// `result` of writing to stdout, with a closed stdout taken as done.
+fn written(result: std::io::Result<()>) -> std::io::Result<()> {
+    result.or_else(|e| if closed_pipe(&e) { Ok(()) } else { Err(e) })
+}
+
 /// At most this many file errors are listed on stderr; all are in manifest.csv.
 const SHOW_ERRORS: usize = 20;
 
@@ -49,7 +68,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("newsprep: error: {}", causes(&e));
+            say!("newsprep: error: {}", causes(&e));
             ExitCode::from(2)
         }
     }
@@ -76,7 +95,10 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let run_args = RunArgs { config: args.config.clone(), quiet: true, ..Default::default() };
     let settings = Settings::resolve(&run_args)?;
     let stdout = std::io::stdout();
-    newsprep::explain::explain(&settings, &args.file, &mut stdout.lock())?;
+    match newsprep::explain::explain(&settings, &args.file, &mut stdout.lock()) {
+        Err(newsprep::error::RunError::Output { source, .. }) if closed_pipe(&source) => {}
+        r => r?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -95,7 +117,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     })?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    report::write(&report, args.format, &mut out).and_then(|()| std::io::Write::flush(&mut out))?;
+    written(report::write(&report, args.format, &mut out).and_then(|()| std::io::Write::flush(&mut out)))?;
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -110,19 +132,23 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
     let mut report = |message: String| {
         shown += 1;
         if shown <= SHOW_ERRORS {
-            eprintln!("newsprep: {message}");
+            say!("newsprep: {message}");
         }
     };
     let summary = stream::clean(&settings, source, args.format, args.dedup_window, &mut out, &mut report)
         .with_context(|| format!("clean {name}"))?;
     if shown > SHOW_ERRORS {
-        eprintln!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);
+        say!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);
     }
     let d = &summary.documents;
     if !args.quiet && !summary.closed {
-        eprintln!(
+        say!(
             "newsprep: {name}: {} records: {} kept, {} duplicate, {} empty, {} error",
-            d.files, d.kept, d.duplicate, d.empty, d.error
+            d.files,
+            d.kept,
+            d.duplicate,
+            d.empty,
+            d.error
         );
     }
     // The reader of stdout stopping early (`| head -1`) is how a pipe ends, not a failure.
@@ -139,23 +165,34 @@ fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(&run_args)?;
     let k = SiteKnowledge::load(&settings.output)?;
     let file = settings.output.join(sites::FILE);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    written(list_sites(&k, &file, args.limit, &mut out).and_then(|()| std::io::Write::flush(&mut out)))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_sites(
+    k: &SiteKnowledge,
+    file: &std::path::Path,
+    limit: usize,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     if k.is_empty() {
-        println!("no site boilerplate learned yet ({} does not list any)", file.display());
-        return Ok(ExitCode::SUCCESS);
+        return writeln!(out, "no site boilerplate learned yet ({} does not list any)", file.display());
     }
     let by_site = k.by_site();
-    println!("{} lines of site boilerplate over {} sites ({})", k.len(), by_site.len(), file.display());
+    writeln!(out, "{} lines of site boilerplate over {} sites ({})", k.len(), by_site.len(), file.display())?;
     for (site, lines) in by_site {
-        println!("\n{site}: {} lines", lines.len());
-        let shown = if args.limit == 0 { lines.len() } else { args.limit.min(lines.len()) };
+        writeln!(out, "\n{site}: {} lines", lines.len())?;
+        let shown = if limit == 0 { lines.len() } else { limit.min(lines.len()) };
         for (_, l) in &lines[..shown] {
-            println!("  {:>6} docs  {}", l.docs, l.text);
+            writeln!(out, "  {:>6} docs  {}", l.docs, l.text)?;
         }
         if shown < lines.len() {
-            println!("  ... and {} more (--limit 0 shows all)", lines.len() - shown);
+            writeln!(out, "  ... and {} more (--limit 0 shows all)", lines.len() - shown)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -165,28 +202,25 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let stats = pipeline::run(&settings, &bar as &dyn Reporter)
         .with_context(|| format!("run {} -> {}", settings.input.display(), settings.output.display()))?;
     for (source, message) in stats.errors.iter().take(SHOW_ERRORS) {
-        eprintln!("newsprep: {source}: {message}");
+        say!("newsprep: {source}: {message}");
     }
     if stats.errors.len() > SHOW_ERRORS {
-        eprintln!(
-            "newsprep: ... and {} more file errors (see manifest.csv)",
-            stats.errors.len() - SHOW_ERRORS
-        );
+        say!("newsprep: ... and {} more file errors (see manifest.csv)", stats.errors.len() - SHOW_ERRORS);
     }
     let b = &stats.batch;
     if !b.gone.is_empty() && !settings.prune {
         for f in b.gone.iter().take(SHOW_ERRORS) {
-            eprintln!("newsprep: {f}: gone from the input; its output stays (--prune removes it)");
+            say!("newsprep: {f}: gone from the input; its output stays (--prune removes it)");
         }
         if b.gone.len() > SHOW_ERRORS {
-            eprintln!("newsprep: ... and {} more gone files", b.gone.len() - SHOW_ERRORS);
+            say!("newsprep: ... and {} more gone files", b.gone.len() - SHOW_ERRORS);
         }
     }
     if settings.verbose {
         if let Some(why) = &b.rebuilt {
-            eprintln!("newsprep: rebuilt the whole corpus: {why}");
+            say!("newsprep: rebuilt the whole corpus: {why}");
         }
-        eprintln!(
+        say!(
             "batch      {} new, {} changed, {} unchanged (skipped), {} cleaned again, {} gone ({} pruned)",
             b.new,
             b.changed,
@@ -195,14 +229,14 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             b.gone.len(),
             b.pruned
         );
-        eprintln!("  {} duplicates of documents from earlier batches", b.duplicates_of_earlier.len());
+        say!("  {} duplicates of documents from earlier batches", b.duplicates_of_earlier.len());
         for (id, of) in b.duplicates_of_earlier.iter().take(SHOW_ERRORS) {
-            eprintln!("    {id} duplicates {of}");
+            say!("    {id} duplicates {of}");
         }
         if b.duplicates_of_earlier.len() > SHOW_ERRORS {
-            eprintln!("    ... and {} more (see manifest.csv)", b.duplicates_of_earlier.len() - SHOW_ERRORS);
+            say!("    ... and {} more (see manifest.csv)", b.duplicates_of_earlier.len() - SHOW_ERRORS);
         }
-        eprintln!(
+        say!(
             "newsprep: {} -> {} in {:.2}s ({} threads, config: {})",
             settings.input.display(),
             settings.output.display(),
@@ -210,7 +244,10 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
             settings.jobs,
             settings.config
         );
-        eprint!("{stats}");
+        {
+            use std::io::Write as _;
+            let _ = write!(std::io::stderr(), "{stats}");
+        }
     }
     Ok(if stats.documents.error > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -806,3 +806,83 @@ fn a_feed_with_a_byte_order_mark_keeps_its_first_record() {
     let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
     assert!(corpus.contains("\"id\":\"first\""), "{corpus}");
 }
+
+/// Every subcommand ends quietly when its reader goes away (`| head`, `| true`): exit 0, no
+/// panic; a run whose stderr is closed still commits its corpus.
+#[test]
+#[cfg(unix)]
+fn a_closed_stdout_or_stderr_ends_every_command_quietly() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    assert!(run_case("samples", &out, 1).status.success());
+    let case = root().join("tests/cases/samples");
+    let bin = assert_cmd::cargo::cargo_bin("newsprep");
+    let sample = fs::read_dir(case.join("raw")).unwrap().next().unwrap().unwrap().path();
+    // (arguments, which stream is closed)
+    let commands: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (vec!["sites".into(), "--output".into(), out.clone().into()], "stdout"),
+        (vec!["explain".into(), sample.clone().into()], "stdout"),
+        (
+            vec![
+                "check".into(),
+                "--format".into(),
+                "json".into(),
+                "--config".into(),
+                case.join("pipeline.toml").into(),
+                "--output".into(),
+                out.clone().into(),
+            ],
+            "stdout",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--full".into(),
+                "--config".into(),
+                case.join("pipeline.toml").into(),
+                "--output".into(),
+                dir.path().join("out2").into(),
+            ],
+            "stderr",
+        ),
+    ];
+    for (args, closed) in commands {
+        // What the command exits with when its output is read to the end (check fails its
+        // gates on this case's config: exit 1 either way).
+        let expected = std::process::Command::new(&bin)
+            .args(&args)
+            .current_dir(&case)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+            .status
+            .code();
+        if closed == "stderr" {
+            fs::remove_dir_all(dir.path().join("out2")).unwrap();
+        }
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.args(&args).current_dir(&case).stdin(Stdio::null());
+        // The closed stream is a pipe whose reading end is dropped before the command writes;
+        // the other one is kept to look for a panic.
+        let (stdout, stderr) = if closed == "stdout" {
+            (Stdio::piped(), Stdio::piped())
+        } else {
+            (Stdio::null(), Stdio::piped())
+        };
+        let mut child = cmd.stdout(stdout).stderr(stderr).spawn().unwrap();
+        let mut kept = String::new();
+        if closed == "stdout" {
+            drop(child.stdout.take());
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut kept).unwrap();
+        } else {
+            drop(child.stderr.take());
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), expected, "{args:?}: {kept}");
+        assert!(matches!(expected, Some(0 | 1)), "{args:?}");
+        assert!(!kept.contains("panicked") && !kept.contains("Broken pipe"), "{args:?}: {kept}");
+    }
+    // The run with its stderr closed committed its corpus.
+    assert!(dir.path().join("out2/corpus.jsonl").exists());
+}

@@ -75,6 +75,10 @@ pub struct SourceInfo {
     /// Place of its raw file in corpus order (what site lines apply to it depends on it).
     #[serde(skip)]
     pub order: u32,
+    /// What reading changed in the raw text, for the manifest row ("2 stray control bytes
+    /// made spaces, the first at offset 9109").
+    #[serde(skip)]
+    pub note: Option<String>,
 }
 
 impl SourceInfo {
@@ -88,6 +92,7 @@ impl SourceInfo {
             line: None,
             site: None,
             order: 0,
+            note: None,
         }
     }
 }

@@ -363,6 +363,10 @@ pub(crate) fn read_document(
         Ok(d) => {
             source.encoding = d.encoding.name();
             source.site = stated_site(&d.text);
+            source.note = d.scrubbed.map(|(n, first)| {
+                let s = if n == 1 { "" } else { "s" };
+                format!("{n} stray control byte{s} (NUL or C0) read as spaces, the first at offset {first}")
+            });
             Ok(Document::mapped(id, source, d.text, d.map))
         }
         Err(e) => Err((source, e)),

@@ -858,7 +858,7 @@ impl<'a> ManifestRow<'a> {
                     paragraphs_removed: d.paragraphs.len() - kept,
                     duplicate_of: "",
                     distance: None,
-                    message: String::new(),
+                    message: d.source.note.clone().unwrap_or_default(),
                 };
                 match o {
                     Outcome::Keep(_) => {}
@@ -872,6 +872,9 @@ impl<'a> ManifestRow<'a> {
                         row.status = "empty";
                         row.message = r.message();
                     }
+                }
+                if let (Some(note), false) = (&d.source.note, row.status == "kept") {
+                    row.message = format!("{}; {note}", row.message);
                 }
                 row
             }

@@ -4,7 +4,11 @@
 //!
 //! The order of decisions, each for a reason:
 //! 1. A byte-order mark wins: UTF-8, UTF-16LE or UTF-16BE.
-//! 2. A NUL byte in an ASCII-compatible encoding means the file is not text (PNG, gzip, ...).
+//! 2. A file that looks binary is not text (PNG, gzip, ...): a known magic number, or NUL and
+//!    control bytes in more than 1% of its first 8 KiB. Then a NUL byte in an ASCII-compatible
+//!    encoding refuses it. A file that does not look binary keeps its text: its few stray NUL
+//!    and control bytes (a scrape's debris) become spaces, so spans stay byte offsets, and the
+//!    manifest row says how many there were and where the first one was.
 //! 3. `input.encoding = "detect"` (the default): valid UTF-8 is UTF-8. A file that is not valid
 //!    UTF-8 but has valid multi-byte UTF-8 in it is UTF-8 with a corrupt byte: refused with the
 //!    offset, since re-reading it as Windows-1252 would garble every other accented letter. A file
@@ -33,10 +37,61 @@ pub struct Decoded {
     pub encoding: &'static Encoding,
     /// From offsets in `text` to offsets in the raw bytes.
     pub map: RawMap,
+    /// Stray control bytes made spaces: how many, and the raw offset of the first.
+    pub scrubbed: Option<(usize, usize)>,
+}
+
+/// How much of a file's start decides whether it looks binary.
+const BINARY_BLOCK: usize = 8 << 10;
+
+/// Magic numbers of formats scrapers save beside their text.
+const MAGIC: [&[u8]; 16] = [
+    b"\x89PNG",
+    b"GIF8",
+    b"\xFF\xD8\xFF",
+    b"%PDF",
+    b"PK\x03\x04",
+    b"\x1F\x8B",
+    b"BZh",
+    b"7z\xBC\xAF",
+    b"\x28\xB5\x2F\xFD",
+    b"RIFF",
+    b"\x7FELF",
+    b"OggS",
+    b"ID3",
+    b"\0asm",
+    b"SQLite format 3",
+    b"wOFF",
+];
+
+/// A byte that no text holds: NUL and the C0 controls other than tab, line ends and form feed.
+fn stray(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)) || b == 0x7f
+}
+
+/// A known magic number, or stray bytes in more than 1% of the first block.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let block = &bytes[..bytes.len().min(BINARY_BLOCK)];
+    MAGIC.iter().any(|m| block.starts_with(m))
+        || block.iter().filter(|&&b| stray(b)).count() * 100 > block.len()
+}
+
+/// Stray bytes of a text that does not look binary become spaces (same length, so offsets
+/// stay); returns how many and the offset of the first.
+fn scrub(bytes: &mut [u8]) -> Option<(usize, usize)> {
+    let first = bytes.iter().position(|&b| stray(b))?;
+    let mut n = 0;
+    for b in &mut bytes[first..] {
+        if stray(*b) {
+            *b = b' ';
+            n += 1;
+        }
+    }
+    Some((n, first))
 }
 
 /// Decode `bytes` as `choice` says (see the module documentation).
-pub fn decode(bytes: Vec<u8>, choice: InputEncoding) -> Result<Decoded, FileError> {
+pub fn decode(mut bytes: Vec<u8>, choice: InputEncoding) -> Result<Decoded, FileError> {
     if let Some((enc, bom)) = Encoding::for_bom(&bytes) {
         return if enc == UTF_8 { utf8(bytes, bom) } else { legacy(enc, &bytes, bom) };
     }
@@ -44,17 +99,26 @@ pub fn decode(bytes: Vec<u8>, choice: InputEncoding) -> Result<Decoded, FileErro
         InputEncoding::Detect => None,
         InputEncoding::Fixed(enc) => Some(enc),
     };
-    if fixed.is_none_or(Encoding::is_ascii_compatible)
-        && let Some(offset) = memchr::memchr(0, &bytes)
-    {
-        return Err(FileError::Binary { offset });
+    let mut scrubbed = None;
+    if fixed.is_none_or(Encoding::is_ascii_compatible) {
+        if !looks_binary(&bytes) {
+            scrubbed = scrub(&mut bytes);
+        } else if let Some(offset) = memchr::memchr(0, &bytes) {
+            return Err(FileError::Binary { offset });
+        }
     }
+    let decoded = decode_text(bytes, fixed);
+    decoded.map(|d| Decoded { scrubbed, ..d })
+}
+
+/// [`decode`] past the checks for binary data.
+fn decode_text(bytes: Vec<u8>, fixed: Option<&'static Encoding>) -> Result<Decoded, FileError> {
     match fixed {
         Some(enc) if enc == UTF_8 => utf8(bytes, 0),
         Some(enc) => legacy(enc, &bytes, 0),
         // Validated once: most files are UTF-8, and the error gives the bytes back.
         None => match String::from_utf8(bytes) {
-            Ok(text) => Ok(Decoded { text, encoding: UTF_8, map: RawMap::Shift(0) }),
+            Ok(text) => Ok(Decoded { text, encoding: UTF_8, map: RawMap::Shift(0), scrubbed: None }),
             Err(e) if e.as_bytes().utf8_chunks().any(|c| !c.valid().is_ascii()) => {
                 Err(FileError::Encoding { offset: e.utf8_error().valid_up_to() })
             }
@@ -76,7 +140,7 @@ pub fn decode(bytes: Vec<u8>, choice: InputEncoding) -> Result<Decoded, FileErro
 fn utf8(mut bytes: Vec<u8>, bom: usize) -> Result<Decoded, FileError> {
     bytes.drain(..bom);
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(Decoded { text, encoding: UTF_8, map: RawMap::Shift(bom) }),
+        Ok(text) => Ok(Decoded { text, encoding: UTF_8, map: RawMap::Shift(bom), scrubbed: None }),
         Err(e) => Err(FileError::Encoding { offset: e.utf8_error().valid_up_to() + bom }),
     }
 }
@@ -128,7 +192,7 @@ fn legacy(enc: &'static Encoding, bytes: &[u8], start: usize) -> Result<Decoded,
         let offset = map.raw_of(at);
         return Err(FileError::NotText { encoding: enc.name(), offset, code: c as u32 });
     }
-    Ok(Decoded { map: map.finish(text.len(), bytes.len()), text, encoding: enc })
+    Ok(Decoded { map: map.finish(text.len(), bytes.len()), text, encoding: enc, scrubbed: None })
 }
 
 /// A run of characters that each take `text` bytes of UTF-8 and `raw` bytes of the raw file.
@@ -182,6 +246,21 @@ mod tests {
 
     fn detect(bytes: &[u8]) -> Result<Decoded, FileError> {
         decode(bytes.to_vec(), InputEncoding::Detect)
+    }
+
+    #[test]
+    fn a_stray_nul_in_text_is_a_space_and_a_binary_file_is_refused() {
+        let page =
+            format!("{}\0tail\x01end", "A page of ordinary text, scraped with a stray byte. ".repeat(10));
+        let d = detect(page.as_bytes()).unwrap();
+        assert_eq!(d.scrubbed, Some((2, page.find('\0').unwrap())));
+        assert!(d.text.ends_with(" tail end"), "{:?}", &d.text[d.text.len() - 20..]);
+        assert_eq!(d.text.len(), page.len(), "same length: spans stay byte offsets");
+        // A known magic number, or stray bytes in over 1% of the first block: binary.
+        assert!(matches!(detect(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Err(FileError::Binary { offset: 8 })));
+        let noisy: Vec<u8> = (0..400u32).map(|i| if i % 10 == 0 { 0 } else { b'a' }).collect();
+        assert!(matches!(detect(&noisy), Err(FileError::Binary { offset: 0 })));
+        assert_eq!(detect(b"clean text").unwrap().scrubbed, None);
     }
 
     /// Every character boundary of the text maps to the raw bytes that encode what precedes it.

@@ -899,7 +899,7 @@ fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<ConfigIssue>) {
         };
         let span = err.span().unwrap_or(0..0);
         let (line, column) = line_col(text, span.start);
-        let message = err.message().to_string();
+        let message = plain_types(err.message());
         // Blanking keeps byte offsets, so the span points into the original text too: keys are
         // named there, where an array of tables still has the elements blanked out of the
         // working copy (`rules[1]` stays `rules[1]`), and a table whose key was blanked still
@@ -976,6 +976,27 @@ fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
         }
     }
     issues
+}
+
+/// serde's Rust type names in a config message, in words: `expected u32` => `expected a whole
+/// number`.
+fn plain_types(message: &str) -> String {
+    let mut m = message.to_string();
+    for (rust, plain) in [
+        ("expected usize", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected u16", "expected a whole number"),
+        ("expected u8", "expected a whole number"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ] {
+        if m.contains(rust) {
+            m = m.replace(rust, plain);
+        }
+    }
+    m
 }
 
 /// 1-based line and column of a byte offset.

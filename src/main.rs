@@ -163,6 +163,12 @@ fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let settings = Settings::resolve(&run_args)?;
+    if !settings.output.is_dir() {
+        anyhow::bail!(
+            "no corpus at {}: it is not a folder (run `newsprep run` first, or give --output)",
+            settings.output.display()
+        );
+    }
     let k = SiteKnowledge::load(&settings.output)?;
     let file = settings.output.join(sites::FILE);
     let stdout = std::io::stdout();

@@ -265,6 +265,10 @@ pub fn run_found(
 ) -> Result<RunStats, RunError> {
     refuse_output_inside_input(settings)?;
     let out = &settings.output;
+    if out.exists() && !out.is_dir() {
+        let source = std::io::Error::other("it is a file, not a folder (give --output a folder)");
+        return Err(RunError::Output { path: out.clone(), source });
+    }
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
     let _lock = Lock::acquire(out)?;
     state::recover(out)?;

@@ -886,3 +886,35 @@ fn a_closed_stdout_or_stderr_ends_every_command_quietly() {
     // The run with its stderr closed committed its corpus.
     assert!(dir.path().join("out2/corpus.jsonl").exists());
 }
+
+/// Messages that name what is wrong in the user's words.
+#[test]
+fn messages_say_what_is_wrong_in_plain_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    fs::write(&file, "").unwrap();
+    let raw = root().join("tests/cases/samples/raw");
+    let o =
+        newsprep().args(["run", "--quiet", "--input"]).arg(&raw).arg("--output").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("it is a file, not a folder"), "{err}");
+
+    let o = newsprep().args(["sites", "--output"]).arg(dir.path().join("nosuch")).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "no corpus there is an error");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no corpus at") && err.contains("nosuch"), "{err}");
+
+    let config = dir.path().join("p.toml");
+    fs::write(&config, "[dedup.document]\nmax-distance = -1\n").unwrap();
+    let o = newsprep()
+        .args(["run", "--quiet", "--config"])
+        .arg(&config)
+        .arg("--input")
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("expected a whole number") && !err.contains("u32"), "{err}");
+}

@@ -502,7 +502,7 @@ fn out_of_date(output: &Path, rebuilt: &Path, level: Level) -> Result<GateResult
         format!("{} is what a run would write ({} files compared)", shown(output), want.len())
     } else {
         format!(
-            "a run would change {} in {} ({} to add, {} changed, {} to remove)",
+            "a run would change {} in {} ({} to add, {} changed, {} to remove); `newsprep run` updates it",
             count(findings.len(), "file", "files"),
             shown(output),
             counts[0],

@@ -31,6 +31,16 @@ fn run_case(case: &str, out: &Path, jobs: usize) -> std::process::Output {
         .unwrap()
 }
 
+/// `newsprep run --quiet --format none` from `raw` into `out`, with `config` if given.
+fn run_dir(raw: &Path, out: &Path, config: Option<&Path>) -> std::process::Output {
+    let mut cmd = newsprep();
+    cmd.args(["run", "--quiet", "--format", "none", "--input"]).arg(raw).arg("--output").arg(out);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    cmd.output().unwrap()
+}
+
 /// Every file under `dir`, by relative path, with its bytes.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     common::tree_where(dir, &|_| true)
@@ -729,15 +739,7 @@ fn a_folder_mixing_many_sites_loses_no_article_text_to_site_lines() {
     fs::write(&config, "[dedup.document]\naction = \"off\"\n[dedup.paragraph]\nscope = \"document\"\n")
         .unwrap();
     let out = dir.path().join("out");
-    let o = newsprep()
-        .args(["run", "--quiet", "--format", "none", "--config"])
-        .arg(&config)
-        .arg("--input")
-        .arg(&raw)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_dir(&raw, &out, Some(&config));
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let corpus = fs::read_to_string(out.join("corpus.jsonl")).unwrap();
     let docs: Vec<serde_json::Value> = corpus.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -792,13 +794,7 @@ fn a_feed_with_a_byte_order_mark_keeps_its_first_record() {
     );
     fs::write(raw.join("feed.jsonl"), feed).unwrap();
     let out = dir.path().join("out");
-    let o = newsprep()
-        .args(["run", "--quiet", "--format", "none", "--input"])
-        .arg(&raw)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_dir(&raw, &out, None);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
     assert!(manifest.contains("first,feed.jsonl,1,"), "{manifest}");

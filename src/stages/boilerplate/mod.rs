@@ -325,7 +325,8 @@ impl DocStage for StripBoilerplate {
 fn finish(mut doc: Document) -> Outcome {
     if doc.kept().next().is_none() {
         let title = Some(Removal::Metadata(MetaField::Title));
-        if let Some(p) = doc.paragraphs.iter_mut().find(|p| p.removal == title && reads_as_prose_line(p)) {
+        // Three words or more: a line that can stand as a body.
+        if let Some(p) = doc.paragraphs.iter_mut().find(|p| p.removal == title && p.features.words >= 3) {
             p.removal = None;
             return Outcome::Keep(doc);
         }
@@ -482,11 +483,6 @@ fn reexamine(doc: &mut Document, cut: Option<&Cut>) -> bool {
     kept(doc) * 2 < total
 }
 
-/// A title line that can stand as a body: three words or more.
-fn reads_as_prose_line(p: &Paragraph) -> bool {
-    p.features.words >= 3
-}
-
 /// A paragraph that reads as sentences: ten words or more, ending like a sentence.
 fn reads_as_sentences(p: &Paragraph) -> bool {
     p.features.words >= 10 && classify::ends_sentence(&p.text)
@@ -505,16 +501,8 @@ fn mark_rules(doc: &mut Document, rules: &RuleSet) -> Vec<(usize, String)> {
             continue;
         }
         if let Some(r) = rules.first_match(p, i, total) {
-            let stamp = (r.scope == Scope::Rest && r.category == Category::Comments)
-                .then(|| {
-                    if parse_date_line(&p.text).is_some() {
-                        Some(MetaField::Published)
-                    } else {
-                        parse_byline(&p.text).map(|_| MetaField::Author)
-                    }
-                })
-                .flatten();
-            matched.push((i, r, stamp));
+            let header = r.scope == Scope::Rest && r.category == Category::Comments;
+            matched.push((i, r, if header { stamp_field(&p.text) } else { None }));
         }
     }
     let thread = matched.iter().filter(|(.., stamp)| stamp.is_some()).count() >= 2;
@@ -531,6 +519,15 @@ fn mark_rules(doc: &mut Document, rules: &RuleSet) -> Vec<(usize, String)> {
             Some(Removal::Boilerplate { rule: r.id.clone(), category: r.category.as_str() });
     }
     markers
+}
+
+/// The metadata field a date line or a byline would fill.
+fn stamp_field(text: &str) -> Option<MetaField> {
+    if parse_date_line(text).is_some() {
+        Some(MetaField::Published)
+    } else {
+        parse_byline(text).map(|_| MetaField::Author)
+    }
 }
 
 /// The words of each paragraph that count as article prose when a cut is weighed: those of a
@@ -582,13 +579,23 @@ impl Cut {
 }
 
 /// The first tail marker that earns its cut: at least `min_words` words of article prose stand
-/// above it, and the prose that follows it up to the next marker (or the end) is smaller than
-/// what is above, so it is a tail (a comment, a teaser list) and not the article going on. A
-/// marker that stands above the article (a date line under a byline, a "Latest News" sidebar
-/// heading) has the article below it and never cuts. A marker rule that already matched above
-/// the article is page structure, not an end: a forum page opens with a post header, so its
-/// later post headers do not cut the thread.
+/// above it, and no block of prose between the markers below it (or after the last one) is as
+/// large as that, so what follows is a tail (comments, teasers: each smaller than the article
+/// they follow) and not the article going on. A marker that stands above the article (a date
+/// line under a byline, a "Latest News" sidebar heading) has the article below it and never
+/// cuts; markers standing together add an empty block, which changes no maximum. A marker rule
+/// that already matched above the article is page structure, not an end: a forum page opens
+/// with a post header, so its later post headers do not cut the thread.
 fn find_cut(markers: &[(usize, String)], prose: &[usize], min_words: usize) -> Option<Cut> {
+    // The prose after each marker up to the next one (or the end), and the largest of those
+    // from each marker on: one pass, however many markers a thread has.
+    let ends = markers.iter().skip(1).map(|(n, _)| *n).chain([prose.len()]);
+    let blocks: Vec<usize> =
+        markers.iter().zip(ends).map(|((m, _), end)| prose[m + 1..end].iter().sum()).collect();
+    let mut largest_below = blocks.clone();
+    for k in (0..markers.len().saturating_sub(1)).rev() {
+        largest_below[k] = largest_below[k].max(largest_below[k + 1]);
+    }
     let mut early: Vec<&str> = Vec::new();
     let mut above = 0;
     let mut next = 0;
@@ -599,30 +606,11 @@ fn find_cut(markers: &[(usize, String)], prose: &[usize], min_words: usize) -> O
             early.push(rule);
             continue;
         }
-        if early.contains(&rule.as_str()) {
+        if early.contains(&rule.as_str()) || largest_below[k] >= above {
             continue;
         }
-        // The block ends at the next marker with prose before it: markers standing together
-        // (a date line under a byline, a heading over a comment header) are one.
-        // The blocks of prose between the markers below it; markers standing together (a date
-        // line under a byline, a heading over a comment header) are one. The cut is earned when
-        // no block below is as large as the article above: comments and teasers are each
-        // smaller than the article they follow, the article itself is not.
-        let (mut block, mut largest, mut from) = (0, 0, m + 1);
-        for (n, _) in &markers[k + 1..] {
-            block += prose[from..*n].iter().sum::<usize>();
-            from = *n + 1;
-            if block > 0 {
-                largest = largest.max(block);
-                block = 0;
-            }
-        }
-        largest = largest.max(block + prose[from.min(prose.len())..].iter().sum::<usize>());
-        if largest >= above {
-            continue;
-        }
-        let (block, later) = (largest, markers.len() - k - 1);
-        return Some(Cut { at: *m, rule: rule.clone(), above, block, later_markers: later });
+        let later_markers = markers.len() - k - 1;
+        return Some(Cut { at: *m, rule: rule.clone(), above, block: largest_below[k], later_markers });
     }
     None
 }

@@ -10,6 +10,8 @@
 # Env: FORMS="text md" (default both): text = the naive text dumps (input/<id>.txt),
 #      md = whole-page markdown (input_md/<id>.md, unpacked from input_md.tar.zst if needed).
 #      PRESET=precision|balanced|recall (default balanced). KEEP=DIR keeps the cleaned pages.
+#      MODEL=FILE scores with that context model (benches/train_context.sh writes one per
+#      held-out set) instead of the shipped one.
 # Needs python3 (standard library) and, for packed markdown, zstd.
 #
 # A page is wrecked when its input holds the article (bag-of-words recall of the input itself
@@ -31,9 +33,12 @@ cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 work=${KEEP:-$(mktemp -d)}
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
+model_line=
+[ -n "${MODEL:-}" ] && model_line="model = \"$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")\""
 cat > "$work/pipeline.toml" <<TOML
 [boilerplate.classifier]
 preset = "${PRESET:-balanced}"
+$model_line
 [dedup.document]
 action = "off"
 [dedup.paragraph]

@@ -282,6 +282,12 @@ pub struct ClassifierConfig {
     /// Share of a document's words that must be stopwords of one language for that language
     /// to be detected (below it, stopword density is not used).
     pub language_min_share: Option<Share>,
+    /// A context model file (`benches/train_context.py` writes one), relative to this file's
+    /// folder; the model shipped with newsprep when not set.
+    pub model: Option<PathBuf>,
+    /// The model read from `model` by [`load`].
+    #[serde(skip)]
+    pub loaded_model: Option<crate::stages::boilerplate::context::Model>,
 }
 
 impl Default for ClassifierConfig {
@@ -293,6 +299,8 @@ impl Default for ClassifierConfig {
             inner_threshold: None,
             outer_threshold: None,
             language_min_share: None,
+            model: None,
+            loaded_model: None,
         }
     }
 }
@@ -860,10 +868,27 @@ pub fn builtin_pack() -> &'static RulePack {
 pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-    let (cfg, mut issues) = parse_all::<PipelineConfig>(&text);
+    let (mut cfg, mut issues) = parse_all::<PipelineConfig>(&text);
     // Cross-key checks run on what parsed, so they are reported with the syntax and type errors.
-    if let Some(cfg) = &cfg {
+    if let Some(cfg) = &mut cfg {
         issues.extend(check(cfg, &text));
+        if let Some(file) = &cfg.boilerplate.classifier.model {
+            let file = path.parent().unwrap_or(Path::new("")).join(file);
+            let read = std::fs::read_to_string(&file).map_err(|e| e.to_string());
+            match read.and_then(|t| crate::stages::boilerplate::context::Model::parse(&t)) {
+                Ok(m) => cfg.boilerplate.classifier.loaded_model = Some(m),
+                Err(e) => {
+                    let doc = toml_edit::Document::parse(text.clone()).ok();
+                    let key = "boilerplate.classifier.model";
+                    let (line, column) = doc
+                        .as_ref()
+                        .and_then(|d| key_offset(d.as_table(), key))
+                        .map_or((0, 0), |o| line_col(&text, o));
+                    let message = format!("cannot use the model {}: {e}", file.display());
+                    issues.push(ConfigIssue { line, column, key: key.into(), message });
+                }
+            }
+        }
     }
     issues.sort_by_key(|i| (i.line, i.column));
     match cfg {

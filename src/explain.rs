@@ -8,6 +8,7 @@ use crate::error::RunError;
 use crate::pipeline::{Explained, Stages};
 use crate::settings::Settings;
 use crate::stages::Outcome;
+use crate::stages::boilerplate::context::Model;
 use crate::stages::boilerplate::sites::SiteKnowledge;
 use crate::stages::read::{self, InputKind};
 use std::io::Write;
@@ -42,14 +43,14 @@ pub fn explain(settings: &Settings, file: &Path, out: &mut dyn Write) -> Result<
         path: file.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
     })?;
-    match report(&ex, out) {
+    match report(&ex, &settings.boilerplate.classifier.model, out) {
         // `newsprep explain FILE | head` is a normal use: stop quietly.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(io),
     }
 }
 
-fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
+fn report(ex: &Explained, model: &Model, out: &mut dyn Write) -> std::io::Result<()> {
     let doc = ex.outcome.doc();
     writeln!(out, "{} ({} bytes, sha256 {})", doc.source.path, doc.source.bytes, short(&doc.source.sha256))?;
     let m = &doc.meta;
@@ -119,6 +120,7 @@ fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "{:>45}{detail}", "")?;
         }
         if let Some(d) = decision {
+            // The text score's signals, then the context model's largest parts.
             let parts: Vec<String> = d
                 .signals
                 .contributions()
@@ -126,7 +128,15 @@ fn report(ex: &Explained, out: &mut dyn Write) -> std::io::Result<()> {
                 .filter(|c| c.weight.abs() >= 0.005)
                 .map(|c| format!("{} {:+.2}", c.signal, c.weight))
                 .collect();
-            let mut line = parts.join(", ");
+            let mut context: Vec<_> = model
+                .contributions(&d.context)
+                .filter(|c| c.signal != "bias" && c.weight.abs() >= 0.005)
+                .collect();
+            context.sort_by(|a, b| b.weight.abs().total_cmp(&a.weight.abs()));
+            let context: Vec<String> =
+                context.iter().take(4).map(|c| format!("{} {:+.2}", c.signal, c.weight)).collect();
+            writeln!(out, "{:>45}text {:.2}: {}", "", d.first, parts.join(", "))?;
+            let mut line = format!("in context: {}", context.join(", "));
             if d.headline {
                 line.push_str("; headline above the main content");
             } else if !d.in_main {

@@ -185,15 +185,17 @@ pub struct ClassifierSettings {
     pub outer_threshold: f32,
     /// Stopword share needed to detect a language.
     pub language_min_share: f32,
+    /// The context model that gives the probability the thresholds apply to.
+    pub model: crate::stages::boilerplate::context::Model,
 }
 
 impl ClassifierSettings {
     /// The thresholds of a preset.
     pub fn preset(p: Preset) -> ClassifierSettings {
         let (run, inner, outer) = match p {
-            Preset::Recall => (0.45, 0.15, 0.8),
-            Preset::Balanced => (0.6, 0.25, 0.9),
-            Preset::Precision => (0.7, 0.4, 0.95),
+            Preset::Recall => (0.45, 0.15, 0.25),
+            Preset::Balanced => (0.6, 0.25, 0.4),
+            Preset::Precision => (0.7, 0.4, 0.7),
         };
         ClassifierSettings {
             enabled: true,
@@ -201,6 +203,7 @@ impl ClassifierSettings {
             inner_threshold: inner,
             outer_threshold: outer,
             language_min_share: 0.15,
+            model: crate::stages::boilerplate::context::Model::builtin(),
         }
     }
 
@@ -212,6 +215,7 @@ impl ClassifierSettings {
             inner_threshold: c.inner_threshold.map_or(p.inner_threshold, |v| v.0),
             outer_threshold: c.outer_threshold.map_or(p.outer_threshold, |v| v.0),
             language_min_share: c.language_min_share.map_or(p.language_min_share, |v| v.0),
+            model: c.loaded_model.unwrap_or(p.model),
         }
     }
 }

@@ -914,3 +914,40 @@ fn messages_say_what_is_wrong_in_plain_words() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("expected a whole number") && !err.contains("u32"), "{err}");
 }
+
+/// `[boilerplate.classifier] model` names a context model file relative to the config: a broken
+/// one is a config error naming the key and the file; a working one decides (here one that
+/// rejects every paragraph the rules leave, so the page comes out empty).
+#[test]
+fn a_context_model_named_in_the_config_is_checked_and_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir(&raw).unwrap();
+    fs::write(
+        raw.join("a.txt"),
+        "The council approved the harbour plan on Tuesday after a long debate that drew hundreds of residents.\n\nSupporters said the plan would bring jobs, while opponents warned that its cost had doubled since spring.\n",
+    )
+    .unwrap();
+    let config = dir.path().join("pipeline.toml");
+    fs::write(&config, "[boilerplate.classifier]\nmodel = \"my.model\"\n").unwrap();
+    fs::write(dir.path().join("my.model"), "bias 1\nscore 2\n").unwrap();
+    let o = run_dir(&raw, &dir.path().join("out"), Some(&config));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("boilerplate.classifier.model") && err.contains("my.model"), "{err}");
+    assert!(err.contains("no weight for main"), "{err}");
+
+    let shipped = fs::read_to_string(root().join("src/stages/boilerplate/context.model")).unwrap();
+    let rejecting: String = shipped
+        .lines()
+        .map(|l| if l.starts_with("bias ") { "bias -40" } else { l })
+        .collect::<Vec<_>>()
+        .join("\n");
+    fs::write(dir.path().join("my.model"), rejecting).unwrap();
+    let o = run_dir(&raw, &dir.path().join("out"), Some(&config));
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let corpus = fs::read_to_string(dir.path().join("out/corpus.jsonl")).unwrap();
+    assert!(corpus.is_empty(), "every paragraph rejected, the page is dropped as empty: {corpus}");
+    let manifest = fs::read_to_string(dir.path().join("out/manifest.csv")).unwrap();
+    assert!(manifest.contains("empty"), "{manifest}");
+}

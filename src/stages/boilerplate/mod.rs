@@ -15,6 +15,7 @@
 //! search.
 
 pub mod classify;
+pub mod context;
 pub mod gate;
 pub mod language;
 pub mod sites;

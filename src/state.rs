@@ -36,7 +36,7 @@ pub const INDEX_FILE: &str = ".newsprep/index.bin";
 const INDEX_TAG: &[u8; 4] = b"INDX";
 const INDEX_HEADER: u64 = 16;
 /// Version of `state.bin`; another version is not read (the corpus is rebuilt).
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const MAGIC: &[u8; 8] = b"NEWSPREP";
 const LOCK: &str = ".newsprep/lock";
 const JOURNAL: &str = ".newsprep/commit.json";

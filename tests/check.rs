@@ -200,7 +200,7 @@ fn out_of_date_lists_the_files_a_run_would_add_change_and_remove() {
         })
         .collect();
     let want = [
-        ("cleaned/.newsprep/sites.json", "changed", Value::from(3)),
+        ("cleaned/.newsprep/sites.json", "changed", Value::from(6)),
         ("cleaned/corpus.jsonl", "changed", Value::from(2)),
         ("cleaned/harbour/ferry.txt", "added", Value::Null),
         ("cleaned/harbour/strike.txt", "removed", Value::Null),

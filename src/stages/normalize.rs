@@ -396,8 +396,14 @@ re!(QUOTE, r"^(?:>\s?)+");
 // Link and image text may hold one level of brackets (`[Speech tool [VIDEO]](u)`, an image
 // whose alt text is `[image]`); a target that starts like an address may hold spaces, which
 // markdownify leaves unescaped in share links (`(http://x.com/share?title=Two words)`).
-re!(IMAGE, r#"!\[(?:[^\[\]]|\[[^\[\]]*\])*\]\((?:(?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?|(?:https?:|/)[^()\n]*)\)"#);
-re!(LINK, r#"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:(?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?|(?:https?:|/|#)[^()\n]*)\)"#);
+re!(
+    IMAGE,
+    r#"!\[(?:[^\[\]]|\[[^\[\]]*\])*\]\((?:(?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?|(?:https?:|/)[^()\n]*)\)"#
+);
+re!(
+    LINK,
+    r#"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:(?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*")?|(?:https?:|/|#)[^()\n]*)\)"#
+);
 re!(LINK_REMNANT_CLOSE, r#"^([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+"[^"]*"?)?\)?"#);
 re!(LINK_UNCLOSED, r#"\[([^\[\]]*)\]\((?:javascript:[^"]*(?:"[^"]*"?)?\)?|[^)]*$)"#);
 re!(LINK_REMNANT_OPEN, r"\[([^\[\]]*)$");

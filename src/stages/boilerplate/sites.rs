@@ -46,14 +46,49 @@ pub fn site_of(rel: &str) -> &str {
     }
 }
 
-/// The key of a paragraph of a site: case, surrounding punctuation and spacing do not matter.
+/// The key of a paragraph of a site: case, surrounding punctuation and spacing do not matter,
+/// and every number reads as `0`, so counters and dates do not make a line new ("Tweet Share 101
+/// shares" and "... 106 shares", "© 2023" and "© 2024" are one line).
 pub fn line_key(site: &str, text: &str) -> u64 {
     // Streamed: the same value as xxh3-64 of `site`, NUL, key, without building that string.
     let mut h = Xxh3::new();
     h.update(site.as_bytes());
     h.update(&[0]);
-    h.update(match_key(text).as_bytes());
+    h.update(fold_numbers(&match_key(text)).as_bytes());
     h.digest()
+}
+
+/// Each number (ASCII digits, with `.` or `,` between digits, and a `k` or `m` right after, as
+/// in `1,204`, `3.5k`) becomes `0`.
+fn fold_numbers(key: &str) -> std::borrow::Cow<'_, str> {
+    if !key.bytes().any(|b| b.is_ascii_digit()) {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    let b = key.as_bytes();
+    let mut out = String::with_capacity(key.len());
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            let c = key[i..].chars().next().expect("i is on a character boundary");
+            out.push(c);
+            i += c.len_utf8();
+            continue;
+        }
+        while i < b.len()
+            && (b[i].is_ascii_digit()
+                || (matches!(b[i], b'.' | b',') && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            i += 1;
+        }
+        if i < b.len()
+            && matches!(b[i], b'k' | b'm')
+            && !b.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            i += 1;
+        }
+        out.push('0');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Counts, per site, in how many documents each short paragraph appears (the first pass), and
@@ -391,6 +426,17 @@ mod tests {
     fn line_key_is_xxh3_of_site_nul_and_key() {
         let want = xxhash_rust::xxh3::xxh3_64(b"planet\0get the daily planet app");
         assert_eq!(line_key("planet", "Get the Daily Planet app!"), want);
+    }
+
+    #[test]
+    fn counters_and_years_do_not_make_a_line_new() {
+        let k = |t| line_key("s", t);
+        assert_eq!(k("Tweet Share Pin Email 101 shares"), k("Tweet Share Pin Email 106 shares"));
+        assert_eq!(k("1,204 comments"), k("3.5k comments"));
+        assert_eq!(k("© 2023 The Planet"), k("© 2024 The Planet"));
+        assert_ne!(k("Page 2 of 9 maps"), k("Page 2 of 9 mops"));
+        assert_eq!(fold_numbers("3 men, 12 km"), "0 men, 0 km");
+        assert_eq!(fold_numbers("no digits"), "no digits");
     }
 
     #[test]

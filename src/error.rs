@@ -127,13 +127,19 @@ pub enum FileError {
         /// What is wrong with it.
         message: String,
     },
-    /// Another input maps to the same document id (e.g. `a.txt` and `a.md`).
-    #[error("document id `{id}` is already taken by {first}; rename one of the files")]
+    /// Another input maps to the same document id (e.g. `a.txt` and `a.md`, or two records of
+    /// a feed with one `id`).
+    #[error("{}", match line {
+        Some(l) => format!("document id `{id}` of line {l} is already taken by {first}; give one of the records another id"),
+        None => format!("document id `{id}` is already taken by {first}; rename one of the files"),
+    })]
     IdCollision {
         /// The id both would get.
         id: String,
-        /// The source that took it first (in sorted order).
+        /// The source that took it first (in sorted order), with its line for a record.
         first: String,
+        /// The line of the record that came second, for a record.
+        line: Option<u64>,
     },
 }
 

@@ -112,7 +112,8 @@ impl Stages {
                 Entry::Skipped { id: input.id.clone(), source: unread(), reason: reason.clone() }
             }
             InputKind::Collision { first } => {
-                let error = FileError::IdCollision { id: input.id.0.clone(), first: first.clone() };
+                let error =
+                    FileError::IdCollision { id: input.id.0.clone(), first: first.clone(), line: None };
                 let source = match read::read(input, &self.read) {
                     Ok(d) => d.source,
                     Err((s, _)) => s,
@@ -631,7 +632,8 @@ impl IdRegister {
         };
         match self.seen.get(id) {
             Some(first) if source.line.is_some() => {
-                let error = FileError::IdCollision { id: id.0.clone(), first: first.clone() };
+                let error =
+                    FileError::IdCollision { id: id.0.clone(), first: first.clone(), line: source.line };
                 Entry::Failed { id: id.clone(), source: source.clone(), error }
             }
             Some(_) => e,

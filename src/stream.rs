@@ -119,7 +119,18 @@ pub fn clean(
         StreamFormat::Auto => match first_byte(&mut reader).map_err(|e| stream.input_error(e))? {
             // Nothing but blanks: no record and no article.
             None => return Ok(summary),
-            Some(b) => b == b'{',
+            Some(b'{') => true,
+            // A file named as a feed is one, whatever its first line holds: that line is a bad
+            // record, reported as such.
+            Some(_) if is_feed_name(&name) => true,
+            Some(_) => {
+                if let Some(n) = record_line(&mut reader).map_err(|e| stream.input_error(e))? {
+                    report(format!(
+                        "{name}: read as one text article: its first line is not a JSON object, but line {n} is; pass --input-format jsonl to read it as records"
+                    ));
+                }
+                false
+            }
         },
     };
     let written = if jsonl {
@@ -133,6 +144,24 @@ pub fn clean(
         Err(source) => return Err(RunError::Output { path: PathBuf::from("<stdout>"), source }),
     }
     Ok(summary)
+}
+
+/// A name that says JSONL: `.jsonl` or `.ndjson`, also under `.gz` or `.zst`.
+fn is_feed_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    let n = n.strip_suffix(".gz").or_else(|| n.strip_suffix(".zst")).unwrap_or(&n);
+    n.ends_with(".jsonl") || n.ends_with(".ndjson")
+}
+
+/// The number (from 1) of the first line in the buffered start of the stream that reads as a
+/// JSON object, without consuming anything.
+fn record_line(r: &mut dyn BufRead) -> std::io::Result<Option<usize>> {
+    let buf = r.fill_buf()?;
+    Ok(buf.split(|&b| b == b'\n').enumerate().skip(1).find_map(|(i, line)| {
+        let t = line.trim_ascii();
+        (t.starts_with(b"{\"") && t.ends_with(b"}") && serde_json::from_slice::<serde_json::Value>(t).is_ok())
+            .then_some(i + 1)
+    }))
 }
 
 /// The first byte that is not whitespace (or a BOM), without consuming anything.

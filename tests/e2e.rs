@@ -422,7 +422,7 @@ fn bad_jsonl_lines_become_error_rows_with_their_line_and_the_rest_goes_on() {
                 "first",
                 "5",
                 "error",
-                "document id `first` is already taken by feed.jsonl line 1; rename one of the files"
+                "document id `first` of line 5 is already taken by feed.jsonl line 1; give one of the records another id"
             ),
             row("feed-6", "6", "error", "line 6: line is 2026 bytes, over the limit (input.max-file-bytes)"),
             row("feed-7", "7", "error", "line 7: not a JSON object"),

@@ -254,3 +254,29 @@ fn a_records_title_and_author_stay_and_their_lines_leave_the_text() {
     );
     assert_eq!(v["removed"][0]["field"], "author");
 }
+
+/// A feed whose first line is broken is still a feed: a `.jsonl` file is read as records (the
+/// first line an error row), and stdin, which has no name, is read as one article but says why
+/// and how to read it as records.
+#[test]
+fn a_feed_with_a_bad_first_line_is_read_as_records_or_says_why_not() {
+    let feed = "garbage line\n{\"id\":\"x\",\"text\":\"The council approved the harbour plan on Tuesday after a long debate.\"}\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feed.jsonl");
+    fs::write(&file, feed).unwrap();
+    let o = clean(&[file.to_str().unwrap()], "");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("feed.jsonl: line 1: not a JSON object"), "{err}");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let records: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["id"], "x");
+
+    let o = clean(&["-"], feed);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("stdin: read as one text article: its first line is not a JSON object, but line 2 is; pass --input-format jsonl"),
+        "{err}"
+    );
+}

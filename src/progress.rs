@@ -6,9 +6,10 @@ use std::io::IsTerminal;
 
 /// Receives progress from the pipeline.
 pub trait Reporter: Sync {
-    /// A phase of the run (`"learning site boilerplate"`, `"cleaning"`) over `total` files begins.
+    /// A phase of the run (`"learning site boilerplate"`, `"cleaning"`) over `total` bytes of
+    /// input begins (bytes, not files: one feed can be most of a run).
     fn phase(&self, name: &'static str, total: u64);
-    /// `n` more files are done.
+    /// `n` more bytes are done.
     fn advance(&self, n: u64);
     /// The run is over.
     fn finish(&self);
@@ -31,17 +32,23 @@ pub struct Bar(ProgressBar);
 impl Bar {
     /// A bar that shows only if `enabled` and stderr is a terminal.
     pub fn new(enabled: bool) -> Bar {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         if enabled && std::io::stderr().is_terminal() {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {msg}: {pos}/{len} files [{bar:30}] {elapsed} elapsed, eta {eta}",
-                )
-                .expect("static template")
-                .progress_chars("=> "),
-            );
+            Bar::drawing_to(ProgressDrawTarget::stderr())
+        } else {
+            Bar(ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()))
         }
+    }
+
+    /// A bar drawn to `target`: sizes in KiB, MiB or GiB, the rate, and the time left.
+    fn drawing_to(target: ProgressDrawTarget) -> Bar {
+        let bar = ProgressBar::with_draw_target(None, target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg}: {binary_bytes}/{binary_total_bytes} [{bar:30}] {binary_bytes_per_sec}, {elapsed} elapsed, eta {eta}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
         Bar(bar)
     }
 }
@@ -57,5 +64,24 @@ impl Reporter for Bar {
     }
     fn finish(&self) {
         self.0.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::InMemoryTerm;
+
+    #[test]
+    fn the_bar_counts_bytes_as_sizes_with_a_rate() {
+        let term = InMemoryTerm::new(4, 200);
+        let bar = Bar::drawing_to(ProgressDrawTarget::term_like(Box::new(term.clone())));
+        bar.phase("cleaning", 96_269_413);
+        bar.advance(22_125_792);
+        bar.0.force_draw();
+        let shown = term.contents();
+        assert!(shown.contains("cleaning: 21.10 MiB/91.81 MiB"), "{shown}");
+        assert!(shown.contains("/s"), "a rate: {shown}");
+        assert!(!shown.contains("files"), "{shown}");
     }
 }

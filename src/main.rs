@@ -142,13 +142,14 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
     let d = &summary.documents;
     if !args.quiet && !summary.closed {
+        use newsprep::stats::count;
         say!(
-            "newsprep: {name}: {} records: {} kept, {} duplicate, {} empty, {} error",
-            d.files,
+            "newsprep: {name}: {}: {} kept, {}, {} empty, {}",
+            count(d.files, "record", "records"),
             d.kept,
-            d.duplicate,
+            count(d.duplicate, "duplicate", "duplicates"),
             d.empty,
-            d.error
+            count(d.error, "error", "errors")
         );
     }
     // The reader of stdout stopping early (`| head -1`) is how a pipe ends, not a failure.
@@ -223,37 +224,77 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if settings.verbose {
-        if let Some(why) = &b.rebuilt {
-            say!("newsprep: rebuilt the whole corpus: {why}");
-        }
-        say!(
-            "batch      {} new, {} changed, {} unchanged (skipped), {} cleaned again, {} gone ({} pruned)",
-            b.new,
-            b.changed,
-            b.unchanged,
-            b.recleaned,
-            b.gone.len(),
-            b.pruned
-        );
-        say!("  {} duplicates of documents from earlier batches", b.duplicates_of_earlier.len());
-        for (id, of) in b.duplicates_of_earlier.iter().take(SHOW_ERRORS) {
-            say!("    {id} duplicates {of}");
-        }
-        if b.duplicates_of_earlier.len() > SHOW_ERRORS {
-            say!("    ... and {} more (see manifest.csv)", b.duplicates_of_earlier.len() - SHOW_ERRORS);
-        }
-        say!(
-            "newsprep: {} -> {} in {:.2}s ({} threads, config: {})",
-            settings.input.display(),
-            settings.output.display(),
-            started.elapsed().as_secs_f64(),
-            settings.jobs,
-            settings.config
-        );
-        {
-            use std::io::Write as _;
-            let _ = write!(std::io::stderr(), "{stats}");
-        }
+        say!("{}", summary(&settings, &stats, started.elapsed().as_secs_f64()));
     }
     Ok(if stats.documents.error > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The run summary: this run's work, then the corpus it leaves, then where to look next.
+fn summary(settings: &Settings, stats: &newsprep::stats::RunStats, secs: f64) -> String {
+    use newsprep::stats::{count, size};
+    use std::fmt::Write as _;
+    let (b, w) = (&stats.batch, &stats.this_run);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "newsprep: {} -> {} ({}, config: {})",
+        settings.input.display(),
+        settings.output.display(),
+        count(settings.jobs as u64, "thread", "threads"),
+        settings.config
+    );
+    if let Some(why) = &b.rebuilt {
+        let _ = writeln!(out, "rebuilt the whole corpus: {why}");
+    }
+    let rate = if secs > 0.0 { w.bytes as f64 / 1e6 / secs } else { 0.0 };
+    let _ = writeln!(
+        out,
+        "this run  {} read ({}) in {secs:.2}s, {rate:.1} MB/s: {}",
+        count(w.files, "file", "files"),
+        size(w.bytes),
+        count(w.documents.files, "document", "documents"),
+    );
+    let d = &w.documents;
+    let _ = writeln!(
+        out,
+        "  {} kept, {}, {} empty, {}",
+        d.kept,
+        count(d.duplicate, "duplicate", "duplicates"),
+        d.empty,
+        count(d.error, "error", "errors")
+    );
+    let _ = writeln!(
+        out,
+        "  raw files: {} new, {} changed, {} unchanged (skipped), {} cleaned again, {} gone ({} pruned)",
+        b.new,
+        b.changed,
+        b.unchanged,
+        b.recleaned,
+        b.gone.len(),
+        b.pruned
+    );
+    if !b.duplicates_of_earlier.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} of documents from earlier runs:",
+            count(b.duplicates_of_earlier.len() as u64, "duplicate", "duplicates")
+        );
+        for (id, of) in b.duplicates_of_earlier.iter().take(SHOW_ERRORS) {
+            let _ = writeln!(out, "    {id} duplicates {of}");
+        }
+        if b.duplicates_of_earlier.len() > SHOW_ERRORS {
+            let _ = writeln!(
+                out,
+                "    ... and {} more (see manifest.csv)",
+                b.duplicates_of_earlier.len() - SHOW_ERRORS
+            );
+        }
+    }
+    let _ = write!(out, "{stats}");
+    let o = settings.output.display();
+    let _ = write!(
+        out,
+        "next: {o}/manifest.csv has a row per document, {o}/duplicates.csv the duplicate clusters; `newsprep explain FILE` shows why each paragraph of a file went or stayed"
+    );
+    out
 }

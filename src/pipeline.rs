@@ -355,6 +355,7 @@ pub fn run_found(
     let sha: Vec<([u8; 32], Option<Stat>)> =
         suffix.iter().filter(|s| s.input.is_some()).map(|s| (s.sha256, s.stat)).collect();
     let mut files = FileTracker::new(&todo, sha, before);
+    let mut work = RunStats::default();
     reporter.phase("cleaning", total_bytes(&todo));
     // The per-document stages in parallel; the dedup barrier and the writer in input order.
     pipelined(
@@ -369,6 +370,7 @@ pub fn run_found(
                 observe(e, &knowledge);
                 files.record(rel, e, Ends { output, dedup: marks });
                 stats.record(e);
+                work.record(e);
                 if let Entry::Done(Outcome::Drop(doc, DropReason::Duplicate { of, .. })) = e
                     && dedup.kept_before(of, before.dedup)
                 {
@@ -415,6 +417,8 @@ pub fn run_found(
     commit.stage(state::FILE, &state.encode())?;
     commit.apply()?;
     stats.batch = summary;
+    stats.this_run =
+        crate::stats::Work { files: todo.len() as u64, bytes: total_bytes(&todo), documents: work.documents };
     reporter.finish();
     // Freeing the corpus index and state (a few hundred thousand allocations at 100,000
     // articles) took a tenth of a second of a small batch's run; nothing waits for it.

@@ -25,6 +25,20 @@ pub struct RunStats {
     /// the corpus).
     #[serde(skip)]
     pub batch: crate::state::BatchSummary,
+    /// This run's own work: the documents it cleaned (the fields above count the whole corpus).
+    #[serde(skip)]
+    pub this_run: Work,
+}
+
+/// What one run read and cleaned, as opposed to the corpus totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Raw files read.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// The documents they gave, by what happened to them.
+    pub documents: DocCounts,
 }
 
 /// One file's share of the counters, as the corpus state keeps it: a later run that does not
@@ -166,26 +180,70 @@ impl RunStats {
     }
 }
 
+/// `n` and the noun, singular or plural: `1 duplicate`, `2 duplicates`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A size in the largest binary unit that keeps it at 1 or more: `512 B`, `33.6 KiB`,
+/// `91.8 MiB`, `1.21 GiB`.
+pub fn size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KIB {
+        format!("{bytes} B")
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.2} GiB", b / (KIB * KIB * KIB))
+    }
+}
+
+impl DocCounts {
+    /// `1 kept, 2 duplicates, 0 empty, 0 errors` (and skipped files when there are any).
+    fn line(&self) -> String {
+        let mut s = format!(
+            "{} kept, {}, {} empty, {}",
+            self.kept,
+            count(self.duplicate, "duplicate", "duplicates"),
+            self.empty,
+            count(self.error, "error", "errors")
+        );
+        if self.skipped > 0 {
+            s.push_str(&format!(", {} skipped", self.skipped));
+        }
+        s
+    }
+}
+
 impl fmt::Display for RunStats {
+    /// The corpus block of the run summary: what `cleaned/` holds after the run.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.documents;
-        writeln!(f, "documents  {} files, {:.1} KiB read", d.files, self.bytes_read as f64 / 1024.0)?;
-        writeln!(f, "  kept       {:>7}", d.kept)?;
+        writeln!(
+            f,
+            "corpus    {} from {} of input",
+            count(d.files, "document", "documents"),
+            size(self.bytes_read)
+        )?;
+        writeln!(f, "  {}", d.line())?;
         if d.thin > 0 {
             writeln!(
                 f,
-                "    thin     {:>7}  kept under half of their prose (`newsprep check` lists them)",
-                d.thin
+                "  {} kept under half of their prose (`newsprep check` lists them)",
+                count(d.thin, "document", "documents")
             )?;
         }
-        writeln!(f, "  duplicate  {:>7}", d.duplicate)?;
-        writeln!(f, "  empty      {:>7}", d.empty)?;
-        writeln!(f, "  error      {:>7}", d.error)?;
-        writeln!(f, "  skipped    {:>7}", d.skipped)?;
-        writeln!(f, "site boilerplate  {} lines known (see `newsprep sites`)", self.site_lines)?;
-        writeln!(f, "paragraphs {} kept, {} removed", self.paragraphs.kept, self.removed_total())?;
+        writeln!(
+            f,
+            "  {} of site boilerplate known (`newsprep sites`)",
+            count(self.site_lines, "line", "lines")
+        )?;
+        writeln!(f, "  paragraphs: {} kept, {} removed", self.paragraphs.kept, self.removed_total())?;
         for (reason, n) in &self.paragraphs.removed {
-            writeln!(f, "  {reason:<32} {n:>7}")?;
+            writeln!(f, "    {reason:<32} {n:>7}")?;
         }
         Ok(())
     }

@@ -479,7 +479,7 @@ fn summary_counts_removals_by_reason() {
         .unwrap();
     assert!(o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    for line in ["kept             5", "duplicate:same-document", "boilerplate:share", "tail"] {
+    for line in ["  5 kept, 0 duplicates", "duplicate:same-document", "boilerplate:share", "tail"] {
         assert!(err.contains(line), "summary lacks {line:?}:\n{err}");
     }
 }
@@ -950,4 +950,40 @@ fn a_context_model_named_in_the_config_is_checked_and_used() {
     assert!(corpus.is_empty(), "every paragraph rejected, the page is dropped as empty: {corpus}");
     let manifest = fs::read_to_string(dir.path().join("out/manifest.csv")).unwrap();
     assert!(manifest.contains("empty"), "{manifest}");
+}
+
+/// The summary keeps this run's work apart from the corpus totals: after an incremental run
+/// that read one file, it says one file was read while the corpus holds two documents, counts
+/// in the singular where there is one, and ends with where to look next.
+#[test]
+fn the_summary_shows_this_run_and_the_corpus_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir(&raw).unwrap();
+    let story = "Council approves the harbour plan\n\nThe city council approved the new harbour plan on Tuesday evening after a debate that lasted more than six hours and drew hundreds of residents to the town hall.\n\nSupporters said the plan would bring jobs and protect the old quay, while opponents warned that the cost had doubled since the first draft was published last spring.\n";
+    fs::write(raw.join("a.txt"), story).unwrap();
+    let out = dir.path().join("out");
+    let run = || {
+        newsprep()
+            .args(["run", "--format", "none", "--input"])
+            .arg(&raw)
+            .arg("--output")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    assert!(run().status.success());
+    fs::write(raw.join("b.txt"), story).unwrap();
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let at = |s: &str| err.find(s).unwrap_or_else(|| panic!("no `{s}` in:\n{err}"));
+    assert!(at("newsprep: ") < at("this run  1 file read ("), "the header comes first:\n{err}");
+    assert!(err.contains("1 document\n  0 kept, 1 duplicate, 0 empty, 0 errors"), "{err}");
+    assert!(err.contains("1 new, 0 changed, 1 unchanged (skipped)"), "{err}");
+    assert!(err.contains("1 duplicate of documents from earlier runs:\n    b duplicates a"), "{err}");
+    assert!(at("this run") < at("corpus    2 documents from "), "{err}");
+    assert!(err.contains("  1 kept, 1 duplicate, 0 empty, 0 errors"), "{err}");
+    assert!(err.contains("manifest.csv") && err.contains("newsprep explain"), "{err}");
+    assert!(!err.contains("files, ") && !err.contains("1 duplicates"), "{err}");
 }

@@ -216,7 +216,7 @@ fn the_summary_names_duplicates_of_earlier_batches() {
     let o = run(&cfg, &all, &out, &[]);
     let said = String::from_utf8_lossy(&o.stderr);
     assert!(said.contains("15 new, 0 changed, 5 unchanged (skipped)"), "{said}");
-    let line = said.lines().find(|l| l.contains("duplicates of documents from earlier batches")).unwrap();
+    let line = said.lines().find(|l| l.contains("duplicates of documents from earlier runs")).unwrap();
     let n: usize = line.split_whitespace().next().unwrap().parse().unwrap();
     assert!(n >= 5, "{said}");
     assert!(said.contains("b-herald/000_4428cae25f039108 duplicates a-wire/000_4428cae25f039108"), "{said}");

@@ -120,7 +120,7 @@ fn blank_input_is_no_record() {
     assert!(o.stdout.is_empty());
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "newsprep: stdin: 0 records: 0 kept, 0 duplicate, 0 empty, 0 error\n"
+        "newsprep: stdin: 0 records: 0 kept, 0 duplicates, 0 empty, 0 errors\n"
     );
 }
 

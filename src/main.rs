@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 /// mimalloc instead of the system allocator: a 200,000-article run spent about a tenth of its
-/// time in glibc's malloc and free (paragraph strings, token buffers); see the README's numbers.
+/// time in glibc's malloc and free (paragraph strings, token buffers); see docs/benchmarks.md.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

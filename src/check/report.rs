@@ -1,5 +1,5 @@
-//! The check's report in four formats: text for people, JSON for programs (stable, see the
-//! README), JUnit XML for CI dashboards and GitHub Actions workflow commands (annotations).
+//! The check's report in four formats: text for people, JSON for programs (stable, see
+//! docs/check.md), JUnit XML for CI dashboards and GitHub Actions workflow commands (annotations).
 //! No format holds a time or a temporary path, so a report is the same on every rerun.
 
 use super::{GateResult, Report, Status};

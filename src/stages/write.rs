@@ -10,7 +10,7 @@
 //! - `<id>.txt`: the cleaned body of each kept document, paragraphs separated by a blank line
 //!   (or, by `output.documents`, `<id>.md` with front matter, `<id>.json`, or none);
 //! - `corpus.jsonl`: one object per kept document: metadata, text, fingerprint and every removed
-//!   paragraph with its raw byte span, reason and rule (see README "Output");
+//!   paragraph with its raw byte span, reason and rule (see docs/output.md);
 //! - `manifest.csv`: one row per input file or JSONL record, whatever happened to it;
 //! - `duplicates.csv`: one row per document or paragraph found to repeat an earlier one;
 //! - `stats.json`: the run's counters.

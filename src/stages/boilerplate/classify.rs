@@ -7,7 +7,7 @@
 //! 2. **Score.** A logistic model turns them into a content probability; each signal's
 //!    contribution (in log-odds) is kept so `newsprep explain` can show what decided. The
 //!    weights were fitted once by logistic regression on the paragraphs of the public
-//!    benchmark sets (see README, "Boilerplate evaluation") and rounded; they are not tuned
+//!    benchmark sets (see docs/evaluation.md) and rounded; they are not tuned
 //!    to any page.
 //! 3. **Context.** The main content is the densest run of paragraphs: the stretch with the
 //!    largest sum of `(probability - run-threshold) * words` (Kadane's maximum subarray), so
@@ -462,13 +462,13 @@ fn looks_like_headline(text: &str, s: &Signals) -> bool {
 /// line that does not end like a sentence is kept only when the context model finds it more
 /// likely article than not: good neighbours lift a promotion line or a teaser title just above
 /// or below the article, and a low outer threshold would keep it. Measured on the three
-/// development sets, cross-validated (README, "Boilerplate evaluation").
+/// development sets, cross-validated (docs/evaluation.md).
 const OUTSIDE_MIN_WORDS: u32 = 3;
 const OUTSIDE_LINE_MIN: f32 = 0.5;
 
 /// A run of prose at least this share of the densest run's weight is main content too. Chosen
 /// from 0.5, 0.3 and 0.15 on the three development sets: 0.3 and 0.15 beat 0.5 on all three, and
-/// 0.3 keeps precision (README, "Boilerplate evaluation").
+/// 0.3 keeps precision (docs/evaluation.md).
 const SECOND_RUN_SHARE: f32 = 0.3;
 
 /// The densest run `best` and every other run, left or right of it, whose sum is at least

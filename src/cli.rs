@@ -103,11 +103,21 @@ pub struct SitesArgs {
 /// Flags of `newsprep explain`.
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// The raw file to explain.
+    /// The raw file to explain (a JSONL feed, also .gz or .zst: pick a record with --id or --line).
     pub file: PathBuf,
     /// Pipeline config (as for `run`).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// A corpus folder whose site knowledge to use, so explain shows what `run` decided
+    /// (overrides output.path).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// In a feed: the record with this document id.
+    #[arg(long, value_name = "ID", conflicts_with = "line")]
+    pub id: Option<String>,
+    /// In a feed: the record on this line (from 1).
+    #[arg(long, value_name = "N")]
+    pub line: Option<u64>,
 }
 
 /// Flags of `newsprep run`.

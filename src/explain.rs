@@ -14,8 +14,23 @@ use crate::stages::read::{self, InputKind};
 use std::io::Write;
 use std::path::Path;
 
-/// Explain one file under `settings`, writing the report to `out`.
-pub fn explain(settings: &Settings, file: &Path, out: &mut dyn Write) -> Result<(), RunError> {
+/// Which record of a feed to explain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// The record with this document id.
+    Id(String),
+    /// The record on this line, from 1.
+    Line(u64),
+}
+
+/// Explain one file (one record of a feed, by `pick`) under `settings`, writing the report to
+/// `out`.
+pub fn explain(
+    settings: &Settings,
+    file: &Path,
+    pick: Option<&Pick>,
+    out: &mut dyn Write,
+) -> Result<(), RunError> {
     let io = |source| RunError::Output { path: "<stdout>".into(), source };
     if file.is_dir() {
         return Err(RunError::Input {
@@ -39,15 +54,58 @@ pub fn explain(settings: &Settings, file: &Path, out: &mut dyn Write) -> Result<
         SiteKnowledge::default()
     };
     let stages = Stages::new(settings, std::sync::Arc::new(knowledge));
-    let ex = stages.explain(input, &settings.dedup).map_err(|(_, e)| RunError::Input {
-        path: file.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    let fail = |m: String| RunError::Input { path: file.to_path_buf(), source: std::io::Error::other(m) };
+    let ex = match (&input.kind, pick) {
+        (InputKind::Records, Some(pick)) => {
+            let doc = find_record(input, pick, settings).map_err(fail)?;
+            stages.explain_document(doc, &settings.dedup)
+        }
+        (InputKind::Records, None) => {
+            return Err(fail("a feed holds one article per line: pick one with --id ID or --line N".into()));
+        }
+        (_, Some(_)) => {
+            return Err(fail("--id and --line pick a record of a JSONL feed; this is one article".into()));
+        }
+        (_, None) => stages.explain(input, &settings.dedup).map_err(|(_, e)| fail(e.to_string()))?,
+    };
     match report(&ex, &settings.boilerplate.classifier.model, out) {
         // `newsprep explain FILE | head` is a normal use: stop quietly.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(io),
     }
+}
+
+/// Stream the feed's records (decompressed as `run` reads them) up to the picked one.
+fn find_record(
+    input: &read::Input,
+    pick: &Pick,
+    settings: &Settings,
+) -> Result<crate::document::Document, String> {
+    for unit in read::units(std::slice::from_ref(input), &settings.read) {
+        match unit {
+            read::Unit::Record(r) => {
+                if matches!(pick, Pick::Line(n) if *n != r.line) {
+                    continue;
+                }
+                match read::record(&r, &settings.read.fields) {
+                    Ok(doc) if matches!(pick, Pick::Id(id) if *id != doc.id.0) => continue,
+                    Ok(doc) => return Ok(doc),
+                    Err((_, _, e)) if matches!(pick, Pick::Line(_)) => return Err(e.to_string()),
+                    Err(_) => continue,
+                }
+            }
+            read::Unit::Broken { line, error, .. } => {
+                if matches!(pick, Pick::Line(n) if *n == line) || line == 0 {
+                    return Err(error.to_string());
+                }
+            }
+            read::Unit::File(_) => {}
+        }
+    }
+    Err(match pick {
+        Pick::Id(id) => format!("no record with id `{id}`"),
+        Pick::Line(n) => format!("no record on line {n} (the feed is shorter, or that line is blank)"),
+    })
 }
 
 fn report(ex: &Explained, model: &Model, out: &mut dyn Write) -> std::io::Result<()> {
@@ -86,6 +144,10 @@ fn report(ex: &Explained, model: &Model, out: &mut dyn Write) -> std::io::Result
         Outcome::Keep(_) => writeln!(out, "  document: kept")?,
         Outcome::Drop(_, reason) => writeln!(out, "  document: dropped, {}", reason.message())?,
     }
+    writeln!(
+        out,
+        "  (repeats of other documents are the corpus-wide dedup's: `run` finds them, not explain)"
+    )?;
     writeln!(out)?;
     for (i, p) in doc.paragraphs.iter().enumerate() {
         let decision = ex.classified.as_ref().and_then(|c| c.decisions[i]);

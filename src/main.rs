@@ -92,10 +92,20 @@ fn causes(e: &anyhow::Error) -> String {
 }
 
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let run_args = RunArgs { config: args.config.clone(), quiet: true, ..Default::default() };
+    let run_args = RunArgs {
+        config: args.config.clone(),
+        output: args.output.clone(),
+        quiet: true,
+        ..Default::default()
+    };
     let settings = Settings::resolve(&run_args)?;
     let stdout = std::io::stdout();
-    match newsprep::explain::explain(&settings, &args.file, &mut stdout.lock()) {
+    let pick = match (&args.id, args.line) {
+        (Some(id), _) => Some(newsprep::explain::Pick::Id(id.clone())),
+        (None, Some(n)) => Some(newsprep::explain::Pick::Line(n)),
+        (None, None) => None,
+    };
+    match newsprep::explain::explain(&settings, &args.file, pick.as_ref(), &mut stdout.lock()) {
         Err(newsprep::error::RunError::Output { source, .. }) if closed_pipe(&source) => {}
         r => r?,
     }

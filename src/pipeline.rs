@@ -154,13 +154,19 @@ impl Stages {
         dedup: &DedupSettings,
     ) -> Result<Explained, (SourceInfo, FileError)> {
         let doc = read::read(input, &self.read)?;
+        Ok(self.explain_document(doc, dedup))
+    }
+
+    /// Run one document already read (a feed's record) through the per-document stages, then
+    /// dedup it against itself only.
+    pub fn explain_document(&self, doc: Document, dedup: &DedupSettings) -> Explained {
         let o = Outcome::Keep(doc).then(&self.normalize).then(&self.metadata);
         let (o, classified) = match o {
             Outcome::Keep(d) => self.boilerplate.apply_explained(d),
             dropped => (dropped, None),
         };
         let o = Dedup::new(dedup).check_one(o.then(&self.fingerprints));
-        Ok(Explained { outcome: o, classified })
+        Explained { outcome: o, classified }
     }
 }
 

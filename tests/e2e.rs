@@ -1071,3 +1071,31 @@ fn explain_picks_a_feed_record_and_matches_what_run_removed() {
         newsprep().arg("explain").arg(raw.join("feed.jsonl.gz")).args(["--id", "nosuch"]).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("no record with id `nosuch`"));
 }
+
+/// A document dropped because most of its body repeats an earlier one (containment) says so,
+/// with its share, and does not read as a whole-body copy over the distance limit.
+#[test]
+fn a_containment_duplicate_says_it_was_containment_and_its_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw");
+    fs::create_dir(&raw).unwrap();
+    let shared = [
+        "The city council approved the new harbour plan on Tuesday evening after a debate that lasted more than six hours and drew hundreds of residents.",
+        "Supporters said the plan would bring jobs and protect the old quay, while opponents warned that the cost had doubled since the first draft was published.",
+        "The mayor said work on the first stage would begin in the spring, with the old warehouses on the north side of the quay to be cleared first.",
+        "Residents can read the full plan at the public library, which will open late on Thursdays for the next two months so that everyone has a chance to see it.",
+    ];
+    fs::write(raw.join("a.txt"), shared.join("\n\n")).unwrap();
+    let extra = "In other news, the regional orchestra announced a new season of free concerts in parks across the county, starting with a programme of film music in June.";
+    fs::write(raw.join("b.txt"), format!("{}\n\n{extra}", shared[..3].join("\n\n"))).unwrap();
+    let out = dir.path().join("out");
+    assert!(run_dir(&raw, &out, None).status.success());
+    let manifest = fs::read_to_string(out.join("manifest.csv")).unwrap();
+    let row = manifest.lines().find(|l| l.starts_with("b,")).unwrap();
+    assert!(row.contains(",duplicate,"), "{row}");
+    assert!(
+        row.contains("containment: ") && row.contains("% of its body words repeat paragraphs of a"),
+        "{row}"
+    );
+    assert!(row.contains("the distance limit is for whole-body copies"), "{row}");
+}

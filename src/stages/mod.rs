@@ -111,7 +111,7 @@ impl DropReason {
                 ..
             } => {
                 format!(
-                    "{:.0}% of its body words repeat paragraphs of {of} (body distance {distance}, similarity {similarity:.2})",
+                    "containment: {:.0}% of its body words repeat paragraphs of {of}, at or over dedup.document.containment (the bodies differ by {distance} bits, similarity {similarity:.2}; the distance limit is for whole-body copies)",
                     share * 100.0
                 )
             }

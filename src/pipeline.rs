@@ -363,6 +363,7 @@ pub fn run_found(
     let mut files = FileTracker::new(&todo, sha, before);
     let mut work = RunStats::default();
     reporter.phase("cleaning", total_bytes(&todo));
+    let mut done = 0u64;
     // The per-document stages in parallel; the dedup barrier and the writer in input order.
     pipelined(
         &pool,
@@ -383,6 +384,8 @@ pub fn run_found(
                     summary.duplicates_of_earlier.push((doc.id.0.clone(), of.0.clone()));
                 }
             }
+            done += entries.len() as u64;
+            reporter.documents(done);
             reporter.advance(bytes);
             Ok(())
         },

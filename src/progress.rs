@@ -11,6 +11,10 @@ pub trait Reporter: Sync {
     fn phase(&self, name: &'static str, total: u64);
     /// `n` more bytes are done.
     fn advance(&self, n: u64);
+    /// `total` documents (files, feed records) are done in this phase so far.
+    fn documents(&self, total: u64) {
+        let _ = total;
+    }
     /// The run is over.
     fn finish(&self);
 }
@@ -44,7 +48,7 @@ impl Bar {
         let bar = ProgressBar::with_draw_target(None, target);
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {msg}: {binary_bytes}/{binary_total_bytes} [{bar:30}] {binary_bytes_per_sec}, {elapsed} elapsed, eta {eta}",
+                "{spinner} {msg}: {binary_bytes}/{binary_total_bytes} [{bar:30}] {prefix} {binary_bytes_per_sec}, {elapsed} elapsed, eta {eta}",
             )
             .expect("static template")
             .progress_chars("=> "),
@@ -56,11 +60,16 @@ impl Bar {
 impl Reporter for Bar {
     fn phase(&self, name: &'static str, total: u64) {
         self.0.set_message(name);
+        self.0.set_prefix("");
         self.0.set_position(0);
         self.0.set_length(total);
     }
     fn advance(&self, n: u64) {
         self.0.inc(n);
+    }
+    fn documents(&self, total: u64) {
+        // A feed is one file of many records: the count says how far into it the run is.
+        self.0.set_prefix(if total == 1 { "1 document".to_string() } else { format!("{total} documents") });
     }
     fn finish(&self) {
         self.0.finish_and_clear();
@@ -78,10 +87,12 @@ mod tests {
         let bar = Bar::drawing_to(ProgressDrawTarget::term_like(Box::new(term.clone())));
         bar.phase("cleaning", 96_269_413);
         bar.advance(22_125_792);
+        bar.documents(20_000);
         bar.0.force_draw();
         let shown = term.contents();
         assert!(shown.contains("cleaning: 21.10 MiB/91.81 MiB"), "{shown}");
         assert!(shown.contains("/s"), "a rate: {shown}");
+        assert!(shown.contains("20000 documents"), "records of a feed are counted: {shown}");
         assert!(!shown.contains("files"), "{shown}");
     }
 }

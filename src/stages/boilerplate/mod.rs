@@ -579,17 +579,10 @@ impl Cut {
     }
 }
 
-/// A block of prose this long below a marker is article text going on (a second post of a blog
-/// page, the rest of a story under a dated update), however long the text above: one comment or
-/// teaser is rarely this long. Set once, not swept: on the development sets it saved 21 wrecked
-/// pages of 234 and cost dragnet, whose gold leaves comments out, 0.004-0.007 F1
-/// (docs/evaluation.md).
-const ARTICLE_BLOCK_WORDS: usize = 400;
-
 /// The first tail marker that earns its cut: at least `min_words` words of article prose stand
 /// above it, and no block of prose between the markers below it (or after the last one) is as
-/// large as that (or as [`ARTICLE_BLOCK_WORDS`]), so what follows is a tail (comments, teasers:
-/// each smaller than the article they follow) and not the article going on. A marker that stands above the article (a date
+/// large as that, so what follows is a tail (comments, teasers: each smaller than the article
+/// they follow) and not the article going on. A marker that stands above the article (a date
 /// line under a byline, a "Latest News" sidebar heading) has the article below it and never
 /// cuts; markers standing together add an empty block, which changes no maximum. A marker rule
 /// that already matched above the article is page structure, not an end: a forum page opens
@@ -614,7 +607,7 @@ fn find_cut(markers: &[(usize, String)], prose: &[usize], min_words: usize) -> O
             early.push(rule);
             continue;
         }
-        if early.contains(&rule.as_str()) || largest_below[k] >= above.min(ARTICLE_BLOCK_WORDS) {
+        if early.contains(&rule.as_str()) || largest_below[k] >= above {
             continue;
         }
         let later_markers = markers.len() - k - 1;
@@ -969,19 +962,6 @@ mod tests {
         let rs = RuleSet::new(&s.boilerplate);
         let p = &normalize("Share This")[0];
         assert_eq!(rs.first_match(p, 0, 1).unwrap().id, "house-promo");
-    }
-
-    #[test]
-    fn an_article_length_block_below_a_marker_is_no_tail() {
-        let marker = |at: usize| (at, "comment-meta".to_string());
-        // A blog page: a 600-word post, a date header, a 450-word post. Smaller than the text
-        // above, but article length: no cut.
-        let prose = [600, 0, 450];
-        assert_eq!(find_cut(&[marker(1)], &prose, 50), None);
-        // Comments of 120 words each under the same header shape are a tail.
-        let prose = [600, 0, 120, 0, 120];
-        let cut = find_cut(&[marker(1), marker(3)], &prose, 50).unwrap();
-        assert_eq!((cut.at, cut.block), (1, 120));
     }
 
     #[test]

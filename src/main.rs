@@ -152,15 +152,7 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
     let d = &summary.documents;
     if !args.quiet && !summary.closed {
-        use newsprep::stats::count;
-        say!(
-            "newsprep: {name}: {}: {} kept, {}, {} empty, {}",
-            count(d.files, "record", "records"),
-            d.kept,
-            count(d.duplicate, "duplicate", "duplicates"),
-            d.empty,
-            count(d.error, "error", "errors")
-        );
+        say!("newsprep: {name}: {}: {}", newsprep::stats::count(d.files, "record", "records"), d.line());
     }
     // The reader of stdout stopping early (`| head -1`) is how a pipe ends, not a failure.
     Ok(if d.error > 0 && !summary.closed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -264,15 +256,7 @@ fn summary(settings: &Settings, stats: &newsprep::stats::RunStats, secs: f64) ->
         size(w.bytes),
         count(w.documents.files, "document", "documents"),
     );
-    let d = &w.documents;
-    let _ = writeln!(
-        out,
-        "  {} kept, {}, {} empty, {}",
-        d.kept,
-        count(d.duplicate, "duplicate", "duplicates"),
-        d.empty,
-        count(d.error, "error", "errors")
-    );
+    let _ = writeln!(out, "  {}", w.documents.line());
     let _ = writeln!(
         out,
         "  raw files: {} new, {} changed, {} unchanged (skipped), {} cleaned again, {} gone ({} pruned)",

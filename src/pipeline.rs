@@ -361,7 +361,7 @@ pub fn run_found(
     let sha: Vec<([u8; 32], Option<Stat>)> =
         suffix.iter().filter(|s| s.input.is_some()).map(|s| (s.sha256, s.stat)).collect();
     let mut files = FileTracker::new(&todo, sha, before);
-    let mut work = RunStats::default();
+    let mut work = crate::stats::DocCounts::default();
     reporter.phase("cleaning", total_bytes(&todo));
     let mut done = 0u64;
     // The per-document stages in parallel; the dedup barrier and the writer in input order.
@@ -427,7 +427,7 @@ pub fn run_found(
     commit.apply()?;
     stats.batch = summary;
     stats.this_run =
-        crate::stats::Work { files: todo.len() as u64, bytes: total_bytes(&todo), documents: work.documents };
+        crate::stats::Work { files: todo.len() as u64, bytes: total_bytes(&todo), documents: work };
     reporter.finish();
     // Freeing the corpus index and state (a few hundred thousand allocations at 100,000
     // articles) took a tenth of a second of a small batch's run; nothing waits for it.

@@ -98,19 +98,13 @@ fn is_zero(n: &u64) -> bool {
 impl RunStats {
     /// Count one finished entry.
     pub fn record(&mut self, entry: &Entry) {
-        self.documents.files += 1;
+        self.documents.record(entry);
         match entry {
             Entry::Done(outcome) => {
                 let doc = outcome.doc();
                 self.bytes_read += doc.source.bytes;
-                match outcome {
-                    Outcome::Keep(_) => {
-                        self.documents.kept += 1;
-                        self.documents.thin += doc.thin as u64;
-                        self.paragraphs.kept += doc.kept().count() as u64;
-                    }
-                    Outcome::Drop(_, DropReason::Duplicate { .. }) => self.documents.duplicate += 1,
-                    Outcome::Drop(_, DropReason::Empty { .. }) => self.documents.empty += 1,
+                if let Outcome::Keep(_) = outcome {
+                    self.paragraphs.kept += doc.kept().count() as u64;
                 }
                 // Paragraph removals of a dropped duplicate are not counted: the whole document went.
                 if !matches!(outcome, Outcome::Drop(_, DropReason::Duplicate { .. })) {
@@ -123,10 +117,9 @@ impl RunStats {
             }
             Entry::Failed { source, error, .. } => {
                 self.bytes_read += source.bytes;
-                self.documents.error += 1;
                 self.errors.push((source.path.clone(), error.to_string()));
             }
-            Entry::Skipped { .. } => self.documents.skipped += 1,
+            Entry::Skipped { .. } => {}
         }
     }
 
@@ -202,8 +195,23 @@ pub fn size(bytes: u64) -> String {
 }
 
 impl DocCounts {
+    /// Count one finished entry by what became of it.
+    pub fn record(&mut self, entry: &Entry) {
+        self.files += 1;
+        match entry {
+            Entry::Done(Outcome::Keep(doc)) => {
+                self.kept += 1;
+                self.thin += doc.thin as u64;
+            }
+            Entry::Done(Outcome::Drop(_, DropReason::Duplicate { .. })) => self.duplicate += 1,
+            Entry::Done(Outcome::Drop(_, DropReason::Empty { .. })) => self.empty += 1,
+            Entry::Failed { .. } => self.error += 1,
+            Entry::Skipped { .. } => self.skipped += 1,
+        }
+    }
+
     /// `1 kept, 2 duplicates, 0 empty, 0 errors` (and skipped files when there are any).
-    fn line(&self) -> String {
+    pub fn line(&self) -> String {
         let mut s = format!(
             "{} kept, {}, {} empty, {}",
             self.kept,

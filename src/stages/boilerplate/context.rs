@@ -19,12 +19,11 @@ pub const N: usize = 18;
 
 /// Feature names, in the order of a feature vector; a model file names its weights with them.
 pub const NAMES: [&str; N] = [
-    "score",    // the first score's log-odds, clamped to +-8
-    "main",     // 1 inside a main-content run
-    "distance", // ln(1 + candidates between it and the nearest main run)
-    "above",    // above the first main run (times the first probability)
-    "prev",     // mean first probability of the two candidates before (0 where there are
-    //                   none), times this one's: good neighbours lift what reads as text itself
+    "score",          // the first score's log-odds, clamped to +-8
+    "main",           // 1 inside a main-content run
+    "distance",       // ln(1 + candidates between it and the nearest main run)
+    "above",          // above the first main run (times the first probability)
+    "prev",           // mean first probability of the two candidates before (0 for none), times its own
     "next",           // the same for the two after
     "position",       // place among the candidates, 0 first to 1 last
     "length",         // ln(words + 1)

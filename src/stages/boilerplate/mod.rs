@@ -421,12 +421,9 @@ fn strip(
     // itself.
     let measured = clf.map(|s| (classify::measure(&doc.paragraphs, |i| rule_kept[i], s), s));
     let prose = prose_words(doc, &rule_kept, measured.as_ref().map(|(m, _)| m));
-    let decide = |limit| measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s));
-    let mut c = decide(usize::MAX);
     let cut = find_cut(&markers, &prose, rules.tail_min_words);
-    if let (Some(cut), Some(_)) = (&cut, &c) {
-        c = decide(cut.at);
-    }
+    let limit = cut.as_ref().map_or(usize::MAX, |c| c.at);
+    let c = measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s));
     if let Some(c) = &c {
         apply_decisions(doc, c);
     }

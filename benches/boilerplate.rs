@@ -9,12 +9,12 @@
 //! baseline, so the ratio between the two holds on any machine.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use newsprep::document::{DocId, Document, SourceInfo};
+use newsprep::model::{DocId, Document, SourceInfo};
+use newsprep::model::{DocStage, Outcome};
 use newsprep::settings::Settings;
 use newsprep::stages::boilerplate::sites::SiteKnowledge;
 use newsprep::stages::boilerplate::{RuleSet, StripBoilerplate};
 use newsprep::stages::normalize::Normalize;
-use newsprep::stages::{DocStage, Outcome};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;

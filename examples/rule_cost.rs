@@ -23,7 +23,7 @@ fn main() {
     let paragraphs: Vec<_> = files
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
-        .flat_map(|t| normalize.paragraphs(&t, &newsprep::document::RawMap::Shift(0)))
+        .flat_map(|t| normalize.paragraphs(&t, &newsprep::model::RawMap::Shift(0)))
         .collect();
     println!("{} paragraphs from {} files", paragraphs.len(), files.len());
     println!("{:<20} {:>10} {:>10} {:>8} {:>8}", "rule", "ms", "gated ms", "tried", "matched");

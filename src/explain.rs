@@ -3,11 +3,11 @@
 //! The same reasons go to `removed` in corpus.jsonl; this only adds the kept paragraphs' scores
 //! and each signal's contribution.
 
-use crate::document::Removal;
 use crate::error::RunError;
+use crate::model::Outcome;
+use crate::model::Removal;
 use crate::pipeline::{Explained, Stages};
 use crate::settings::Settings;
-use crate::stages::Outcome;
 use crate::stages::boilerplate::context::Model;
 use crate::stages::boilerplate::sites::SiteKnowledge;
 use crate::stages::read::{self, InputKind};
@@ -80,7 +80,7 @@ fn find_record(
     input: &read::Input,
     pick: &Pick,
     settings: &Settings,
-) -> Result<crate::document::Document, String> {
+) -> Result<crate::model::Document, String> {
     for unit in read::units(std::slice::from_ref(input), &settings.read) {
         match unit {
             read::Unit::Record(r) => {

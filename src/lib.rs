@@ -10,9 +10,9 @@
 pub mod check;
 pub mod cli;
 pub mod config;
-pub mod document;
 pub mod error;
 pub mod explain;
+pub mod model;
 pub mod outfile;
 pub mod pipeline;
 pub mod progress;

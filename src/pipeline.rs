@@ -8,12 +8,12 @@
 //! chunk, the clusters' canonical copies are settled (see `dedup.document.canonical`).
 
 use crate::config::CanonicalPolicy;
-use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
+use crate::model::DropReason;
+use crate::model::Outcome;
+use crate::model::{DocId, Document, SourceInfo};
 use crate::progress::Reporter;
 use crate::settings::{DedupSettings, ReadSettings, Settings};
-use crate::stages::DropReason;
-use crate::stages::Outcome;
 use crate::stages::boilerplate::classify::Classified;
 use crate::stages::boilerplate::sites::CounterSnapshot;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};

@@ -1,8 +1,8 @@
 //! Run counters: documents by status, paragraphs removed by reason. Written to `stats.json`
 //! (no timings, so it is byte-identical across runs) and printed as the run summary.
 
+use crate::model::{DropReason, Outcome};
 use crate::pipeline::Entry;
-use crate::stages::{DropReason, Outcome};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;

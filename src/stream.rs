@@ -10,8 +10,9 @@
 //! record n applies to record n and later ones, never to records already written.
 
 use crate::config::{CanonicalPolicy, DocumentAction};
-use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
+use crate::model::{DocId, Document, SourceInfo};
+use crate::model::{DropReason, Outcome};
 use crate::pipeline::{self, Entry, IdRegister};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
@@ -21,7 +22,6 @@ use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Record};
 use crate::stages::write::CorpusRecord;
-use crate::stages::{DropReason, Outcome};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
 use std::io::{BufRead, Write};
@@ -434,11 +434,11 @@ fn without_text(d: &Document) -> Document {
     doc.paragraphs = d
         .paragraphs
         .iter()
-        .map(|p| crate::document::Paragraph {
+        .map(|p| crate::model::Paragraph {
             text: String::new(),
             span: p.span,
             features: p.features,
-            removal: p.removal.as_ref().map(|_| crate::document::Removal::Markup { rule: "removed" }),
+            removal: p.removal.as_ref().map(|_| crate::model::Removal::Markup { rule: "removed" }),
             fingerprint: if p.is_kept() { p.fingerprint } else { None },
         })
         .collect();

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use newsprep::document::DocId;
+use newsprep::model::DocId;
 use newsprep::settings::RecordFieldNames;
 use newsprep::stages::read::{self, Compression, Input, InputKind, Record};
 use std::path::PathBuf;

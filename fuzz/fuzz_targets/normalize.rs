@@ -5,9 +5,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use newsprep::config::InputEncoding;
-use newsprep::document::{DocId, Document, SourceInfo};
+use newsprep::model::{DocId, Document, SourceInfo};
 use newsprep::settings::Settings;
-use newsprep::stages::Outcome;
+use newsprep::model::Outcome;
 use newsprep::stages::boilerplate::sites::SiteKnowledge;
 use newsprep::stages::boilerplate::{RuleSet, StripBoilerplate};
 use newsprep::stages::metadata::ExtractMetadata;

@@ -5,15 +5,15 @@
 pub mod report;
 
 use crate::config::{DocumentAction, DuplicatesScope, Level};
-use crate::document::{Document, Removal};
 use crate::error::RunError;
+use crate::model::{Document, Removal};
+use crate::model::{DropReason, Outcome};
 use crate::pipeline::{self, Entry};
 use crate::progress::Reporter;
 use crate::settings::{BoilerplateSettings, ReadSettings, Settings};
 use crate::stages::boilerplate::RuleSet;
 use crate::stages::boilerplate::sites::{self, SiteKnowledge};
 use crate::stages::read::{self, Input};
-use crate::stages::{DropReason, Outcome};
 use crate::state;
 use crate::stats::DocCounts;
 use serde::Serialize;

@@ -12,11 +12,12 @@
 //!   date line ("THE NEW ARAB");
 //! - dateline: a place name right above the date line ("Rabat").
 
-use crate::document::{Block, Document, MetaField, Paragraph, Removal};
+use crate::model::match_key;
+use crate::model::{Block, Document, MetaField, Paragraph, Removal};
+use crate::model::{DocStage, Outcome};
 use crate::settings::MetadataSettings;
-use crate::stages::boilerplate::{RuleSet, match_key};
+use crate::stages::boilerplate::RuleSet;
 use crate::stages::bylines::{NAME, parse_byline, parse_date_line};
-use crate::stages::{DocStage, Outcome};
 use regex::Regex;
 use std::sync::{Arc, LazyLock};
 
@@ -212,7 +213,7 @@ fn is_all_caps_name(t: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::{ParagraphSplit, UnicodeForm};
-    use crate::document::{DocId, SourceInfo};
+    use crate::model::{DocId, SourceInfo};
     use crate::settings::{NormalizeSettings, Settings};
     use crate::stages::normalize::Normalize;
 

@@ -11,9 +11,9 @@
 //! [`MarkdownRule`]s, then Unicode normalization, then [`collapse_whitespace`].
 
 use crate::config::{ParagraphSplit, UnicodeForm};
-use crate::document::{Block, Document, Features, Paragraph, RawMap, Removal, Span};
+use crate::model::{Block, Document, Features, Paragraph, RawMap, Removal, Span};
+use crate::model::{DocStage, DropReason, Outcome};
 use crate::settings::NormalizeSettings;
-use crate::stages::{DocStage, DropReason, Outcome};
 use regex::{Captures, Regex};
 use std::borrow::Cow;
 use std::sync::LazyLock;

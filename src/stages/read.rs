@@ -8,8 +8,8 @@
 pub mod decode;
 
 use crate::config::InputEncoding;
-use crate::document::{DocId, Document, SourceInfo};
 use crate::error::{FileError, RunError};
+use crate::model::{DocId, Document, SourceInfo};
 use crate::settings::{ReadSettings, RecordFieldNames};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -22,11 +22,11 @@
 pub mod parquet;
 
 use crate::config::DocumentFiles;
-use crate::document::{DocId, Document, ParaRef, Removal};
 use crate::error::RunError;
+use crate::model::{DocId, Document, ParaRef, Removal};
+use crate::model::{DropReason, Outcome};
 use crate::pipeline::Entry;
 use crate::stages::dedup::clusters::Resolution;
-use crate::stages::{DropReason, Outcome};
 use crate::stats::RunStats;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -913,7 +913,7 @@ impl<'a> ManifestRow<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Features, Fingerprint, MetaField, Paragraph, SourceInfo, Span};
+    use crate::model::{Features, Fingerprint, MetaField, Paragraph, SourceInfo, Span};
 
     /// Duplicates left out, as by default.
     const DROP: DuplicateOutput = DuplicateOutput { write: false, drop: true };
@@ -1010,7 +1010,7 @@ mod tests {
             of: DocId("a".into()),
             distance: 0,
             similarity: 1.0,
-            basis: crate::stages::DuplicateBasis::Body,
+            basis: crate::model::DuplicateBasis::Body,
             repeats: Vec::new(),
         };
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Drop(doc("b"), dup))]).unwrap();

@@ -20,7 +20,7 @@
 
 use super::context;
 use super::language::{self, Lang, StopCounts};
-use crate::document::Paragraph;
+use crate::model::Paragraph;
 use crate::settings::ClassifierSettings;
 
 /// Measurements of one paragraph's text.
@@ -521,7 +521,7 @@ pub fn max_subarray(values: impl Iterator<Item = f32>) -> Option<(usize, usize)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Features, Span};
+    use crate::model::{Features, Span};
 
     fn para(text: &str) -> Paragraph {
         Paragraph {

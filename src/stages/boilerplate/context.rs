@@ -10,7 +10,7 @@
 //! (`[boilerplate.classifier] model`).
 
 use super::classify::{Contribution, Signals};
-use crate::document::{Block, Paragraph};
+use crate::model::{Block, Paragraph};
 use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
@@ -211,8 +211,8 @@ mod tests {
     fn para(text: &str, block: Block) -> Paragraph {
         Paragraph {
             text: text.to_string(),
-            span: crate::document::Span { start: 0, end: text.len() },
-            features: crate::document::Features {
+            span: crate::model::Span { start: 0, end: text.len() },
+            features: crate::model::Features {
                 block,
                 words: text.split_whitespace().count(),
                 ..Default::default()

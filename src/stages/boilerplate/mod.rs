@@ -25,10 +25,10 @@ use gate::Gate;
 use sites::SiteKnowledge;
 
 use crate::config::{Category, Matcher, Scope, Zone};
-use crate::document::{Document, MetaField, Paragraph, Removal, Verdict};
+use crate::model::{DocStage, DropReason, Outcome};
+use crate::model::{Document, MetaField, Paragraph, Removal, Verdict, lowercase_into, match_key, trim_key};
 use crate::settings::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
 use crate::stages::bylines::{parse_byline, parse_date_line};
-use crate::stages::{DocStage, DropReason, Outcome};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use rustc_hash::FxBuildHasher;
@@ -240,40 +240,9 @@ fn floor_boundary(s: &str, i: usize) -> usize {
     i
 }
 
-fn trim_key(text: &str) -> &str {
-    text.trim_matches(|c: char| !c.is_alphanumeric())
-}
-
 thread_local! {
     /// Scratch space for a paragraph's match key: one allocation per thread, not per paragraph.
     static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-fn lowercase_into(s: &str, out: &mut String) {
-    out.clear();
-    if s.is_ascii() {
-        out.push_str(s);
-        out.make_ascii_lowercase();
-    } else if s.contains('Σ') {
-        // `str::to_lowercase`, not per character: a final sigma lowercases to `ς`.
-        out.push_str(&s.to_lowercase());
-    } else {
-        for c in s.chars() {
-            if c.is_ascii() {
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.extend(c.to_lowercase());
-            }
-        }
-    }
-}
-
-/// The paragraph lowercased, with leading and trailing punctuation and spaces trimmed:
-/// `"Share This:"` => `"share this"`.
-pub fn match_key(text: &str) -> String {
-    let mut key = String::new();
-    lowercase_into(trim_key(text), &mut key);
-    key
 }
 
 /// The boilerplate stage.
@@ -626,7 +595,7 @@ fn cut_after(doc: &mut Document, cut: &Cut) {
 mod tests {
     use super::*;
     use crate::config::{ParagraphSplit, UnicodeForm};
-    use crate::document::{DocId, SourceInfo};
+    use crate::model::{DocId, SourceInfo};
     use crate::settings::{NormalizeSettings, Settings};
     use crate::stages::normalize::Normalize;
 
@@ -636,7 +605,7 @@ mod tests {
             strip_markdown: true,
             paragraphs: ParagraphSplit::Auto,
         })
-        .paragraphs(text, &crate::document::RawMap::Shift(0))
+        .paragraphs(text, &crate::model::RawMap::Shift(0))
     }
 
     fn rules() -> RuleSet {

@@ -19,8 +19,8 @@
 //! scrapers usually keep one folder per site, and in a flat folder a line repeated across
 //! several documents is boilerplate too.
 
-use super::match_key;
 use crate::error::RunError;
+use crate::model::match_key;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -34,7 +34,7 @@ pub const FILE: &str = ".newsprep/sites.json";
 
 /// The site of a document: the one its source names (a JSONL record's `site` or `url`),
 /// else its folder.
-pub fn site_of_source(source: &crate::document::SourceInfo) -> &str {
+pub fn site_of_source(source: &crate::model::SourceInfo) -> &str {
     source.site.as_deref().unwrap_or_else(|| site_of(&source.path))
 }
 

@@ -3,7 +3,7 @@
 //! is canonical under `dedup.document.canonical`.
 
 use crate::config::CanonicalPolicy;
-use crate::document::DocId;
+use crate::model::DocId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

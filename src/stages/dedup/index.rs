@@ -11,8 +11,9 @@
 //! `recent` ones (inserted by the barrier in this chunk; small, searched in order). A lookup in
 //! both, combined by [`Hit::better`], is exactly a lookup in one index of all entries.
 
-use super::simhash::{Sketch, distance};
-use crate::document::Fingerprint;
+use super::simhash::distance;
+use crate::model::Fingerprint;
+use crate::model::Sketch;
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
@@ -456,7 +457,7 @@ mod blob {
                 return Err("sketch block ends inside a sketch".into());
             }
             let mut out = Vec::with_capacity(n);
-            let mut vals = [0u32; super::super::simhash::SKETCH];
+            let mut vals = [0u32; crate::model::SKETCH];
             let mut at = 0;
             while at < b.len() {
                 let len = usize::from(b[at]);

@@ -18,9 +18,9 @@ pub mod index;
 pub mod simhash;
 
 use crate::config::{CanonicalPolicy, DedupScope, DocumentAction};
-use crate::document::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
+use crate::model::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
+use crate::model::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
 use crate::settings::DedupSettings;
-use crate::stages::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
 use clusters::{Clusters, Facts, Resolution};
 use index::{Entries, EntriesRef, FingerprintIndex, Hit};
 use serde::{Deserialize, Serialize};
@@ -514,7 +514,7 @@ impl Dedup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Features, Paragraph, SourceInfo, Span};
+    use crate::model::{Features, Paragraph, SourceInfo, Span};
     use crate::settings::Settings;
     use index::SavedValue;
 

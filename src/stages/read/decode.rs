@@ -21,8 +21,8 @@
 //! refused rather than turned into noise.
 
 use crate::config::InputEncoding;
-use crate::document::RawMap;
 use crate::error::FileError;
+use crate::model::{RawMap, Segment};
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
 
 /// How much of a file the encoding detector reads.
@@ -193,19 +193,6 @@ fn legacy(enc: &'static Encoding, bytes: &[u8], start: usize) -> Result<Decoded,
         return Err(FileError::NotText { encoding: enc.name(), offset, code: c as u32 });
     }
     Ok(Decoded { map: map.finish(text.len(), bytes.len()), text, encoding: enc, scrubbed: None })
-}
-
-/// A run of characters that each take `text` bytes of UTF-8 and `raw` bytes of the raw file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
-    /// Offset in the text where the run starts.
-    pub text_start: usize,
-    /// Offset in the raw file where it starts.
-    pub raw_start: usize,
-    /// UTF-8 bytes per piece.
-    pub text: u32,
-    /// Raw bytes per piece.
-    pub raw: u32,
 }
 
 /// Builds a [`RawMap::Segments`], merging pieces of equal shape into one segment.

@@ -1,9 +1,7 @@
-//! The data that flows through the pipeline: a [`Document`] of [`Paragraph`]s, each carrying its byte
-//! span in the raw file and, once a stage removes it, a typed [`Removal`].
-//!
-//! Stages never delete paragraphs; they mark them. The writer leaves marked paragraphs out of the
-//! text and lists them, with their reasons, as provenance ("mark first, remove at write").
+//! Part of the model: a document, its paragraphs and their byte spans in the raw file, and the
+//! typed removals stages mark on them.
 
+use super::sketch::Sketch;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -35,7 +33,20 @@ pub enum RawMap {
     Shift(usize),
     /// Any other encoding: runs of characters of one shape, ending with a run that maps the
     /// end of the text to the end of the file.
-    Segments(Vec<crate::stages::read::decode::Segment>),
+    Segments(Vec<Segment>),
+}
+
+/// A run of characters that each take `text` bytes of UTF-8 and `raw` bytes of the raw file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Offset in the text where the run starts.
+    pub text_start: usize,
+    /// Offset in the raw file where it starts.
+    pub raw_start: usize,
+    /// UTF-8 bytes per piece.
+    pub text: u32,
+    /// Raw bytes per piece.
+    pub raw: u32,
 }
 
 impl RawMap {
@@ -47,7 +58,7 @@ impl RawMap {
         }
     }
 
-    pub(crate) fn segment_offset(s: &[crate::stages::read::decode::Segment], at: usize) -> usize {
+    pub(crate) fn segment_offset(s: &[Segment], at: usize) -> usize {
         let i = s.partition_point(|s| s.text_start <= at).saturating_sub(1);
         let s = s[i];
         s.raw_start + (at - s.text_start) / s.text as usize * s.raw as usize
@@ -309,7 +320,7 @@ pub struct Fingerprint {
     /// 64-bit SimHash over word shingles.
     pub simhash: u64,
     /// Bottom-k sketch of the same shingles, to confirm a near match on the text.
-    pub sketch: crate::stages::dedup::simhash::Sketch,
+    pub sketch: Sketch,
     /// Number of normalized tokens.
     pub tokens: u32,
 }

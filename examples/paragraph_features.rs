@@ -4,8 +4,7 @@
 //!
 //! Run: `cargo run --release --example paragraph_features -- CONFIG INPUT_DIR CORPUS_DIR > out.jsonl`
 
-use newsprep::cli::RunArgs;
-use newsprep::settings::Settings;
+use newsprep::settings::{Overrides, Settings};
 use newsprep::stages::boilerplate::sites::SiteKnowledge;
 use newsprep::stages::read;
 use std::io::Write;
@@ -18,7 +17,7 @@ fn main() {
         eprintln!("usage: paragraph_features CONFIG INPUT_DIR CORPUS_DIR");
         std::process::exit(2);
     };
-    let run = RunArgs {
+    let run = Overrides {
         config: Some(PathBuf::from(config)),
         input: Some(PathBuf::from(input)),
         output: Some(PathBuf::from(corpus)),

@@ -4,8 +4,8 @@
 //!
 //! Run: `cargo run --release --example rule_cost -- ../shared/eval/dragnet/input`
 
-use newsprep::config::Matcher;
 use newsprep::settings::Settings;
+use newsprep::stages::boilerplate::Matcher;
 use newsprep::stages::boilerplate::gate::Gate;
 use newsprep::stages::normalize::Normalize;
 use std::time::Instant;

@@ -1,9 +1,12 @@
-//! Command-line flags (clap derive). Only flags live here; `settings` merges them over the config.
+//! Command-line flags (clap derive), part of the binary: clap lives only here and in `main`.
+//! Each command turns its flags into a plain [`Overrides`] that `settings` merges over the
+//! config file, and the flag enums below into the library's own.
 
-use crate::check::report::Format;
-use crate::config::DocumentFiles;
-use crate::stream::StreamFormat;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use newsprep::check::report;
+use newsprep::settings::Overrides;
+use newsprep::stages::write::DocumentFiles;
+use newsprep::stream::StreamFormat;
 use std::path::PathBuf;
 
 /// Turn raw scraped articles into a clean, deduplicated corpus with provenance.
@@ -55,8 +58,8 @@ pub struct CleanArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// What the input holds: `auto` (JSONL if it starts with `{`, else one text article).
-    #[arg(long = "input-format", value_enum, default_value_t = StreamFormat::Auto)]
-    pub format: StreamFormat,
+    #[arg(long = "input-format", value_enum, default_value_t = InputFormat::Auto)]
+    pub format: InputFormat,
     /// No summary on stderr; bad records are still reported.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -82,8 +85,8 @@ pub struct CheckArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
     /// Report format, on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// Flags of `newsprep sites`.
@@ -150,5 +153,92 @@ pub struct RunArgs {
     /// Per-document files beside corpus.jsonl (overrides output.documents): `txt` (the body),
     /// `md` (front matter, then the body), `json` (the corpus record) or `none`.
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<DocumentFiles>,
+    pub format: Option<Files>,
+}
+
+impl RunArgs {
+    /// The flags as overrides of the config file.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            input: self.input.clone(),
+            output: self.output.clone(),
+            jobs: self.jobs,
+            quiet: self.quiet,
+            full: self.full,
+            prune: self.prune,
+            documents: self.format.map(DocumentFiles::from),
+        }
+    }
+}
+
+/// Values of `run --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Files {
+    /// `<id>.txt` with the cleaned body.
+    Txt,
+    /// `<id>.md`: YAML front matter (id, title, author, published, site, source, ...), then
+    /// the cleaned body, for static-site and notes tools.
+    Md,
+    /// `<id>.json`: the document's corpus.jsonl record, pretty-printed.
+    Json,
+    /// Nothing: corpus.jsonl holds every body. Creating one file per document is most of a
+    /// run's time on a large JSONL feed.
+    None,
+}
+
+impl From<Files> for DocumentFiles {
+    fn from(f: Files) -> Self {
+        match f {
+            Files::Txt => DocumentFiles::Txt,
+            Files::Md => DocumentFiles::Md,
+            Files::Json => DocumentFiles::Json,
+            Files::None => DocumentFiles::None,
+        }
+    }
+}
+
+/// Values of `clean --input-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// JSONL when its first non-blank byte is `{`, else one text article.
+    Auto,
+    /// One JSON record per line.
+    Jsonl,
+    /// The whole stream is one article.
+    Text,
+}
+
+impl From<InputFormat> for StreamFormat {
+    fn from(f: InputFormat) -> Self {
+        match f {
+            InputFormat::Auto => StreamFormat::Auto,
+            InputFormat::Jsonl => StreamFormat::Jsonl,
+            InputFormat::Text => StreamFormat::Text,
+        }
+    }
+}
+
+/// Values of `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Readable text.
+    Text,
+    /// One JSON object.
+    Json,
+    /// JUnit XML: one test case per gate.
+    Junit,
+    /// GitHub Actions workflow commands (`::error file=...::message`), then the text summary.
+    Github,
+}
+
+impl From<ReportFormat> for report::Format {
+    fn from(f: ReportFormat) -> Self {
+        match f {
+            ReportFormat::Text => report::Format::Text,
+            ReportFormat::Json => report::Format::Json,
+            ReportFormat::Junit => report::Format::Junit,
+            ReportFormat::Github => report::Format::Github,
+        }
+    }
 }

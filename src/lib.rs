@@ -8,7 +8,6 @@
 //! `state` keeps what a later run needs to clean only new files against the corpus so far.
 
 pub mod check;
-pub mod cli;
 pub mod config;
 pub mod error;
 pub mod explain;

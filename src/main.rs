@@ -1,13 +1,15 @@
 //! The `newsprep` binary: parse flags, resolve settings, run, print the summary, map the result
 //! to an exit code (0 ok, 1 ran with file errors, 2 could not run).
 
+mod cli;
+
 use anyhow::Context;
 use clap::Parser;
+use cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
 use newsprep::check::report;
-use newsprep::cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
 use newsprep::pipeline;
 use newsprep::progress::{Bar, Reporter};
-use newsprep::settings::Settings;
+use newsprep::settings::{Overrides, Settings};
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
 use newsprep::stream::{self, Source};
 use std::process::ExitCode;
@@ -92,13 +94,13 @@ fn causes(e: &anyhow::Error) -> String {
 }
 
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let run_args = RunArgs {
+    let overrides = Overrides {
         config: args.config.clone(),
         output: args.output.clone(),
         quiet: true,
         ..Default::default()
     };
-    let settings = Settings::resolve(&run_args)?;
+    let settings = Settings::resolve(&overrides)?;
     let stdout = std::io::stdout();
     let pick = match (&args.id, args.line) {
         (Some(id), _) => Some(newsprep::explain::Pick::Id(id.clone())),
@@ -113,28 +115,30 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let run_args = RunArgs {
+    let overrides = Overrides {
         config: args.config.clone(),
         input: args.input.clone(),
         output: args.output.clone(),
         jobs: args.jobs,
         ..Default::default()
     };
-    let settings = Settings::resolve(&run_args)?;
+    let settings = Settings::resolve(&overrides)?;
     let bar = Bar::new(true);
     let report = newsprep::check::check(&settings, &bar as &dyn Reporter).with_context(|| {
         format!("check {} against {}", settings.input.display(), settings.output.display())
     })?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    written(report::write(&report, args.format, &mut out).and_then(|()| std::io::Write::flush(&mut out)))?;
+    written(
+        report::write(&report, args.format.into(), &mut out).and_then(|()| std::io::Write::flush(&mut out)),
+    )?;
     Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
-    let run_args =
-        RunArgs { config: args.config.clone(), jobs: args.jobs, quiet: true, ..Default::default() };
-    let settings = Settings::resolve(&run_args)?;
+    let overrides =
+        Overrides { config: args.config.clone(), jobs: args.jobs, quiet: true, ..Default::default() };
+    let settings = Settings::resolve(&overrides)?;
     let source = if args.input.as_os_str() == "-" { Source::stdin() } else { Source::file(&args.input)? };
     let name = source.name.clone();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
@@ -145,8 +149,9 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
             say!("newsprep: {message}");
         }
     };
-    let summary = stream::clean(&settings, source, args.format, args.dedup_window, &mut out, &mut report)
-        .with_context(|| format!("clean {name}"))?;
+    let summary =
+        stream::clean(&settings, source, args.format.into(), args.dedup_window, &mut out, &mut report)
+            .with_context(|| format!("clean {name}"))?;
     if shown > SHOW_ERRORS {
         say!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);
     }
@@ -159,13 +164,13 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
-    let run_args = RunArgs {
+    let overrides = Overrides {
         config: args.config.clone(),
         output: args.output.clone(),
         quiet: true,
         ..Default::default()
     };
-    let settings = Settings::resolve(&run_args)?;
+    let settings = Settings::resolve(&overrides)?;
     if !settings.output.is_dir() {
         anyhow::bail!(
             "no corpus at {}: it is not a folder (run `newsprep run` first, or give --output)",
@@ -205,7 +210,7 @@ fn list_sites(
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    let settings = Settings::resolve(args)?;
+    let settings = Settings::resolve(&args.overrides())?;
     let started = Instant::now();
     let bar = Bar::new(settings.verbose);
     let stats = pipeline::run(&settings, &bar as &dyn Reporter)

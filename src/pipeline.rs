@@ -7,20 +7,22 @@
 //! not depend on the thread count, so output is byte-identical at any `--jobs`. After the last
 //! chunk, the clusters' canonical copies are settled (see `dedup.document.canonical`).
 
-use crate::config::CanonicalPolicy;
 use crate::error::{FileError, RunError};
 use crate::model::DropReason;
 use crate::model::Outcome;
 use crate::model::{DocId, Document, SourceInfo};
 use crate::progress::Reporter;
-use crate::settings::{DedupSettings, ReadSettings, Settings};
+use crate::settings::Settings;
 use crate::stages::boilerplate::classify::Classified;
 use crate::stages::boilerplate::sites::CounterSnapshot;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
+use crate::stages::dedup::CanonicalPolicy;
+use crate::stages::dedup::DedupSettings;
 use crate::stages::dedup::{Dedup, Fingerprints, Lookups, Marks, Snapshot};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
+use crate::stages::read::ReadSettings;
 use crate::stages::read::{self, Input, InputKind, Unit};
 use crate::stages::write::{DuplicateOutput, Writer};
 use crate::state::{

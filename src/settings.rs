@@ -2,13 +2,37 @@
 //!
 //! Only this module knows which source a value came from. Stages are built from these sections.
 
-use crate::cli::RunArgs;
-use crate::config::{
-    self, CanonicalPolicy, Category, ClassifierConfig, DedupScope, DocumentAction, DocumentFiles, Matcher,
-    ParagraphSplit, PipelineConfig, Preset, RuleConfig, Scope, UnicodeForm, Zone,
-};
+use crate::config::{self, ClassifierConfig, FieldsConfig, PipelineConfig, RuleConfig};
 use crate::error::ConfigError;
+use crate::stages::boilerplate::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
+use crate::stages::dedup::DedupSettings;
+use crate::stages::metadata::MetadataSettings;
+use crate::stages::normalize::NormalizeSettings;
+use crate::stages::read::{ReadSettings, RecordFieldNames};
+use crate::stages::write::DocumentFiles;
 use std::path::{Path, PathBuf};
+
+/// What a command changes over the config file (its flags, as plain values: the command line
+/// layer fills this in, so the library never sees clap).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// The config file; without one ./pipeline.toml is used if it exists, else the defaults.
+    pub config: Option<PathBuf>,
+    /// Folder or file to read (over `input.path`).
+    pub input: Option<PathBuf>,
+    /// Folder to write to (over `output.path`).
+    pub output: Option<PathBuf>,
+    /// Worker threads, 0 for one per core (over `run.jobs`).
+    pub jobs: Option<usize>,
+    /// No progress bar and no summary.
+    pub quiet: bool,
+    /// Clean every file again, ignoring the corpus state.
+    pub full: bool,
+    /// Remove the output of raw files that are gone.
+    pub prune: bool,
+    /// Per-document files (over `output.documents`).
+    pub documents: Option<DocumentFiles>,
+}
 
 /// Where the configuration came from, for the run summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,203 +87,10 @@ pub struct Settings {
     pub check: config::CheckConfig,
 }
 
-/// How inputs are found and read.
-#[derive(Debug, Clone)]
-pub struct ReadSettings {
-    /// Extensions read as articles, lowercase, without the dot.
-    pub extensions: Vec<String>,
-    /// Larger files are refused.
-    pub max_file_bytes: u64,
-    /// How article files are decoded.
-    pub encoding: crate::config::InputEncoding,
-    /// The JSONL fields read, by role.
-    pub fields: RecordFieldNames,
-}
-
-/// The JSONL record fields read, by role (see `[input.fields]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordFieldNames {
-    /// Document id.
-    pub id: String,
-    /// Article text.
-    pub text: String,
-    /// Headline.
-    pub title: String,
-    /// Page URL.
-    pub url: String,
-    /// Site.
-    pub site: String,
-    /// Publication date.
-    pub date: String,
-    /// Author.
-    pub author: String,
-}
-
-impl Default for RecordFieldNames {
-    fn default() -> Self {
-        let f = crate::config::FieldsConfig::default();
-        RecordFieldNames::from(&f)
-    }
-}
-
-impl From<&crate::config::FieldsConfig> for RecordFieldNames {
-    fn from(f: &crate::config::FieldsConfig) -> Self {
-        RecordFieldNames {
-            id: f.id.0.clone(),
-            text: f.text.0.clone(),
-            title: f.title.0.clone(),
-            url: f.url.0.clone(),
-            site: f.site.0.clone(),
-            date: f.date.0.clone(),
-            author: f.author.0.clone(),
-        }
-    }
-}
-
-/// Text normalization.
-#[derive(Debug, Clone, Copy)]
-pub struct NormalizeSettings {
-    /// Unicode form.
-    pub unicode: UnicodeForm,
-    /// Reduce markdown to text.
-    pub strip_markdown: bool,
-    /// How lines become paragraphs.
-    pub paragraphs: ParagraphSplit,
-}
-
-/// Metadata extraction.
-#[derive(Debug, Clone, Copy)]
-pub struct MetadataSettings {
-    /// Extract at all.
-    pub enabled: bool,
-    /// Paragraphs searched at the top.
-    pub head_paragraphs: usize,
-}
-
-/// One rule, resolved.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    /// Id recorded with removals.
-    pub id: String,
-    /// Category counted.
-    pub category: Category,
-    /// The test.
-    pub matcher: Matcher,
-    /// What a match removes.
-    pub scope: Scope,
-    /// Where it applies.
-    pub zone: Zone,
-    /// Longest paragraph (in words) it may remove.
-    pub max_words: usize,
-}
-
-/// Boilerplate removal.
-#[derive(Debug, Clone)]
-pub struct BoilerplateSettings {
-    /// Remove boilerplate at all.
-    pub enabled: bool,
-    /// Rules in the order they are tried: the config's, then the built-in pack.
-    pub rules: Vec<Rule>,
-    /// Share of paragraphs counted as head.
-    pub head_share: f32,
-    /// Share of paragraphs counted as tail.
-    pub tail_share: f32,
-    /// Kept words needed before a tail marker fires.
-    pub tail_min_words: usize,
-    /// The paragraph classifier.
-    pub classifier: ClassifierSettings,
-    /// Site boilerplate learned from the batch.
-    pub sites: SitesSettings,
-}
-
-/// The paragraph classifier's thresholds, preset and overrides merged.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ClassifierSettings {
-    /// Classify at all.
-    pub enabled: bool,
-    /// Content probability that splits "adds to the main run" from "counts against it".
-    pub run_threshold: f32,
-    /// Inside the main run, kept above this probability.
-    pub inner_threshold: f32,
-    /// Outside the main run, kept above this probability.
-    pub outer_threshold: f32,
-    /// Stopword share needed to detect a language.
-    pub language_min_share: f32,
-    /// The context model that gives the probability the thresholds apply to.
-    pub model: crate::stages::boilerplate::context::Model,
-}
-
-impl ClassifierSettings {
-    /// The thresholds of a preset.
-    pub fn preset(p: Preset) -> ClassifierSettings {
-        let (run, inner, outer) = match p {
-            Preset::Recall => (0.45, 0.15, 0.25),
-            Preset::Balanced => (0.6, 0.25, 0.4),
-            Preset::Precision => (0.7, 0.4, 0.7),
-        };
-        ClassifierSettings {
-            enabled: true,
-            run_threshold: run,
-            inner_threshold: inner,
-            outer_threshold: outer,
-            language_min_share: 0.15,
-            model: crate::stages::boilerplate::context::Model::builtin(),
-        }
-    }
-
-    fn from_config(c: &ClassifierConfig) -> ClassifierSettings {
-        let p = ClassifierSettings::preset(c.preset);
-        ClassifierSettings {
-            enabled: c.enabled,
-            run_threshold: c.run_threshold.map_or(p.run_threshold, |v| v.0),
-            inner_threshold: c.inner_threshold.map_or(p.inner_threshold, |v| v.0),
-            outer_threshold: c.outer_threshold.map_or(p.outer_threshold, |v| v.0),
-            language_min_share: c.language_min_share.map_or(p.language_min_share, |v| v.0),
-            model: c.loaded_model.unwrap_or(p.model),
-        }
-    }
-}
-
-/// Site boilerplate learning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SitesSettings {
-    /// Learn and remove at all.
-    pub enabled: bool,
-    /// Documents of one site a paragraph must appear in.
-    pub min_docs: usize,
-    /// Longest paragraph learned, in words.
-    pub max_words: usize,
-}
-
-/// Near-duplicate detection.
-#[derive(Debug, Clone, Copy)]
-pub struct DedupSettings {
-    /// Words per shingle.
-    pub shingle_words: usize,
-    /// Smallest shingle similarity that confirms a SimHash neighbour.
-    pub min_similarity: f32,
-    /// Smallest sketch hashes used as lookup keys (0 = SimHash candidates only).
-    pub sketch_keys: usize,
-    /// Where paragraph repeats are looked for.
-    pub paragraph_scope: DedupScope,
-    /// Largest paragraph fingerprint distance that is a repeat.
-    pub paragraph_max_distance: u32,
-    /// Shorter paragraphs (in tokens) are never removed as repeats.
-    pub paragraph_min_words: usize,
-    /// What happens to near-duplicate documents.
-    pub document_action: DocumentAction,
-    /// Which member of a cluster is canonical.
-    pub canonical: CanonicalPolicy,
-    /// Largest body fingerprint distance that is a duplicate.
-    pub document_max_distance: u32,
-    /// Share of body words repeating one earlier document that makes a duplicate.
-    pub document_containment: f32,
-}
-
 impl Settings {
-    /// Resolve `newsprep run` flags over the config file they name (or ./pipeline.toml, or the
-    /// defaults). Relative paths in the file are relative to the file's folder.
-    pub fn resolve(args: &RunArgs) -> Result<Settings, ConfigError> {
+    /// Resolve a command's overrides over the config file they name (or ./pipeline.toml, or
+    /// the defaults). Relative paths in the file are relative to the file's folder.
+    pub fn resolve(args: &Overrides) -> Result<Settings, ConfigError> {
         let (cfg, base, source) = match &args.config {
             Some(path) => (config::load(path)?, parent(path), ConfigSource::File(path.clone())),
             None => {
@@ -288,7 +119,7 @@ impl Settings {
             }
             s.jobs = resolve_jobs(j);
         }
-        if let Some(f) = args.format {
+        if let Some(f) = args.documents {
             s.documents = f;
         }
         s.verbose = !args.quiet;
@@ -331,7 +162,7 @@ impl Settings {
                 extensions: cfg.input.extensions.iter().map(|e| e.0.clone()).collect(),
                 max_file_bytes: cfg.input.max_file_bytes.0,
                 encoding: cfg.input.encoding,
-                fields: RecordFieldNames::from(&cfg.input.fields),
+                fields: field_names(&cfg.input.fields),
             },
             normalize: NormalizeSettings {
                 unicode: cfg.normalize.unicode,
@@ -348,7 +179,7 @@ impl Settings {
                 head_share: cfg.boilerplate.head_share.0,
                 tail_share: cfg.boilerplate.tail_share.0,
                 tail_min_words: cfg.boilerplate.tail_min_words.0,
-                classifier: ClassifierSettings::from_config(&cfg.boilerplate.classifier),
+                classifier: classifier(&cfg.boilerplate.classifier),
                 sites: SitesSettings {
                     enabled: cfg.boilerplate.enabled && cfg.boilerplate.sites.enabled,
                     min_docs: cfg.boilerplate.sites.min_docs.0,
@@ -377,6 +208,32 @@ impl Settings {
         s.input = input.into();
         s.output = output.into();
         s
+    }
+}
+
+/// `[input.fields]` as the reader's field names.
+fn field_names(f: &FieldsConfig) -> RecordFieldNames {
+    RecordFieldNames {
+        id: f.id.0.clone(),
+        text: f.text.0.clone(),
+        title: f.title.0.clone(),
+        url: f.url.0.clone(),
+        site: f.site.0.clone(),
+        date: f.date.0.clone(),
+        author: f.author.0.clone(),
+    }
+}
+
+/// `[boilerplate.classifier]`: the preset's thresholds, with any written threshold over them.
+fn classifier(c: &ClassifierConfig) -> ClassifierSettings {
+    let p = ClassifierSettings::preset(c.preset);
+    ClassifierSettings {
+        enabled: c.enabled,
+        run_threshold: c.run_threshold.map_or(p.run_threshold, |v| v.0),
+        inner_threshold: c.inner_threshold.map_or(p.inner_threshold, |v| v.0),
+        outer_threshold: c.outer_threshold.map_or(p.outer_threshold, |v| v.0),
+        language_min_share: c.language_min_share.map_or(p.language_min_share, |v| v.0),
+        model: c.loaded_model.unwrap_or(p.model),
     }
 }
 
@@ -421,6 +278,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn default_field_names_are_the_readers_defaults() {
+        assert_eq!(field_names(&FieldsConfig::default()), RecordFieldNames::default());
+    }
+
+    #[test]
     fn shipped_pipeline_toml_parses_and_resolves() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.toml");
         let cfg = config::load(&path).expect("shipped pipeline.toml is valid");
@@ -439,13 +301,13 @@ mod tests {
             "[input]\npath = \"in\"\n[run]\njobs = 3\n[[boilerplate.rules]]\nid = \"mine\"\ncategory = \"other\"\nmatch.whole = [\"x\"]\n",
         )
         .unwrap();
-        let args = RunArgs { config: Some(path), output: Some("elsewhere".into()), ..Default::default() };
+        let args = Overrides { config: Some(path), output: Some("elsewhere".into()), ..Default::default() };
         let s = Settings::resolve(&args).unwrap();
         assert_eq!(s.input, dir.path().join("in"));
         assert_eq!(s.output, PathBuf::from("elsewhere"));
         assert_eq!(s.jobs, 3);
         assert_eq!(s.boilerplate.rules[0].id, "mine");
-        let args = RunArgs { config: Some(dir.path().join("p.toml")), jobs: Some(1), ..Default::default() };
+        let args = Overrides { config: Some(dir.path().join("p.toml")), jobs: Some(1), ..Default::default() };
         assert_eq!(Settings::resolve(&args).unwrap().jobs, 1);
     }
 

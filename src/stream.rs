@@ -9,7 +9,6 @@
 //! line counts, not text). Each record is its own position for site lines: a line learned at
 //! record n applies to record n and later ones, never to records already written.
 
-use crate::config::{CanonicalPolicy, DocumentAction};
 use crate::error::{FileError, RunError};
 use crate::model::{DocId, Document, SourceInfo};
 use crate::model::{DropReason, Outcome};
@@ -17,6 +16,7 @@ use crate::pipeline::{self, Entry, IdRegister};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
+use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
 use crate::stages::dedup::{Dedup, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
@@ -35,7 +35,7 @@ type ReadRecord = Result<Document, (DocId, SourceInfo, FileError)>;
 type Normalized = Result<(Outcome, Vec<(u64, String)>), (DocId, SourceInfo, FileError)>;
 
 /// What the stream holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamFormat {
     /// JSONL when its first non-blank byte is `{`, else one text article.
     Auto,

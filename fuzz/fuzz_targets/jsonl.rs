@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use newsprep::model::DocId;
-use newsprep::settings::RecordFieldNames;
+use newsprep::stages::read::RecordFieldNames;
 use newsprep::stages::read::{self, Compression, Input, InputKind, Record};
 use std::path::PathBuf;
 use std::sync::LazyLock;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use newsprep::config::InputEncoding;
+use newsprep::stages::read::InputEncoding;
 use newsprep::model::{DocId, Document, SourceInfo};
 use newsprep::settings::Settings;
 use newsprep::model::Outcome;

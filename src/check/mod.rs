@@ -4,15 +4,18 @@
 
 pub mod report;
 
-use crate::config::{DocumentAction, DuplicatesScope, Level};
+use crate::config::{DuplicatesScope, Level};
 use crate::error::RunError;
 use crate::model::{Document, Removal};
 use crate::model::{DropReason, Outcome};
 use crate::pipeline::{self, Entry};
 use crate::progress::Reporter;
-use crate::settings::{BoilerplateSettings, ReadSettings, Settings};
+use crate::settings::Settings;
+use crate::stages::boilerplate::BoilerplateSettings;
 use crate::stages::boilerplate::RuleSet;
 use crate::stages::boilerplate::sites::{self, SiteKnowledge};
+use crate::stages::dedup::DocumentAction;
+use crate::stages::read::ReadSettings;
 use crate::stages::read::{self, Input};
 use crate::state;
 use crate::stats::DocCounts;

@@ -14,7 +14,7 @@ pub const JSON_VERSION: u32 = 1;
 pub const SHOWN: usize = 20;
 
 /// A report format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Readable text.
     Text,

@@ -15,7 +15,6 @@
 use crate::model::match_key;
 use crate::model::{Block, Document, MetaField, Paragraph, Removal};
 use crate::model::{DocStage, Outcome};
-use crate::settings::MetadataSettings;
 use crate::stages::boilerplate::RuleSet;
 use crate::stages::bylines::{NAME, parse_byline, parse_date_line};
 use regex::Regex;
@@ -209,13 +208,23 @@ fn is_all_caps_name(t: &str) -> bool {
         && !t.chars().any(|c| c.is_ascii_digit())
 }
 
+/// Metadata extraction.
+#[derive(Debug, Clone, Copy)]
+pub struct MetadataSettings {
+    /// Extract at all.
+    pub enabled: bool,
+    /// Paragraphs searched at the top.
+    pub head_paragraphs: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ParagraphSplit, UnicodeForm};
     use crate::model::{DocId, SourceInfo};
-    use crate::settings::{NormalizeSettings, Settings};
+    use crate::settings::Settings;
     use crate::stages::normalize::Normalize;
+    use crate::stages::normalize::NormalizeSettings;
+    use crate::stages::normalize::{ParagraphSplit, UnicodeForm};
 
     fn run(text: &str) -> Document {
         let s = Settings::defaults("raw", "out");

@@ -10,11 +10,10 @@
 //! The text rules run in this order (each documented where it is defined):
 //! [`MarkdownRule`]s, then Unicode normalization, then [`collapse_whitespace`].
 
-use crate::config::{ParagraphSplit, UnicodeForm};
 use crate::model::{Block, Document, Features, Paragraph, RawMap, Removal, Span};
 use crate::model::{DocStage, DropReason, Outcome};
-use crate::settings::NormalizeSettings;
 use regex::{Captures, Regex};
+use serde::Deserialize;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
@@ -671,6 +670,44 @@ pub fn collapse_whitespace(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Unicode normalization form applied to every paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnicodeForm {
+    /// Canonical composition: changes no meaning, merges combining sequences.
+    #[default]
+    Nfc,
+    /// Compatibility composition: also folds ligatures, full-width forms, superscripts.
+    Nfkc,
+    /// Leave code points as they are.
+    None,
+}
+
+/// How lines are grouped into paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParagraphSplit {
+    /// Blank lines always split; a single newline splits unless the line was hard-wrapped
+    /// (the next line continues the sentence, or the file is wrapped at a fixed width).
+    #[default]
+    Auto,
+    /// Only blank lines split; lines inside a block are joined.
+    BlankLines,
+    /// Every line is a paragraph.
+    Lines,
+}
+
+/// Text normalization.
+#[derive(Debug, Clone, Copy)]
+pub struct NormalizeSettings {
+    /// Unicode form.
+    pub unicode: UnicodeForm,
+    /// Reduce markdown to text.
+    pub strip_markdown: bool,
+    /// How lines become paragraphs.
+    pub paragraphs: ParagraphSplit,
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 
 pub mod decode;
 
-use crate::config::InputEncoding;
+pub use decode::InputEncoding;
+
 use crate::error::{FileError, RunError};
 use crate::model::{DocId, Document, SourceInfo};
-use crate::settings::{ReadSettings, RecordFieldNames};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs;
@@ -804,6 +804,53 @@ mod stated_site_tests {
         assert_eq!(stated_site(front).as_deref(), Some("news.example.org"));
         let link = "The council said, according to [the minutes](https://other.example/minutes), that...";
         assert_eq!(stated_site(link), None, "a link in the text is not the page's address");
+    }
+}
+
+/// How inputs are found and read.
+#[derive(Debug, Clone)]
+pub struct ReadSettings {
+    /// Extensions read as articles, lowercase, without the dot.
+    pub extensions: Vec<String>,
+    /// Larger files are refused.
+    pub max_file_bytes: u64,
+    /// How article files are decoded.
+    pub encoding: decode::InputEncoding,
+    /// The JSONL fields read, by role.
+    pub fields: RecordFieldNames,
+}
+
+/// The JSONL record fields read, by role (see `[input.fields]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFieldNames {
+    /// Document id.
+    pub id: String,
+    /// Article text.
+    pub text: String,
+    /// Headline.
+    pub title: String,
+    /// Page URL.
+    pub url: String,
+    /// Site.
+    pub site: String,
+    /// Publication date.
+    pub date: String,
+    /// Author.
+    pub author: String,
+}
+
+impl Default for RecordFieldNames {
+    fn default() -> Self {
+        let f = |s: &str| s.to_string();
+        RecordFieldNames {
+            id: f("id"),
+            text: f("text"),
+            title: f("title"),
+            url: f("url"),
+            site: f("site"),
+            date: f("date"),
+            author: f("author"),
+        }
     }
 }
 

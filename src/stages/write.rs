@@ -21,7 +21,6 @@
 #[cfg(feature = "parquet")]
 pub mod parquet;
 
-use crate::config::DocumentFiles;
 use crate::error::RunError;
 use crate::model::{DocId, Document, ParaRef, Removal};
 use crate::model::{DropReason, Outcome};
@@ -29,7 +28,7 @@ use crate::pipeline::Entry;
 use crate::stages::dedup::clusters::Resolution;
 use crate::stats::RunStats;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -134,8 +133,11 @@ pub struct DuplicateOutput {
 impl DuplicateOutput {
     /// From the settings: flagged duplicates stay; under a policy other than `first` a
     /// duplicate may turn out canonical, so it is written until the end.
-    pub fn new(action: crate::config::DocumentAction, policy: crate::config::CanonicalPolicy) -> Self {
-        use crate::config::{CanonicalPolicy, DocumentAction};
+    pub fn new(
+        action: crate::stages::dedup::DocumentAction,
+        policy: crate::stages::dedup::CanonicalPolicy,
+    ) -> Self {
+        use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
         DuplicateOutput {
             write: action == DocumentAction::Flag
                 || (action == DocumentAction::Drop && policy != CanonicalPolicy::First),
@@ -908,6 +910,38 @@ impl<'a> ManifestRow<'a> {
             },
         }
     }
+}
+
+/// What is written per kept document besides its line in corpus.jsonl (also the values of
+/// `newsprep run --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentFiles {
+    /// `<id>.txt` with the cleaned body.
+    Txt,
+    /// `<id>.md`: YAML front matter (id, title, author, published, site, source, ...), then
+    /// the cleaned body, for static-site and notes tools.
+    Md,
+    /// `<id>.json`: the document's corpus.jsonl record, pretty-printed.
+    Json,
+    /// Nothing: corpus.jsonl holds every body. Creating one file per document is most of a
+    /// run's time on a large JSONL feed.
+    None,
+}
+
+impl DocumentFiles {
+    /// The extension of the files, none for `None`.
+    pub fn extension(self) -> Option<&'static str> {
+        match self {
+            DocumentFiles::Txt => Some("txt"),
+            DocumentFiles::Md => Some("md"),
+            DocumentFiles::Json => Some("json"),
+            DocumentFiles::None => None,
+        }
+    }
+
+    /// Every extension a per-document file can have.
+    pub const EXTENSIONS: [&'static str; 3] = ["txt", "md", "json"];
 }
 
 #[cfg(test)]

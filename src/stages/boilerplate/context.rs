@@ -1,5 +1,5 @@
 //! Part of stage 4, boilerplate: the context model, the classifier's second look. The first
-//! score ([`super::classify::Signals`]) reads a paragraph's text alone; this one reads it in its
+//! score ([`super::signals::Signals`]) reads a paragraph's text alone; this one reads it in its
 //! page: where it stands against the main-content run, what its neighbours scored, whether the
 //! page repeats it, its markdown structure, its digits (dates, counters).
 //!
@@ -9,7 +9,7 @@
 //! (fit on two sets, score the third); a user can fit and name their own
 //! (`[boilerplate.classifier] model`).
 
-use super::classify::{Contribution, Signals};
+use super::signals::{Contribution, Signals};
 use crate::model::{Block, Paragraph};
 use rustc_hash::FxHashMap;
 use std::sync::OnceLock;

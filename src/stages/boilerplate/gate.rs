@@ -249,7 +249,7 @@ mod tests {
         let more: Vec<String> = lines.iter().filter_map(|l| l.get(1..).map(String::from)).collect();
         lines.extend(more);
         for r in &pack.rules {
-            let crate::config::Matcher::Regex(re) = &r.matcher else { continue };
+            let crate::stages::boilerplate::Matcher::Regex(re) = &r.matcher else { continue };
             let gate = Gate::new(re.0.as_str());
             for l in &lines {
                 if re.0.is_match(l) {

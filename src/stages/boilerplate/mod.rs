@@ -18,16 +18,20 @@ pub mod classify;
 pub mod context;
 pub mod gate;
 pub mod language;
+pub mod settings;
+pub mod signals;
 pub mod sites;
+
+pub use settings::{
+    BoilerplateSettings, Category, ClassifierSettings, Matcher, Preset, Rule, Scope, SitesSettings, Zone,
+};
 
 use classify::Classified;
 use gate::Gate;
 use sites::SiteKnowledge;
 
-use crate::config::{Category, Matcher, Scope, Zone};
 use crate::model::{DocStage, DropReason, Outcome};
 use crate::model::{Document, MetaField, Paragraph, Removal, Verdict, lowercase_into, match_key, trim_key};
-use crate::settings::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
 use crate::stages::bylines::{parse_byline, parse_date_line};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -594,10 +598,11 @@ fn cut_after(doc: &mut Document, cut: &Cut) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ParagraphSplit, UnicodeForm};
     use crate::model::{DocId, SourceInfo};
-    use crate::settings::{NormalizeSettings, Settings};
+    use crate::settings::Settings;
     use crate::stages::normalize::Normalize;
+    use crate::stages::normalize::NormalizeSettings;
+    use crate::stages::normalize::{ParagraphSplit, UnicodeForm};
 
     fn normalize(text: &str) -> Vec<Paragraph> {
         Normalize::new(&NormalizeSettings {

@@ -2,7 +2,7 @@
 //! document-level match, in input order) and resolved once the corpus is complete: which member
 //! is canonical under `dedup.document.canonical`.
 
-use crate::config::CanonicalPolicy;
+use super::settings::CanonicalPolicy;
 use crate::model::DocId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

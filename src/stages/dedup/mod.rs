@@ -15,12 +15,13 @@
 
 pub mod clusters;
 pub mod index;
+pub mod settings;
 pub mod simhash;
 
-use crate::config::{CanonicalPolicy, DedupScope, DocumentAction};
+pub use settings::{CanonicalPolicy, DedupScope, DedupSettings, DocumentAction};
+
 use crate::model::{DocId, Document, Fingerprint, MetaField, ParaRef, Removal};
 use crate::model::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
-use crate::settings::DedupSettings;
 use clusters::{Clusters, Facts, Resolution};
 use index::{Entries, EntriesRef, FingerprintIndex, Hit};
 use serde::{Deserialize, Serialize};

@@ -20,10 +20,10 @@
 //! than tab, line ends and form feed) means the guess was made on binary data, and the file is
 //! refused rather than turned into noise.
 
-use crate::config::InputEncoding;
 use crate::error::FileError;
 use crate::model::{RawMap, Segment};
 use encoding_rs::{DecoderResult, Encoding, UTF_8};
+use serde::{Deserialize, Deserializer, de};
 
 /// How much of a file the encoding detector reads.
 const DETECT_BYTES: usize = 1 << 20;
@@ -223,6 +223,30 @@ impl MapBuilder {
     fn finish(mut self, text_len: usize, raw_len: usize) -> RawMap {
         self.segments.push(Segment { text_start: text_len, raw_start: raw_len, text: 1, raw: 0 });
         RawMap::Segments(self.segments)
+    }
+}
+
+/// `input.encoding`: detect each file's encoding, or read every file in one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputEncoding {
+    /// UTF-8 if the bytes are UTF-8, else the legacy encoding chardetng guesses.
+    Detect,
+    /// This encoding (a WHATWG label, resolved).
+    Fixed(&'static encoding_rs::Encoding),
+}
+
+impl<'de> Deserialize<'de> for InputEncoding {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.eq_ignore_ascii_case("detect") {
+            return Ok(InputEncoding::Detect);
+        }
+        match encoding_rs::Encoding::for_label_no_replacement(s.as_bytes()) {
+            Some(enc) => Ok(InputEncoding::Fixed(enc)),
+            None => Err(de::Error::custom(format!(
+                "`{s}` is not an encoding: use \"detect\" or a WHATWG label like \"utf-8\" or \"windows-1252\""
+            ))),
+        }
     }
 }
 

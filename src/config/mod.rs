@@ -6,11 +6,19 @@
 //! key's lines are blanked out (keeping byte offsets) and the text is parsed again.
 //! Resolution against the command line happens later, in `settings`.
 
+pub mod values;
+
 use crate::error::{ConfigError, ConfigIssue};
+use crate::stages::boilerplate::{Category, Matcher, Preset, Scope, Zone};
+use crate::stages::dedup::{CanonicalPolicy, DedupScope, DocumentAction};
+use crate::stages::normalize::{ParagraphSplit, UnicodeForm};
+use crate::stages::read::InputEncoding;
+use crate::stages::write::DocumentFiles;
 use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::de::DeserializeOwned;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use values::*;
 
 /// The whole `pipeline.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -101,20 +109,6 @@ impl Default for FieldsConfig {
     }
 }
 
-/// The name of a JSON field: not empty.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldName(pub String);
-
-impl<'de> Deserialize<'de> for FieldName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.is_empty() {
-            return Err(de::Error::custom("a field name cannot be empty"));
-        }
-        Ok(FieldName(s))
-    }
-}
-
 /// `[output]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -132,38 +126,6 @@ impl Default for OutputConfig {
     fn default() -> Self {
         OutputConfig { path: PathBuf::from("cleaned"), documents: DocumentFiles::Txt, parquet: false }
     }
-}
-
-/// What is written per kept document besides its line in corpus.jsonl (also the values of
-/// `newsprep run --format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "kebab-case")]
-pub enum DocumentFiles {
-    /// `<id>.txt` with the cleaned body.
-    Txt,
-    /// `<id>.md`: YAML front matter (id, title, author, published, site, source, ...), then
-    /// the cleaned body, for static-site and notes tools.
-    Md,
-    /// `<id>.json`: the document's corpus.jsonl record, pretty-printed.
-    Json,
-    /// Nothing: corpus.jsonl holds every body. Creating one file per document is most of a
-    /// run's time on a large JSONL feed.
-    None,
-}
-
-impl DocumentFiles {
-    /// The extension of the files, none for `None`.
-    pub fn extension(self) -> Option<&'static str> {
-        match self {
-            DocumentFiles::Txt => Some("txt"),
-            DocumentFiles::Md => Some("md"),
-            DocumentFiles::Json => Some("json"),
-            DocumentFiles::None => None,
-        }
-    }
-
-    /// Every extension a per-document file can have.
-    pub const EXTENSIONS: [&'static str; 3] = ["txt", "md", "json"];
 }
 
 /// `[run]`.
@@ -190,33 +152,6 @@ impl Default for NormalizeConfig {
     fn default() -> Self {
         NormalizeConfig { unicode: UnicodeForm::Nfc, strip_markdown: true, paragraphs: ParagraphSplit::Auto }
     }
-}
-
-/// Unicode normalization form applied to every paragraph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UnicodeForm {
-    /// Canonical composition: changes no meaning, merges combining sequences.
-    #[default]
-    Nfc,
-    /// Compatibility composition: also folds ligatures, full-width forms, superscripts.
-    Nfkc,
-    /// Leave code points as they are.
-    None,
-}
-
-/// How lines are grouped into paragraphs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ParagraphSplit {
-    /// Blank lines always split; a single newline splits unless the line was hard-wrapped
-    /// (the next line continues the sentence, or the file is wrapped at a fixed width).
-    #[default]
-    Auto,
-    /// Only blank lines split; lines inside a block are joined.
-    BlankLines,
-    /// Every line is a paragraph.
-    Lines,
 }
 
 /// `[metadata]`.
@@ -305,18 +240,6 @@ impl Default for ClassifierConfig {
     }
 }
 
-/// A named set of classifier thresholds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Preset {
-    /// Remove less: keep anything that might be article text.
-    Recall,
-    /// The default trade-off.
-    Balanced,
-    /// Remove more: keep only what is clearly article text.
-    Precision,
-}
-
 /// `[boilerplate.sites]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -395,100 +318,6 @@ pub struct RulePack {
     pub rules: Vec<RuleConfig>,
 }
 
-/// The test a rule applies to a paragraph. Phrases are matched case-insensitively on word
-/// boundaries against the paragraph with leading and trailing punctuation trimmed.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub enum Matcher {
-    /// The whole paragraph equals one of the phrases: `match.whole = ["share this"]`.
-    Whole(Phrases),
-    /// The paragraph starts with one of the phrases: `match.start = ["follow us"]`.
-    Start(Phrases),
-    /// One of the phrases occurs anywhere: `match.anywhere = ["subscribe to our"]`.
-    Anywhere(Phrases),
-    /// A regular expression (Rust `regex` syntax) finds a match: `match.regex = "(?i)^tags:"`.
-    Regex(Pattern),
-    /// At least this share of the paragraph's characters were link text:
-    /// `match.link-share = 0.9`.
-    LinkShare(Share),
-}
-
-/// What a rule's match removes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scope {
-    /// Only the matching paragraph.
-    #[default]
-    Paragraph,
-    /// The matching paragraph and everything after it (a tail marker such as "Comments").
-    /// Never fires before the first body paragraph.
-    Rest,
-}
-
-/// Part of the document a rule applies to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Zone {
-    /// Any paragraph.
-    #[default]
-    Anywhere,
-    /// Paragraphs in the first `head-share` of the document.
-    Head,
-    /// Paragraphs in the last `tail-share` of the document.
-    Tail,
-}
-
-/// Kinds of boilerplate, used to count removals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[allow(missing_docs)]
-pub enum Category {
-    Navigation,
-    Share,
-    Social,
-    Subscribe,
-    Membership,
-    Copyright,
-    Disclaimer,
-    Republication,
-    AuthorBio,
-    Caption,
-    Comments,
-    Taxonomy,
-    Contact,
-    Links,
-    Related,
-    Consent,
-    Script,
-    Other,
-}
-
-impl Category {
-    /// Name as written in config and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Navigation => "navigation",
-            Category::Share => "share",
-            Category::Social => "social",
-            Category::Subscribe => "subscribe",
-            Category::Membership => "membership",
-            Category::Copyright => "copyright",
-            Category::Disclaimer => "disclaimer",
-            Category::Republication => "republication",
-            Category::AuthorBio => "author-bio",
-            Category::Caption => "caption",
-            Category::Comments => "comments",
-            Category::Taxonomy => "taxonomy",
-            Category::Contact => "contact",
-            Category::Links => "links",
-            Category::Related => "related",
-            Category::Consent => "consent",
-            Category::Script => "script",
-            Category::Other => "other",
-        }
-    }
-}
-
 /// `[dedup]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -541,19 +370,6 @@ impl Default for ParagraphDedupConfig {
     }
 }
 
-/// Where paragraph repeats are looked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DedupScope {
-    /// Earlier paragraphs of the same document and of all earlier documents.
-    #[default]
-    Corpus,
-    /// Earlier paragraphs of the same document only.
-    Document,
-    /// No paragraph deduplication.
-    Off,
-}
-
 /// `[dedup.document]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -578,44 +394,6 @@ impl Default for DocumentDedupConfig {
             canonical: CanonicalPolicy::First,
             max_distance: HammingDistance(6),
             containment: Share(0.5),
-        }
-    }
-}
-
-/// What happens to a near-duplicate document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DocumentAction {
-    /// Leave it out of the corpus; it keeps a `duplicate` row in the manifest.
-    #[default]
-    Drop,
-    /// Keep it in the corpus, marked with the document it duplicates (`duplicate_of`).
-    Flag,
-    /// No document-level deduplication.
-    Off,
-}
-
-/// Which member of a cluster of near-duplicate documents is kept as the canonical copy; ties
-/// go to the smallest id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CanonicalPolicy {
-    /// The first in input order (decided as the documents stream by).
-    #[default]
-    First,
-    /// The earliest published date; documents without a date come last.
-    Earliest,
-    /// The longest cleaned body (in characters).
-    Longest,
-}
-
-impl CanonicalPolicy {
-    /// Its name in pipeline.toml.
-    pub fn name(self) -> &'static str {
-        match self {
-            CanonicalPolicy::First => "first",
-            CanonicalPolicy::Earliest => "earliest",
-            CanonicalPolicy::Longest => "longest",
         }
     }
 }
@@ -696,164 +474,10 @@ pub enum DuplicatesScope {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validating newtypes: each checks its value while deserializing, so the error points at it.
-
-macro_rules! bounded {
-    ($(#[$doc:meta])* $name:ident($t:ty), $min:expr, $max:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-        pub struct $name(pub $t);
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let v = <$t>::deserialize(d)?;
-                if !($min..=$max).contains(&v) {
-                    return Err(de::Error::custom(format!(
-                        "{v} is out of range: expected {} to {}",
-                        $min, $max
-                    )));
-                }
-                Ok($name(v))
-            }
-        }
-    };
-}
-
-bounded!(
-    /// Hamming distance between two 64-bit fingerprints, 0 to 6 (the index probes each of its
-    /// four 16-bit blocks within distance / 4 bits; past 7 that radius would grow to 2).
-    HammingDistance(u32), 0, 6
-);
-bounded!(
-    /// How many of a sketch's smallest hashes are lookup keys, 0 to 8.
-    SketchKeys(usize), 0, 8
-);
-bounded!(
-    /// Words per shingle, 1 to 8.
-    ShingleWords(usize), 1, 8
-);
-bounded!(
-    /// A count of paragraphs or words, 0 to 1,000,000.
-    Count(usize), 0, 1_000_000
-);
-bounded!(
-    /// How many documents make a repeat site boilerplate, 2 to 1,000,000.
-    MinDocs(usize), 2, 1_000_000
-);
-bounded!(
-    /// A byte limit, 1 byte to 16 GiB.
-    ByteLimit(u64), 1, 16u64 << 30
-);
-
-/// A share between 0.0 and 1.0 inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-pub struct Share(pub f32);
-
-impl<'de> Deserialize<'de> for Share {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = f64::deserialize(d)?;
-        if !(0.0..=1.0).contains(&v) {
-            return Err(de::Error::custom(format!("{v} is out of range: expected 0.0 to 1.0")));
-        }
-        Ok(Share(v as f32))
-    }
-}
-
-/// `input.encoding`: detect each file's encoding, or read every file in one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputEncoding {
-    /// UTF-8 if the bytes are UTF-8, else the legacy encoding chardetng guesses.
-    Detect,
-    /// This encoding (a WHATWG label, resolved).
-    Fixed(&'static encoding_rs::Encoding),
-}
-
-impl<'de> Deserialize<'de> for InputEncoding {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.eq_ignore_ascii_case("detect") {
-            return Ok(InputEncoding::Detect);
-        }
-        match encoding_rs::Encoding::for_label_no_replacement(s.as_bytes()) {
-            Some(enc) => Ok(InputEncoding::Fixed(enc)),
-            None => Err(de::Error::custom(format!(
-                "`{s}` is not an encoding: use \"detect\" or a WHATWG label like \"utf-8\" or \"windows-1252\""
-            ))),
-        }
-    }
-}
-
-/// A file extension without the dot, lowercase ASCII letters and digits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extension(pub String);
-
-impl<'de> Deserialize<'de> for Extension {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let s = s.strip_prefix('.').unwrap_or(&s).to_ascii_lowercase();
-        if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(de::Error::custom(format!(
-                "`{s}` is not a file extension (letters and digits, like \"txt\")"
-            )));
-        }
-        Ok(Extension(s))
-    }
-}
-
-/// A rule id: lowercase ASCII letters, digits and `-`, not empty.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RuleId(pub String);
-
-impl<'de> Deserialize<'de> for RuleId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.is_empty() || !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(de::Error::custom(format!(
-                "`{s}` is not a rule id: use lowercase letters, digits and `-`"
-            )));
-        }
-        Ok(RuleId(s))
-    }
-}
-
-/// A non-empty list of non-empty phrases, stored lowercase.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phrases(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for Phrases {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Vec::<String>::deserialize(d)?;
-        if v.is_empty() {
-            return Err(de::Error::custom("the phrase list is empty"));
-        }
-        let mut out = Vec::with_capacity(v.len());
-        for p in v {
-            let p = p.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-            if p.is_empty() {
-                return Err(de::Error::custom("a phrase is empty"));
-            }
-            out.push(p);
-        }
-        Ok(Phrases(out))
-    }
-}
-
-/// A compiled regular expression; a pattern that does not compile is a config error.
-#[derive(Debug, Clone)]
-pub struct Pattern(pub regex::Regex);
-
-impl<'de> Deserialize<'de> for Pattern {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        regex::Regex::new(&s).map(Pattern).map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Loading with every error at once.
 
 /// The built-in boilerplate rule pack, shipped inside the binary.
-pub const BUILTIN_RULES: &str = include_str!("stages/boilerplate/rules.toml");
+pub const BUILTIN_RULES: &str = include_str!("../stages/boilerplate/rules.toml");
 
 static BUILTIN_PACK: std::sync::LazyLock<RulePack> = std::sync::LazyLock::new(|| {
     parse(BUILTIN_RULES, Path::new("<built-in rules>")).expect("the built-in rule pack is valid (tested)")

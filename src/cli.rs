@@ -4,8 +4,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use newsprep::check::report;
+use newsprep::output::DocumentFiles;
 use newsprep::settings::Overrides;
-use newsprep::stages::write::DocumentFiles;
 use newsprep::stream::StreamFormat;
 use std::path::PathBuf;
 

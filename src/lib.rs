@@ -12,7 +12,7 @@ pub mod config;
 pub mod error;
 pub mod explain;
 pub mod model;
-pub mod outfile;
+pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod settings;

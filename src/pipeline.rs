@@ -10,7 +10,9 @@
 use crate::error::{FileError, RunError};
 use crate::model::DropReason;
 use crate::model::Outcome;
-use crate::model::{DocId, Document, SourceInfo};
+use crate::model::{DocId, Document, Entry, SourceInfo};
+use crate::output::commit::{self, Commit, Lock};
+use crate::output::{DuplicateOutput, Writer};
 use crate::progress::Reporter;
 use crate::settings::Settings;
 use crate::stages::boilerplate::classify::Classified;
@@ -24,11 +26,8 @@ use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::ReadSettings;
 use crate::stages::read::{self, Input, InputKind, Unit};
-use crate::stages::write::{DuplicateOutput, Writer};
-use crate::state::{
-    self, BatchSummary, Commit, Ends, FileState, Lock, LogSegment, Rebuild, Stat, State, StateRef,
-};
-use crate::stats::RunStats;
+use crate::state::{self, Ends, FileState, LogSegment, Rebuild, Stat, State, StateRef};
+use crate::stats::{BatchSummary, RunStats};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,34 +39,6 @@ pub const CHUNK: usize = 512;
 /// 60-word paragraphs: 587 MB peak, against 958 MB with chunks of 512 files only; 64 MiB
 /// chunks saved a quarter more on 20-word paragraphs but ran slower).
 pub const CHUNK_BYTES: u64 = 128 << 20;
-
-/// What happened to one input file.
-#[derive(Debug, Clone)]
-// Nearly every entry is `Done`: boxing it to shrink the rare error rows would cost an
-// allocation per document.
-#[allow(clippy::large_enum_variant)]
-pub enum Entry {
-    /// Read and processed; kept or dropped.
-    Done(Outcome),
-    /// Could not be read or decoded.
-    Failed {
-        /// Its id.
-        id: DocId,
-        /// What is known of it.
-        source: SourceInfo,
-        /// Why.
-        error: FileError,
-    },
-    /// Not read (not an article file type, or a symlinked folder).
-    Skipped {
-        /// Its id.
-        id: DocId,
-        /// What is known of it.
-        source: SourceInfo,
-        /// Why.
-        reason: String,
-    },
-}
 
 /// The per-document stages, built once from the settings.
 #[derive(Debug)]
@@ -280,7 +251,7 @@ pub fn run_found(
     }
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })?;
     let _lock = Lock::acquire(out)?;
-    state::recover(out)?;
+    commit::recover(out)?;
     let mut commit = Commit::new(out)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(settings.jobs)

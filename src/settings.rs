@@ -4,12 +4,12 @@
 
 use crate::config::{self, ClassifierConfig, FieldsConfig, PipelineConfig, RuleConfig};
 use crate::error::ConfigError;
+use crate::output::DocumentFiles;
 use crate::stages::boilerplate::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
 use crate::stages::dedup::DedupSettings;
 use crate::stages::metadata::MetadataSettings;
 use crate::stages::normalize::NormalizeSettings;
 use crate::stages::read::{ReadSettings, RecordFieldNames};
-use crate::stages::write::DocumentFiles;
 use std::path::{Path, PathBuf};
 
 /// What a command changes over the config file (its flags, as plain values: the command line
@@ -140,7 +140,7 @@ impl Settings {
             self.metadata,
             self.boilerplate,
             self.dedup,
-            crate::stages::write::SCHEMA_VERSION,
+            crate::output::SCHEMA_VERSION,
         );
         xxhash_rust::xxh3::xxh3_64(what.as_bytes())
     }

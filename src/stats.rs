@@ -1,8 +1,8 @@
 //! Run counters: documents by status, paragraphs removed by reason. Written to `stats.json`
 //! (no timings, so it is byte-identical across runs) and printed as the run summary.
 
+use crate::model::Entry;
 use crate::model::{DropReason, Outcome};
-use crate::pipeline::Entry;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,7 +24,7 @@ pub struct RunStats {
     /// What this run did with the corpus so far (not in stats.json: it describes the run, not
     /// the corpus).
     #[serde(skip)]
-    pub batch: crate::state::BatchSummary,
+    pub batch: BatchSummary,
     /// This run's own work: the documents it cleaned (the fields above count the whole corpus).
     #[serde(skip)]
     pub this_run: Work,
@@ -255,4 +255,25 @@ impl fmt::Display for RunStats {
         }
         Ok(())
     }
+}
+
+/// What a run did with the corpus so far, for its summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchSummary {
+    /// Set when everything was cleaned again, and why.
+    pub rebuilt: Option<String>,
+    /// Raw files not in the corpus before.
+    pub new: usize,
+    /// Raw files whose bytes changed.
+    pub changed: usize,
+    /// Raw files skipped as unchanged.
+    pub unchanged: usize,
+    /// Unchanged files cleaned again because an earlier file changed (or was pruned).
+    pub recleaned: usize,
+    /// Raw files gone since the last run (their output stays unless `--prune`).
+    pub gone: Vec<String>,
+    /// Gone files whose output `--prune` removed.
+    pub pruned: usize,
+    /// Documents of this batch that duplicate a document of an earlier batch: (id, of).
+    pub duplicates_of_earlier: Vec<(String, String)>,
 }

@@ -11,8 +11,9 @@
 
 use crate::error::{FileError, RunError};
 use crate::model::{DocId, Document, SourceInfo};
-use crate::model::{DropReason, Outcome};
-use crate::pipeline::{self, Entry, IdRegister};
+use crate::model::{DropReason, Entry, Outcome};
+use crate::output::CorpusRecord;
+use crate::pipeline::{self, IdRegister};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
@@ -21,7 +22,6 @@ use crate::stages::dedup::{Dedup, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use crate::stages::read::{self, Input, InputKind, Record};
-use crate::stages::write::CorpusRecord;
 use crate::stats::DocCounts;
 use rayon::prelude::*;
 use std::io::{BufRead, Write};

@@ -82,7 +82,7 @@ fn the_schema_version_is_the_one_newsprep_writes() {
     let schema: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         schema["properties"]["schema_version"]["const"],
-        json!(newsprep::stages::write::SCHEMA_VERSION),
+        json!(newsprep::output::SCHEMA_VERSION),
         "bump schema_version in the schema with the layout"
     );
 }

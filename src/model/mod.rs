@@ -4,7 +4,8 @@
 //! Stages never delete paragraphs; they mark them. The writer leaves marked paragraphs out of the
 //! text and lists them, with their reasons, as provenance ("mark first, remove at write").
 //!
-//! The shared types of every layer; the model depends on nothing else in the crate. Its files
+//! The shared types of every layer; the model depends on nothing else in the crate but the
+//! error types (a file that could not be read is an [`Entry`] too). Its files
 //! import each other directly, never through this one, which only names what they hold.
 
 mod document;
@@ -18,5 +19,5 @@ pub use document::{
 };
 pub use key::match_key;
 pub(crate) use key::{lowercase_into, trim_key};
-pub use outcome::{DocStage, DropReason, DuplicateBasis, Outcome, ParaMatch};
+pub use outcome::{DocStage, DropReason, DuplicateBasis, Entry, Outcome, ParaMatch};
 pub use sketch::{SKETCH, Sketch};

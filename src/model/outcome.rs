@@ -1,7 +1,8 @@
 //! Part of the model: what the per-document stages and the dedup barrier decide about a
 //! whole document, and why it left the corpus.
 
-use super::document::{DocId, Document, ParaRef};
+use super::document::{DocId, Document, ParaRef, SourceInfo};
+use crate::error::FileError;
 
 /// A stage that sees one document at a time and keeps no shared state.
 pub trait DocStage: Sync {
@@ -105,4 +106,32 @@ impl DropReason {
             }
         }
     }
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone)]
+// Nearly every entry is `Done`: boxing it to shrink the rare error rows would cost an
+// allocation per document.
+#[allow(clippy::large_enum_variant)]
+pub enum Entry {
+    /// Read and processed; kept or dropped.
+    Done(Outcome),
+    /// Could not be read or decoded.
+    Failed {
+        /// Its id.
+        id: DocId,
+        /// What is known of it.
+        source: SourceInfo,
+        /// Why.
+        error: FileError,
+    },
+    /// Not read (not an article file type, or a symlinked folder).
+    Skipped {
+        /// Its id.
+        id: DocId,
+        /// What is known of it.
+        source: SourceInfo,
+        /// Why.
+        reason: String,
+    },
 }

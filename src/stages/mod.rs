@@ -11,6 +11,5 @@ pub mod dedup;
 pub mod metadata;
 pub mod normalize;
 pub mod read;
-pub mod write;
 
 pub use crate::model::DocStage;

@@ -1,5 +1,5 @@
 //! Stage 6, write: the cleaned corpus and its provenance. Every file is written into the
-//! staging folder and handed to a [`Commit`](crate::state::Commit), which moves them all into
+//! staging folder and handed to a [`Commit`](commit::Commit), which moves them all into
 //! place at the end of the run (so a killed run leaves the previous corpus as it was). A run
 //! that only adds files (the output of every earlier file stays as it is) writes just what it
 //! adds, and the commit appends it to corpus.jsonl, manifest.csv and duplicates.csv: the cost of
@@ -18,13 +18,15 @@
 //! A document file left by an earlier run for a document that is no longer kept (or in another
 //! format) is removed; the previous `manifest.csv` says which documents earlier runs wrote.
 
+pub mod commit;
+pub mod file;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 
 use crate::error::RunError;
+use crate::model::Entry;
 use crate::model::{DocId, Document, ParaRef, Removal};
 use crate::model::{DropReason, Outcome};
-use crate::pipeline::Entry;
 use crate::stages::dedup::clusters::Resolution;
 use crate::stats::RunStats;
 use rayon::prelude::*;
@@ -103,7 +105,7 @@ impl Counted<BufWriter<NamedTempFile>> {
     /// A new temporary file in `tmp` that starts with the first `keep` bytes of `old` (or, to
     /// be appended to `old`, starts empty and counts from `keep`).
     fn starting_with(tmp: &Path, old: &Path, keep: u64, append: bool) -> std::io::Result<Self> {
-        let mut inner = BufWriter::with_capacity(1 << 20, crate::outfile::temp_in(tmp)?);
+        let mut inner = BufWriter::with_capacity(1 << 20, file::temp_in(tmp)?);
         if keep > 0 && !append {
             let copied = std::io::copy(&mut std::io::Read::take(fs::File::open(old)?, keep), &mut inner)?;
             if copied != keep {
@@ -162,7 +164,7 @@ impl Writer {
         prefix: Positions,
     ) -> Result<Writer, RunError> {
         fs::create_dir_all(dir).map_err(out_err(dir))?;
-        let tmp = crate::state::Commit::staging_dir(dir);
+        let tmp = commit::Commit::staging_dir(dir);
         fs::create_dir_all(&tmp).map_err(out_err(&tmp))?;
         let live = |name: &str| fs::metadata(dir.join(name)).map(|m| m.len()).ok();
         // Settling canonical copies rewrites earlier rows: never while appending (such policies
@@ -232,7 +234,7 @@ impl Writer {
             .map(|(d, of, ext)| {
                 let rel = format!("{}.{ext}", d.id.0);
                 let bytes = document_file(d, of, self.documents);
-                Ok(crate::state::Commit::stage_bytes(&self.dir, &rel, &bytes)?.then_some(rel))
+                Ok(commit::Commit::stage_bytes(&self.dir, &rel, &bytes)?.then_some(rel))
             })
             .filter_map(Result::transpose)
             .collect::<Result<_, RunError>>()?;
@@ -290,7 +292,7 @@ impl Writer {
         self,
         stats: &RunStats,
         resolution: &Resolution,
-        commit: &mut crate::state::Commit,
+        commit: &mut commit::Commit,
     ) -> Result<[u64; 3], RunError> {
         let corpus_path = self.dir.join("corpus.jsonl");
         let manifest_path = self.dir.join("manifest.csv");
@@ -383,7 +385,7 @@ fn stage_parquet(
     tmp: &Path,
     base: Option<u64>,
     corpus: &NamedTempFile,
-    commit: &mut crate::state::Commit,
+    commit: &mut commit::Commit,
 ) -> Result<(), RunError> {
     #[cfg(feature = "parquet")]
     if on {
@@ -395,7 +397,7 @@ fn stage_parquet(
             None => Box::new(std::io::empty()),
         };
         let lines = std::io::BufReader::with_capacity(1 << 20, live.chain(corpus.reopen().map_err(io)?));
-        let out = crate::outfile::temp_in(tmp).map_err(io)?;
+        let out = file::temp_in(tmp).map_err(io)?;
         parquet::write(lines, BufWriter::new(out.as_file())).map_err(|m| io(std::io::Error::other(m)))?;
         return commit.stage_file(out, PARQUET_FILE);
     }
@@ -423,7 +425,7 @@ fn settle_corpus(
         #[serde(default)]
         duplicate_of: Option<String>,
     }
-    let mut out = BufWriter::new(crate::outfile::temp_in(dir)?);
+    let mut out = BufWriter::new(file::temp_in(dir)?);
     let mut left_out = Vec::new();
     for line in std::io::BufReader::new(tmp.reopen()?).lines() {
         let line = line?;
@@ -465,7 +467,7 @@ fn rewrite_csv<E: FnMut(&mut Vec<String>)>(
     let mut reader = csv::Reader::from_reader(tmp.reopen()?);
     let headers = reader.headers().map_err(std::io::Error::other)?.clone();
     let mut edit = editor(&headers);
-    let mut out = csv::Writer::from_writer(crate::outfile::temp_in(dir)?);
+    let mut out = csv::Writer::from_writer(file::temp_in(dir)?);
     out.write_record(&headers)?;
     for row in reader.records() {
         let row = row.map_err(std::io::Error::other)?;
@@ -1004,7 +1006,7 @@ mod tests {
     fn markdown_files_carry_front_matter_and_json_files_the_record() {
         let dir = tempfile::tempdir().unwrap();
         let run = |format: DocumentFiles| {
-            let mut c = crate::state::Commit::new(dir.path()).unwrap();
+            let mut c = commit::Commit::new(dir.path()).unwrap();
             let mut w = Writer::create(dir.path(), format, DROP, Positions::default()).unwrap();
             let mut d = doc("a");
             d.meta.title = Some("A \"quoted\": title".into());
@@ -1031,14 +1033,14 @@ mod tests {
     #[test]
     fn a_rerun_removes_text_files_of_documents_no_longer_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut c = commit::Commit::new(dir.path()).unwrap();
         let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP, Positions::default()).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
         w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
         c.apply().unwrap();
         assert!(dir.path().join("b.txt").exists());
 
-        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut c = commit::Commit::new(dir.path()).unwrap();
         let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP, Positions::default()).unwrap();
         let dup = DropReason::Duplicate {
             of: DocId("a".into()),
@@ -1063,14 +1065,14 @@ mod tests {
     #[test]
     fn without_document_files_only_the_corpus_is_written_and_old_texts_go() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut c = commit::Commit::new(dir.path()).unwrap();
         let mut w = Writer::create(dir.path(), DocumentFiles::Txt, DROP, Positions::default()).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a")))]).unwrap();
         w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();
         c.apply().unwrap();
         assert!(dir.path().join("a.txt").exists());
 
-        let mut c = crate::state::Commit::new(dir.path()).unwrap();
+        let mut c = commit::Commit::new(dir.path()).unwrap();
         let mut w = Writer::create(dir.path(), DocumentFiles::None, DROP, Positions::default()).unwrap();
         w.write(&[Entry::Done(Outcome::Keep(doc("a"))), Entry::Done(Outcome::Keep(doc("b")))]).unwrap();
         w.finish(&RunStats::default(), &Resolution::default(), &mut c).unwrap();

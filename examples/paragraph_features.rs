@@ -25,7 +25,7 @@ fn main() {
     };
     let settings = Settings::resolve(&run).expect("the config loads");
     let knowledge = SiteKnowledge::load(&settings.output).expect("the corpus's site knowledge loads");
-    let stages = newsprep::pipeline::Stages::new(&settings, Arc::new(knowledge));
+    let stages = newsprep::run::Chain::new(&settings, Arc::new(knowledge));
     let inputs = read::discover(&settings.input, &settings.read).expect("the input folder lists");
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -5,8 +5,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use newsprep::check::report;
 use newsprep::output::DocumentFiles;
+use newsprep::run::stream::StreamFormat;
 use newsprep::settings::Overrides;
-use newsprep::stream::StreamFormat;
 use std::path::PathBuf;
 
 /// Turn raw scraped articles into a clean, deduplicated corpus with provenance.

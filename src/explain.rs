@@ -6,7 +6,7 @@
 use crate::error::RunError;
 use crate::model::Outcome;
 use crate::model::Removal;
-use crate::pipeline::{Explained, Stages};
+use crate::run::{Chain, Explained};
 use crate::settings::Settings;
 use crate::stages::boilerplate::context::Model;
 use crate::stages::boilerplate::sites::SiteKnowledge;
@@ -53,7 +53,7 @@ pub fn explain(
     } else {
         SiteKnowledge::default()
     };
-    let stages = Stages::new(settings, std::sync::Arc::new(knowledge));
+    let stages = Chain::new(settings, std::sync::Arc::new(knowledge));
     let fail = |m: String| RunError::Input { path: file.to_path_buf(), source: std::io::Error::other(m) };
     let ex = match (&input.kind, pick) {
         (InputKind::Records, Some(pick)) => {

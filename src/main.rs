@@ -7,11 +7,11 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
 use newsprep::check::report;
-use newsprep::pipeline;
 use newsprep::progress::{Bar, Reporter};
+use newsprep::run;
+use newsprep::run::stream::{self, Source};
 use newsprep::settings::{Overrides, Settings};
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
-use newsprep::stream::{self, Source};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -213,7 +213,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(&args.overrides())?;
     let started = Instant::now();
     let bar = Bar::new(settings.verbose);
-    let stats = pipeline::run(&settings, &bar as &dyn Reporter)
+    let stats = run::run(&settings, &bar as &dyn Reporter)
         .with_context(|| format!("run {} -> {}", settings.input.display(), settings.output.display()))?;
     for (source, message) in stats.errors.iter().take(SHOW_ERRORS) {
         say!("newsprep: {source}: {message}");

@@ -23,48 +23,35 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The shared types depend on nothing but the error types.
     (
         "model",
-        &[
-            "check", "config", "explain", "output", "pipeline", "progress", "settings", "stages", "state",
-            "stats", "stream",
-        ],
+        &["check", "config", "explain", "output", "progress", "run", "settings", "stages", "state", "stats"],
     ),
     // Leaves.
     (
         "error",
         &[
-            "check", "config", "explain", "model", "output", "pipeline", "settings", "stages", "state",
-            "stats", "stream",
+            "check", "config", "explain", "model", "output", "progress", "run", "settings", "stages",
+            "state", "stats",
         ],
     ),
     (
         "progress",
-        &[
-            "check", "config", "explain", "model", "output", "pipeline", "settings", "stages", "state",
-            "stats", "stream",
-        ],
+        &["check", "config", "explain", "model", "output", "run", "settings", "stages", "state", "stats"],
     ),
     (
         "config::values",
-        &[
-            "check", "config", "explain", "model", "output", "pipeline", "settings", "stages", "state",
-            "stats", "stream",
-        ],
+        &["check", "config", "explain", "model", "output", "run", "settings", "stages", "state", "stats"],
     ),
     // Stages know their own settings, never the config file, the driver or the output.
-    (
-        "stages",
-        &[
-            "check", "config", "explain", "output", "pipeline", "progress", "settings", "state", "stats",
-            "stream",
-        ],
-    ),
+    ("stages", &["check", "config", "explain", "output", "progress", "run", "settings", "state", "stats"]),
     // Output writes what the run hands it.
-    ("output", &["check", "config", "explain", "pipeline", "progress", "settings", "state", "stream"]),
-    ("state", &["check", "config", "explain", "pipeline", "progress", "settings", "stream"]),
-    ("stats", &["check", "config", "explain", "pipeline", "progress", "settings", "state", "stream"]),
+    ("output", &["check", "config", "explain", "progress", "run", "settings", "state"]),
+    ("state", &["check", "config", "explain", "progress", "run", "settings"]),
+    ("stats", &["check", "config", "explain", "progress", "run", "settings", "state"]),
     // Config is the schema: it names the stages' choices and nothing above them.
-    ("config", &["check", "explain", "pipeline", "progress", "settings", "state", "stats", "stream"]),
-    ("settings", &["check", "explain", "pipeline", "progress", "state", "stats", "stream"]),
+    ("config", &["check", "explain", "progress", "run", "settings", "state", "stats"]),
+    ("settings", &["check", "explain", "progress", "run", "state", "stats"]),
+    // The driver serves the commands, never the reverse.
+    ("run", &["check", "explain"]),
 ];
 
 #[test]

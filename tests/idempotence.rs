@@ -9,7 +9,7 @@
 
 use newsprep::progress::Silent;
 use newsprep::settings::Settings;
-use newsprep::{config::PipelineConfig, pipeline};
+use newsprep::{config::PipelineConfig, run};
 use proptest::prelude::*;
 use serde_json::Value;
 use std::fs;
@@ -121,7 +121,7 @@ fn clean_twice(articles: &[Article]) -> Result<(), TestCaseError> {
     }
     let first = dir.path().join("first");
     let settings = Settings::defaults(&raw, &first);
-    pipeline::run(&settings, &Silent).unwrap();
+    run::run(&settings, &Silent).unwrap();
 
     // The cleaned corpus as a feed: `published` is its date field.
     let feed = dir.path().join("feed");
@@ -131,7 +131,7 @@ fn clean_twice(articles: &[Article]) -> Result<(), TestCaseError> {
     let mut again = Settings::from_config(&cfg, dir.path());
     again.input = feed;
     again.output = dir.path().join("second");
-    pipeline::run(&again, &Silent).unwrap();
+    run::run(&again, &Silent).unwrap();
 
     let (one, two) = (records(&first.join("corpus.jsonl")), records(&dir.path().join("second/corpus.jsonl")));
     prop_assert_eq!(one.len(), two.len(), "every document is kept again");

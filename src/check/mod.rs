@@ -8,8 +8,8 @@ use crate::config::{DuplicatesScope, Level};
 use crate::error::RunError;
 use crate::model::{Document, Removal};
 use crate::model::{DropReason, Entry, Outcome};
-use crate::pipeline;
 use crate::progress::Reporter;
+use crate::run;
 use crate::settings::Settings;
 use crate::stages::boilerplate::BoilerplateSettings;
 use crate::stages::boilerplate::RuleSet;
@@ -206,7 +206,7 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
     let mut facts: Vec<DocFacts> = Vec::new();
     let mut unreadable = Vec::new();
     let mut empty = Vec::new();
-    let stats = pipeline::run_found(&s, reporter, found, &mut |e, knowledge| match e {
+    let stats = run::run_found(&s, reporter, found, &mut |e, knowledge| match e {
         Entry::Failed { id, source, error } => {
             unreadable.push((source.path.clone(), source.line, id.0.clone(), error.to_string()));
         }

@@ -271,6 +271,11 @@ impl StripBoilerplate {
         }
     }
 
+    /// The site knowledge, to add to (a stream's grows as it goes); copied first if shared.
+    pub fn knowledge_mut(&mut self) -> &mut SiteKnowledge {
+        Arc::make_mut(&mut self.knowledge)
+    }
+
     /// [`DocStage::apply`], also returning the classifier's view for `newsprep explain`.
     pub fn apply_explained(&self, mut doc: Document) -> (Outcome, Option<Classified>) {
         let mut classified = None;

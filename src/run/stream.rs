@@ -2,26 +2,25 @@
 //! article) come in from stdin or a file; cleaned records, one `corpus.jsonl` line each, go out
 //! on stdout, a chunk at a time.
 //!
-//! A chunk of [`CHUNK`](crate::pipeline::CHUNK) records is read, normalized in parallel,
+//! A chunk of [`CHUNK`](super::CHUNK) records is read, normalized in parallel,
 //! counted for site boilerplate in input order, finished (metadata, boilerplate,
 //! fingerprints) in parallel, passed through the dedup barrier in input order and written.
 //! Memory is a chunk plus what dedup and site learning keep per document (fingerprints and
 //! line counts, not text). Each record is its own position for site lines: a line learned at
 //! record n applies to record n and later ones, never to records already written.
 
-use crate::error::{FileError, RunError};
+use super::barrier::{self, IdRegister};
+use super::chain::Chain;
+use super::chunks::CHUNK;
+use crate::error::RunError;
 use crate::model::{DocId, Document, SourceInfo};
 use crate::model::{DropReason, Entry, Outcome};
 use crate::output::CorpusRecord;
-use crate::pipeline::{self, IdRegister};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
-use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
+use crate::stages::dedup::Dedup;
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
-use crate::stages::dedup::{Dedup, Fingerprints};
-use crate::stages::metadata::ExtractMetadata;
-use crate::stages::normalize::Normalize;
-use crate::stages::read::{self, Input, InputKind, Record};
+use crate::stages::read::{self, Input, InputKind, Record, Unit};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
 use std::io::{BufRead, Write};
@@ -29,10 +28,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A record read, or why it could not be.
-type ReadRecord = Result<Document, (DocId, SourceInfo, FileError)>;
+type ReadRecord = Result<Document, Box<Entry>>;
 
 /// A document after normalizing, with its short lines for the site counter.
-type Normalized = Result<(Outcome, Vec<(u64, String)>), (DocId, SourceInfo, FileError)>;
+type Normalized = Result<(Outcome, Vec<(u64, String)>), Box<Entry>>;
 
 /// What the stream holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,11 +175,7 @@ struct Stream<'s> {
     settings: &'s Settings,
     pool: &'s rayon::ThreadPool,
     input: Input,
-    normalize: Normalize,
-    rules: Arc<RuleSet>,
-    metadata: ExtractMetadata,
-    fingerprints: Fingerprints,
-    knowledge: Arc<SiteKnowledge>,
+    chain: Chain,
     counter: SiteCounter,
     dedup: Dedup,
     ids: IdRegister,
@@ -201,7 +196,6 @@ impl Stream<'_> {
 
 impl<'s> Stream<'s> {
     fn new(settings: &'s Settings, name: &str, pool: &'s rayon::ThreadPool) -> Self {
-        let rules = Arc::new(RuleSet::new(&settings.boilerplate));
         let stem = name.split('.').next().filter(|s| !s.is_empty()).unwrap_or(name);
         Stream {
             settings,
@@ -215,11 +209,7 @@ impl<'s> Stream<'s> {
                 order: 0,
                 compression: read::Compression::None,
             },
-            normalize: Normalize::new(&settings.normalize),
-            metadata: ExtractMetadata::new(&settings.metadata, rules.clone()),
-            rules,
-            fingerprints: Fingerprints::new(&settings.dedup),
-            knowledge: Arc::new(SiteKnowledge::default()),
+            chain: Chain::new(settings, Arc::new(SiteKnowledge::default())),
             counter: SiteCounter::new(settings.boilerplate.sites.min_docs),
             dedup: Dedup::new(&settings.dedup),
             ids: IdRegister::default(),
@@ -240,8 +230,8 @@ impl<'s> Stream<'s> {
         let mut lines = read::RecordLines::new(reader, self.settings.read.max_file_bytes);
         let mut ended = false;
         while !ended {
-            let mut chunk = Vec::with_capacity(pipeline::CHUNK);
-            while chunk.len() < pipeline::CHUNK {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            while chunk.len() < CHUNK {
                 match lines.next() {
                     None => {
                         ended = true;
@@ -265,13 +255,13 @@ impl<'s> Stream<'s> {
             let first = self.position;
             self.position += chunk.len() as u32;
             let input = &self.input;
-            let fields = &self.settings.read.fields;
+            let chain = &self.chain;
             let docs: Vec<ReadRecord> = self.pool.install(|| {
                 chunk
                     .into_par_iter()
                     .enumerate()
                     .map(|(i, (line, bytes, too_long))| {
-                        let mut doc = read::record(&Record { input, line, bytes, too_long }, fields)?;
+                        let mut doc = chain.read(&Unit::Record(Record { input, line, bytes, too_long }))?;
                         doc.source.order = first + i as u32;
                         Ok(doc)
                     })
@@ -295,7 +285,7 @@ impl<'s> Stream<'s> {
         let limit = self.settings.read.max_file_bytes;
         let (source, encoding) = (SourceInfo::unread(name), self.settings.read.encoding);
         let doc = read::read_document(id.clone(), source, reader, read::Compression::None, limit, encoding)
-            .map_err(|(source, error)| (id, source, error));
+            .map_err(|(source, error)| Box::new(Entry::Failed { id, source, error }));
         self.position += 1;
         self.finish(vec![doc], out, report, summary)
     }
@@ -308,12 +298,54 @@ impl<'s> Stream<'s> {
         report: &mut dyn FnMut(String),
         summary: &mut StreamSummary,
     ) -> std::io::Result<()> {
+        let outcomes = self.normalize_and_learn(docs);
+        let chain = &self.chain;
+        let entries: Vec<Entry> = self.pool.install(|| {
+            outcomes
+                .into_par_iter()
+                .map(|o| match o {
+                    Ok(o) => Entry::Done(chain.finish(o)),
+                    Err(e) => *e,
+                })
+                .collect()
+        });
+        let (dedup, ids) = (&mut self.dedup, &mut self.ids);
+        let (entries, _) = self.pool.install(|| barrier::barrier(entries, dedup, ids));
+        let flag = self.settings.dedup.document_action == DocumentAction::Flag;
+        let mut buf = Vec::with_capacity(entries.len() * 2048);
+        for e in &entries {
+            summary.documents.record(e);
+            let record = match e {
+                Entry::Done(Outcome::Keep(d)) => CorpusRecord::new(d),
+                Entry::Done(Outcome::Drop(d, DropReason::Duplicate { of, .. })) if flag => {
+                    CorpusRecord { duplicate_of: Some(of), ..CorpusRecord::new(d) }
+                }
+                Entry::Failed { source, error, .. } => {
+                    report(format!("{}: {error}", source.path));
+                    continue;
+                }
+                _ => continue,
+            };
+            serde_json::to_writer(&mut buf, &record)?;
+            buf.push(b'\n');
+        }
+        if self.window > 0 {
+            self.remember(&entries);
+        }
+        // A chunk goes out whole, so a reader sees records as soon as they are cleaned.
+        out.write_all(&buf)?;
+        out.flush()
+    }
+
+    /// Normalize a chunk in parallel, then count its site lines in input order; a line
+    /// applies from the record that completes its count (the knowledge's positions see to it).
+    fn normalize_and_learn(&mut self, docs: Vec<ReadRecord>) -> Vec<Result<Outcome, Box<Entry>>> {
         let s = &self.settings.boilerplate.sites;
-        let normalize = &self.normalize;
+        let chain = &self.chain;
         let normalized: Vec<Normalized> = self.pool.install(|| {
             docs.into_par_iter()
                 .map(|d| {
-                    let o = Outcome::Keep(d?).then(normalize);
+                    let o = chain.normalize(d?);
                     let lines = match &o {
                         Outcome::Keep(doc) if s.enabled => {
                             let site = sites::site_of_source(&doc.source);
@@ -325,75 +357,21 @@ impl<'s> Stream<'s> {
                 })
                 .collect()
         });
-        // Site lines are counted in input order; a line applies from the record that
-        // completes its count (the knowledge's positions see to it).
         let mut outcomes = Vec::with_capacity(normalized.len());
         for n in normalized {
-            match n {
-                Ok((o, lines)) => {
-                    if !lines.is_empty() {
-                        let d = o.doc();
-                        self.counter.add(sites::site_of_source(&d.source), lines, d.source.order);
-                    }
-                    outcomes.push(Ok(o));
+            outcomes.push(n.map(|(o, lines)| {
+                if !lines.is_empty() {
+                    let d = o.doc();
+                    self.counter.add(sites::site_of_source(&d.source), lines, d.source.order);
                 }
-                Err(e) => outcomes.push(Err(e)),
-            }
+                o
+            }));
         }
         let learned = self.counter.take_learned();
         if !learned.is_empty() {
-            Arc::make_mut(&mut self.knowledge).extend(learned);
+            self.chain.learn(learned);
         }
-        let boilerplate =
-            StripBoilerplate::new(&self.settings.boilerplate, self.rules.clone(), self.knowledge.clone());
-        let (metadata, fingerprints) = (&self.metadata, &self.fingerprints);
-        let entries: Vec<Entry> = self.pool.install(|| {
-            outcomes
-                .into_par_iter()
-                .map(|o| match o {
-                    Ok(o) => Entry::Done(o.then(metadata).then(&boilerplate).then(fingerprints)),
-                    Err((id, source, error)) => Entry::Failed { id, source, error },
-                })
-                .collect()
-        });
-        drop(boilerplate);
-        let (dedup, ids) = (&mut self.dedup, &mut self.ids);
-        let (entries, _) = self.pool.install(|| pipeline::barrier(entries, dedup, ids));
-        let flag = self.settings.dedup.document_action == DocumentAction::Flag;
-        let mut buf = Vec::with_capacity(entries.len() * 2048);
-        let c = &mut summary.documents;
-        for e in &entries {
-            c.files += 1;
-            match e {
-                Entry::Done(Outcome::Keep(d)) => {
-                    c.kept += 1;
-                    serde_json::to_writer(&mut buf, &CorpusRecord::new(d))?;
-                    buf.push(b'\n');
-                }
-                Entry::Done(Outcome::Drop(d, DropReason::Duplicate { of, .. })) => {
-                    c.duplicate += 1;
-                    if flag {
-                        serde_json::to_writer(
-                            &mut buf,
-                            &CorpusRecord { duplicate_of: Some(of), ..CorpusRecord::new(d) },
-                        )?;
-                        buf.push(b'\n');
-                    }
-                }
-                Entry::Done(Outcome::Drop(_, DropReason::Empty { .. })) => c.empty += 1,
-                Entry::Failed { source, error, .. } => {
-                    c.error += 1;
-                    report(format!("{}: {error}", source.path));
-                }
-                Entry::Skipped { .. } => c.skipped += 1,
-            }
-        }
-        if self.window > 0 {
-            self.remember(&entries);
-        }
-        // A chunk goes out whole, so a reader sees records as soon as they are cleaned.
-        out.write_all(&buf)?;
-        out.flush()
+        outcomes
     }
 
     /// With a window: keep the chunk's kept documents (fingerprints, no text), and once twice
@@ -418,7 +396,7 @@ impl<'s> Stream<'s> {
         let replay = std::mem::take(&mut self.recent);
         for d in replay {
             let (entries, _) =
-                pipeline::barrier(vec![Entry::Done(Outcome::Keep(d))], &mut self.dedup, &mut self.ids);
+                barrier::barrier(vec![Entry::Done(Outcome::Keep(d))], &mut self.dedup, &mut self.ids);
             if let Some(Entry::Done(Outcome::Keep(d))) = entries.into_iter().next() {
                 self.recent.push_back(d);
             }

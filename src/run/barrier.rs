@@ -1,0 +1,75 @@
+//! Part of the run: the dedup barrier, fed in input order, and the register of the ids given
+//! so far.
+
+use crate::error::FileError;
+use crate::model::{DocId, Entry, Outcome};
+use crate::stages::dedup::{Dedup, Lookups, Marks};
+use rayon::prelude::*;
+
+/// The dedup barrier for one chunk: every document's lookups in the sealed corpus on all
+/// threads, then the checks strictly in input order, then the chunk is sealed.
+pub(crate) fn barrier(
+    entries: Vec<Entry>,
+    dedup: &mut Dedup,
+    ids: &mut IdRegister,
+) -> (Vec<Entry>, Vec<Marks>) {
+    let lookups: Vec<Lookups> = entries
+        .par_iter()
+        .map(|e| match e {
+            Entry::Done(o) => dedup.look_up(o),
+            _ => Lookups::default(),
+        })
+        .collect();
+    let mut marks = Vec::with_capacity(entries.len());
+    let entries = entries
+        .into_iter()
+        .zip(lookups)
+        .map(|(e, l)| {
+            let e = match ids.check(e) {
+                Entry::Done(o) => Entry::Done(dedup.check(o, l)),
+                other => other,
+            };
+            marks.push(dedup.marks());
+            e
+        })
+        .collect();
+    dedup.seal();
+    (entries, marks)
+}
+
+/// The ids given so far, in input order: a JSONL record whose id an earlier document took fails
+/// with an id collision, as two files with one id do at discovery.
+#[derive(Default)]
+pub(crate) struct IdRegister {
+    seen: std::collections::HashMap<DocId, String>,
+}
+
+impl IdRegister {
+    pub(crate) fn check(&mut self, e: Entry) -> Entry {
+        let (id, source) = match &e {
+            Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, _)) => (&d.id, &d.source),
+            Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source),
+        };
+        match self.seen.get(id) {
+            Some(first) if source.line.is_some() => {
+                let error =
+                    FileError::IdCollision { id: id.0.clone(), first: first.clone(), line: source.line };
+                Entry::Failed { id: id.clone(), source: source.clone(), error }
+            }
+            Some(_) => e,
+            None => {
+                self.note(id.clone(), &source.path, source.line);
+                e
+            }
+        }
+    }
+
+    /// Record that `id` was given by `path` (at JSONL line `line`).
+    pub(crate) fn note(&mut self, id: DocId, path: &str, line: Option<u64>) {
+        let here = match line {
+            Some(l) => format!("{path} line {l}"),
+            None => path.to_string(),
+        };
+        self.seen.insert(id, here);
+    }
+}

@@ -1,0 +1,295 @@
+//! The run driver: `newsprep run` (and `check`, which runs it into a scratch folder) over
+//! a folder, and `newsprep clean` over a stream ([`stream`]). Read -> normalize -> metadata
+//! -> boilerplate -> fingerprint run in parallel per document ([`chain`]); then the dedup
+//! barrier in input order ([`barrier`]); then the writer.
+//!
+//! Inputs are processed in chunks of [`CHUNK`] files or JSONL records (or [`CHUNK_BYTES`] of
+//! them): the chunk runs under rayon with its order kept, the barrier sees its documents in
+//! input order, and the writer appends them in order. Chunk i + 1's stages overlap chunk i's
+//! barrier and writing ([`chunks`]). The chunk size does not depend on the thread count, so
+//! output is byte-identical at any `--jobs`. An output that holds a corpus is cleaned
+//! incrementally ([`plan`]); site boilerplate is learned in a pass before the stages
+//! ([`sites`]). After the last chunk the clusters' canonical copies are settled (see
+//! `dedup.document.canonical`) and everything is committed at once.
+
+pub mod barrier;
+pub mod chain;
+pub mod chunks;
+pub mod plan;
+pub mod sites;
+pub mod stream;
+
+pub use chain::{Chain, Explained};
+pub use chunks::{CHUNK, CHUNK_BYTES};
+
+use crate::error::RunError;
+use crate::model::{DropReason, Entry, Outcome};
+use crate::output::commit::{self, Commit, Lock};
+use crate::output::{DuplicateOutput, Writer};
+use crate::progress::Reporter;
+use crate::settings::Settings;
+use crate::stages::boilerplate::sites::{self as site_knowledge, SiteCounter, SiteKnowledge};
+use crate::stages::dedup::{CanonicalPolicy, Dedup};
+use crate::stages::read::{self, Input};
+use crate::state::{self, Ends, FileState, Rebuild, Stat, State, StateRef};
+use crate::stats::{DocCounts, RunStats, Work};
+use barrier::IdRegister;
+use chunks::{pipelined, total_bytes};
+use plan::{Batch, FileTracker, Plan};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Run the whole pipeline as the settings say: on an output that holds a corpus, only the new
+/// and changed raw files are cleaned, against the corpus so far (see `state`).
+pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
+    let found = read::discover(&settings.input, &settings.read)?;
+    run_found(settings, reporter, found, &mut |_, _| {})
+}
+
+/// What sees every entry in input order before it is written, with the site boilerplate
+/// learned for the run (`newsprep check` gathers its facts this way).
+pub type Observer<'o> = dyn FnMut(&Entry, &SiteKnowledge) + Send + 'o;
+
+/// [`run`] on the raw files `found`, in the order given (`newsprep check` takes the order of
+/// the output it compares with), showing `observe` every entry.
+pub fn run_found(
+    settings: &Settings,
+    reporter: &dyn Reporter,
+    found: Vec<Input>,
+    observe: &mut Observer,
+) -> Result<RunStats, RunError> {
+    let out = &settings.output;
+    prepare_output(settings)?;
+    let _lock = Lock::acquire(out)?;
+    commit::recover(out)?;
+    let commit = Commit::new(out)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| RunError::Output { path: out.clone(), source: std::io::Error::other(e) })?;
+    let previous = if settings.full {
+        Err(Rebuild::Asked)
+    } else if settings.dedup.canonical != CanonicalPolicy::First {
+        Err(Rebuild::Policy(settings.dedup.canonical.name()))
+    } else {
+        State::load(out, settings.fingerprint())
+    };
+    let hashes = hash_inputs(&found, &previous, &pool, reporter);
+    let mut batch = Plan::new(previous, &found, hashes, settings.prune).batch(settings.prune)?;
+    let min_docs = settings.boilerplate.sites.min_docs;
+    let (snapshot, mut counter) = match batch.saved.take() {
+        Some((d, c)) => (Some(d), SiteCounter::restore(c, min_docs)),
+        None => (None, SiteCounter::new(min_docs)),
+    };
+    // Site lines: the files from the cut on are counted again.
+    let unlearned = Arc::new(SiteKnowledge::default());
+    let forget = batch.suffix.iter().filter_map(|s| s.was.as_ref()).rev();
+    let (knowledge, mut lines) = sites::learn(
+        &settings.boilerplate.sites,
+        &Chain::new(settings, unlearned),
+        &mut counter,
+        forget,
+        &batch.todo,
+        &pool,
+        reporter,
+    )?;
+    let knowledge = Arc::new(knowledge);
+    let chain = Chain::new(settings, knowledge.clone());
+    let mut corpus = Corpus {
+        dedup: match snapshot {
+            Some(snap) => Dedup::restore(&settings.dedup, snap, batch.before.dedup),
+            None => Dedup::new(&settings.dedup),
+        },
+        ids: IdRegister::default(),
+        writer: Writer::create(
+            out,
+            settings.documents,
+            DuplicateOutput::new(settings.dedup.document_action, settings.dedup.canonical),
+            batch.before.output,
+        )?
+        .with_parquet(settings.parquet),
+        stats: RunStats::default(),
+    };
+    corpus.replay(&batch);
+    let (mut cleaned, work) = clean(&chain, &mut batch, &mut corpus, &knowledge, &pool, reporter, observe)?;
+    for f in &mut cleaned {
+        f.lines = lines.remove(&f.rel).unwrap_or_default();
+    }
+    let this_run = Work { files: batch.todo.len() as u64, bytes: total_bytes(&batch.todo), documents: work };
+    let stats = settle(settings, batch, cleaned, corpus, &knowledge, counter, this_run, commit)?;
+    reporter.finish();
+    // Freed off this thread, as the corpus state is (see `settle`).
+    let _ = std::thread::Builder::new().spawn(move || drop(chain));
+    Ok(stats)
+}
+
+/// The corpus-wide state a batch is cleaned against, and what it gathers.
+struct Corpus {
+    dedup: Dedup,
+    ids: IdRegister,
+    writer: Writer,
+    stats: RunStats,
+}
+
+impl Corpus {
+    /// The counts and ids of the files before the cut, which keep their output.
+    fn replay(&mut self, batch: &Batch) {
+        for f in batch.prefix.iter().filter_map(|s| s.was.as_ref()) {
+            self.stats.add(&f.counts);
+            for (id, line) in &f.ids {
+                self.ids.note(
+                    crate::model::DocId(id.clone()),
+                    &f.rel,
+                    (*line > 0).then_some(u64::from(*line)),
+                );
+            }
+        }
+    }
+}
+
+/// The output folder exists (it is made) and is not inside the input folder.
+fn prepare_output(settings: &Settings) -> Result<(), RunError> {
+    refuse_output_inside_input(settings)?;
+    let out = &settings.output;
+    if out.exists() && !out.is_dir() {
+        let source = std::io::Error::other("it is a file, not a folder (give --output a folder)");
+        return Err(RunError::Output { path: out.clone(), source });
+    }
+    std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.clone(), source })
+}
+
+/// Each input's SHA-256 and stat. A file whose stat is what the last run recorded is not read
+/// again (see `state::Stat`).
+fn hash_inputs(
+    found: &[Input],
+    previous: &Result<State, Rebuild>,
+    pool: &rayon::ThreadPool,
+    reporter: &dyn Reporter,
+) -> Vec<([u8; 32], Option<Stat>)> {
+    reporter.phase("hashing raw files", total_bytes(found));
+    let recorded: HashMap<&str, (Stat, [u8; 32])> = match previous {
+        Ok(s) => s.files.iter().filter_map(|f| Some((f.rel.as_str(), (f.stat?, f.sha256)))).collect(),
+        Err(_) => HashMap::new(),
+    };
+    pool.install(|| {
+        found
+            .par_iter()
+            .map(|i| {
+                let stat = Stat::of(&i.path);
+                let h = match (stat, recorded.get(i.rel.as_str())) {
+                    (Some(now), Some((then, sha))) if now == *then => *sha,
+                    _ => read::file_sha256(i),
+                };
+                reporter.advance(i.bytes);
+                (h, stat)
+            })
+            .collect()
+    })
+}
+
+/// Clean the batch's inputs: the per-document stages in parallel, then the dedup barrier and
+/// the writer in input order. Returns the state of each file cleaned and this run's counts.
+#[allow(clippy::too_many_arguments)]
+fn clean(
+    chain: &Chain,
+    batch: &mut Batch,
+    corpus: &mut Corpus,
+    knowledge: &SiteKnowledge,
+    pool: &rayon::ThreadPool,
+    reporter: &dyn Reporter,
+    observe: &mut Observer,
+) -> Result<(Vec<FileState>, DocCounts), RunError> {
+    let before = batch.before;
+    let mut files = FileTracker::new(&batch.todo, batch.hashes(), before);
+    let mut work = DocCounts::default();
+    let earlier = &mut batch.summary.duplicates_of_earlier;
+    reporter.phase("cleaning", total_bytes(&batch.todo));
+    let mut done = 0u64;
+    pipelined(
+        pool,
+        chain.units(&batch.todo),
+        |u| (u.input().rel.as_str(), chain.process(u)),
+        |results, bytes| {
+            let (rels, entries): (Vec<&str>, Vec<Entry>) = results.into_iter().unzip();
+            let (entries, marks) = barrier::barrier(entries, &mut corpus.dedup, &mut corpus.ids);
+            let ends = corpus.writer.write(&entries)?;
+            for (((rel, e), marks), output) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
+                observe(e, knowledge);
+                files.record(rel, e, Ends { output, dedup: marks });
+                corpus.stats.record(e);
+                work.record(e);
+                if let Entry::Done(Outcome::Drop(doc, DropReason::Duplicate { of, .. })) = e
+                    && corpus.dedup.kept_before(of, before.dedup)
+                {
+                    earlier.push((doc.id.0.clone(), of.0.clone()));
+                }
+            }
+            done += entries.len() as u64;
+            reporter.documents(done);
+            reporter.advance(bytes);
+            Ok(())
+        },
+    )?;
+    Ok((files.finish(), work))
+}
+
+/// Settle the clusters, finish the output files, stage the site knowledge, the index and the
+/// state beside them, and commit it all at once.
+#[allow(clippy::too_many_arguments)]
+fn settle(
+    settings: &Settings,
+    mut batch: Batch,
+    cleaned: Vec<FileState>,
+    corpus: Corpus,
+    knowledge: &SiteKnowledge,
+    counter: SiteCounter,
+    this_run: Work,
+    mut commit: Commit,
+) -> Result<RunStats, RunError> {
+    let Corpus { mut dedup, ids, writer, mut stats } = corpus;
+    stats.site_lines = knowledge.len() as u64;
+    let resolution = dedup.resolve();
+    stats.settle(&resolution);
+    let sizes = writer.finish(&stats, &resolution, &mut commit)?;
+    let (before, committed) = (batch.before, std::mem::take(&mut batch.log));
+    stats.batch = std::mem::take(&mut batch.summary);
+    let all = batch.files(cleaned);
+    if settings.boilerplate.sites.enabled {
+        commit.stage(site_knowledge::FILE, &knowledge.encode(|i| all[i as usize].rel.as_str()))?;
+    }
+    let log = state::stage_index(&mut commit, &committed, before.dedup, &dedup)?;
+    let state = StateRef {
+        config: settings.fingerprint(),
+        sizes,
+        files: &all,
+        log: &log,
+        clusters: dedup.clusters(),
+        sites: counter.snapshot(),
+    };
+    commit.stage(state::FILE, &state.encode())?;
+    commit.apply()?;
+    stats.this_run = this_run;
+    // Freeing the corpus index and state (a few hundred thousand allocations at 100,000
+    // articles) took a tenth of a second of a small batch's run; nothing waits for it.
+    let _ = std::thread::Builder::new().spawn(move || drop((dedup, counter, all, ids)));
+    Ok(stats)
+}
+
+/// Writing into the folder being read would feed output back in as input on the next run.
+fn refuse_output_inside_input(s: &Settings) -> Result<(), RunError> {
+    let (Ok(input), Ok(output)) = (s.input.canonicalize(), std::path::absolute(&s.output)) else {
+        return Ok(());
+    };
+    let output = output.canonicalize().unwrap_or(output);
+    if input.is_dir() && output.starts_with(&input) {
+        return Err(RunError::Output {
+            path: s.output.clone(),
+            source: std::io::Error::other(format!(
+                "the output folder is inside the input folder {}",
+                s.input.display()
+            )),
+        });
+    }
+    Ok(())
+}

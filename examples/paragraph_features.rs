@@ -4,9 +4,9 @@
 //!
 //! Run: `cargo run --release --example paragraph_features -- CONFIG INPUT_DIR CORPUS_DIR > out.jsonl`
 
+use newsprep::input;
 use newsprep::settings::{Overrides, Settings};
 use newsprep::stages::boilerplate::sites::SiteKnowledge;
-use newsprep::stages::read;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ fn main() {
     let settings = Settings::resolve(&run).expect("the config loads");
     let knowledge = SiteKnowledge::load(&settings.output).expect("the corpus's site knowledge loads");
     let stages = newsprep::run::Chain::new(&settings, Arc::new(knowledge));
-    let inputs = read::discover(&settings.input, &settings.read).expect("the input folder lists");
+    let inputs = input::discover(&settings.input, &settings.read).expect("the input folder lists");
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for input in &inputs {

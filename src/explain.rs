@@ -4,13 +4,13 @@
 //! and each signal's contribution.
 
 use crate::error::RunError;
+use crate::input::{self, InputKind};
 use crate::model::Outcome;
 use crate::model::Removal;
 use crate::run::{Chain, Explained};
 use crate::settings::Settings;
 use crate::stages::boilerplate::context::Model;
 use crate::stages::boilerplate::sites::SiteKnowledge;
-use crate::stages::read::{self, InputKind};
 use std::io::Write;
 use std::path::Path;
 
@@ -38,7 +38,7 @@ pub fn explain(
             source: std::io::Error::other("explain takes one file, not a folder"),
         });
     }
-    let inputs = read::discover(file, &settings.read)?;
+    let inputs = input::discover(file, &settings.read)?;
     let Some(input) = inputs.first() else {
         return Err(RunError::Input { path: file.to_path_buf(), source: std::io::Error::other("no file") });
     };
@@ -77,29 +77,29 @@ pub fn explain(
 
 /// Stream the feed's records (decompressed as `run` reads them) up to the picked one.
 fn find_record(
-    input: &read::Input,
+    input: &input::Input,
     pick: &Pick,
     settings: &Settings,
 ) -> Result<crate::model::Document, String> {
-    for unit in read::units(std::slice::from_ref(input), &settings.read) {
+    for unit in input::units(std::slice::from_ref(input), &settings.read) {
         match unit {
-            read::Unit::Record(r) => {
+            input::Unit::Record(r) => {
                 if matches!(pick, Pick::Line(n) if *n != r.line) {
                     continue;
                 }
-                match read::record(&r, &settings.read.fields) {
+                match input::record(&r, &settings.read.fields) {
                     Ok(doc) if matches!(pick, Pick::Id(id) if *id != doc.id.0) => continue,
                     Ok(doc) => return Ok(doc),
                     Err((_, _, e)) if matches!(pick, Pick::Line(_)) => return Err(e.to_string()),
                     Err(_) => continue,
                 }
             }
-            read::Unit::Broken { line, error, .. } => {
+            input::Unit::Broken { line, error, .. } => {
                 if matches!(pick, Pick::Line(n) if *n == line) || line == 0 {
                     return Err(error.to_string());
                 }
             }
-            read::Unit::File(_) => {}
+            input::Unit::File(_) => {}
         }
     }
     Err(match pick {

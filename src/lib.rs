@@ -11,6 +11,7 @@ pub mod check;
 pub mod config;
 pub mod error;
 pub mod explain;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod progress;

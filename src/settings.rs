@@ -4,12 +4,12 @@
 
 use crate::config::{self, ClassifierConfig, FieldsConfig, PipelineConfig, RuleConfig};
 use crate::error::ConfigError;
+use crate::input::{ReadSettings, RecordFieldNames};
 use crate::output::DocumentFiles;
 use crate::stages::boilerplate::{BoilerplateSettings, ClassifierSettings, Rule, SitesSettings};
 use crate::stages::dedup::DedupSettings;
 use crate::stages::metadata::MetadataSettings;
 use crate::stages::normalize::NormalizeSettings;
-use crate::stages::read::{ReadSettings, RecordFieldNames};
 use std::path::{Path, PathBuf};
 
 /// What a command changes over the config file (its flags, as plain values: the command line

@@ -41,8 +41,16 @@ const LAYERS: &[(&str, &[&str])] = &[
         "config::values",
         &["check", "config", "explain", "model", "output", "run", "settings", "stages", "state", "stats"],
     ),
-    // Stages know their own settings, never the config file, the driver or the output.
-    ("stages", &["check", "config", "explain", "output", "progress", "run", "settings", "state", "stats"]),
+    // Input reads files into documents: it knows the model, nothing of what comes after.
+    (
+        "input",
+        &["check", "config", "explain", "output", "progress", "run", "settings", "stages", "state", "stats"],
+    ),
+    // Stages know their own settings, never the config file, the input, the driver or the output.
+    (
+        "stages",
+        &["check", "config", "explain", "input", "output", "progress", "run", "settings", "state", "stats"],
+    ),
     // Output writes what the run hands it.
     ("output", &["check", "config", "explain", "progress", "run", "settings", "state"]),
     ("state", &["check", "config", "explain", "progress", "run", "settings"]),

@@ -319,7 +319,7 @@ fn every_bad_input_gets_a_row_with_its_status_and_message_and_the_rest_is_cleane
 /// `error` row saying so; the files around it are cleaned.
 #[test]
 fn a_file_that_disappears_mid_run_is_an_error_row_and_the_rest_is_cleaned() {
-    use newsprep::{progress::Silent, run, settings::Settings, stages::read};
+    use newsprep::{input, progress::Silent, run, settings::Settings};
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("raw");
     fs::create_dir_all(&raw).unwrap();
@@ -327,7 +327,7 @@ fn a_file_that_disappears_mid_run_is_an_error_row_and_the_rest_is_cleaned() {
         fs::write(raw.join(format!("{name}.txt")), article(name)).unwrap();
     }
     let settings = Settings::defaults(&raw, dir.path().join("cleaned"));
-    let found = read::discover(&settings.input, &settings.read).unwrap();
+    let found = input::discover(&settings.input, &settings.read).unwrap();
     fs::remove_file(raw.join("b.txt")).unwrap();
     let stats = run::run_found(&settings, &Silent, found, &mut |_, _| {}).unwrap();
     assert_eq!((stats.documents.kept, stats.documents.error), (2, 1));

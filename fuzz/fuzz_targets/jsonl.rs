@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use newsprep::model::DocId;
-use newsprep::stages::read::RecordFieldNames;
-use newsprep::stages::read::{self, Compression, Input, InputKind, Record};
+use newsprep::input::RecordFieldNames;
+use newsprep::input::{self, Compression, Input, InputKind, Record};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -17,13 +17,14 @@ static INPUT: LazyLock<Input> = LazyLock::new(|| Input {
     bytes: 0,
     order: 0,
     compression: Compression::None,
+    format: Some(input::FormatRef(&input::Jsonl)),
 });
 
 static NAMES: LazyLock<RecordFieldNames> = LazyLock::new(RecordFieldNames::default);
 
 fuzz_target!(|data: &[u8]| {
     let r = Record { input: &INPUT, line: 7, bytes: data.to_vec(), too_long: None };
-    match read::record(&r, &NAMES) {
+    match input::record(&r, &NAMES) {
         Ok(doc) => {
             assert_eq!(doc.source.bytes, data.len() as u64);
             assert_eq!(doc.source.line, Some(7));

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use newsprep::stages::read::InputEncoding;
+use newsprep::input::InputEncoding;
 use newsprep::model::{DocId, Document, SourceInfo};
 use newsprep::settings::Settings;
 use newsprep::model::Outcome;
@@ -12,7 +12,7 @@ use newsprep::stages::boilerplate::sites::SiteKnowledge;
 use newsprep::stages::boilerplate::{RuleSet, StripBoilerplate};
 use newsprep::stages::metadata::ExtractMetadata;
 use newsprep::stages::normalize::Normalize;
-use newsprep::stages::read;
+use newsprep::input;
 use std::sync::{Arc, LazyLock};
 
 struct Stages {
@@ -33,7 +33,7 @@ static STAGES: LazyLock<Stages> = LazyLock::new(|| {
 
 fuzz_target!(|data: &[u8]| {
     let len = data.len();
-    let Ok(d) = read::decode::decode(data.to_vec(), InputEncoding::Detect) else { return };
+    let Ok(d) = input::decode::decode(data.to_vec(), InputEncoding::Detect) else { return };
     let doc = Document::mapped(DocId("fuzz".into()), SourceInfo::unread("fuzz.txt"), d.text, d.map);
     let s = &*STAGES;
     let o = Outcome::Keep(doc).then(&s.normalize);

@@ -6,6 +6,8 @@ pub mod report;
 
 use crate::config::{DuplicatesScope, Level};
 use crate::error::RunError;
+use crate::input::ReadSettings;
+use crate::input::{self, Input};
 use crate::model::{Document, Removal};
 use crate::model::{DropReason, Entry, Outcome};
 use crate::progress::Reporter;
@@ -15,8 +17,6 @@ use crate::stages::boilerplate::BoilerplateSettings;
 use crate::stages::boilerplate::RuleSet;
 use crate::stages::boilerplate::sites::{self, SiteKnowledge};
 use crate::stages::dedup::DocumentAction;
-use crate::stages::read::ReadSettings;
-use crate::stages::read::{self, Input};
 use crate::state;
 use crate::stats::DocCounts;
 use serde::Serialize;
@@ -189,7 +189,7 @@ impl Report {
 /// the output's order (new files last), and judge it.
 pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, RunError> {
     let before = Manifest::read(&settings.output, false)?;
-    let mut found = read::discover(&settings.input, &settings.read)?;
+    let mut found = input::discover(&settings.input, &settings.read)?;
     // The files the output lists first, in its order; the others after, in path order.
     let rank: HashMap<&str, usize> = before.order.iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
     found.sort_by_key(|i| rank.get(i.rel.as_str()).copied().unwrap_or(usize::MAX));
@@ -744,7 +744,7 @@ impl LineFinder {
     fn line(&mut self, place: &Places, rel: &str, offset: usize) -> Option<u64> {
         let starts = self.starts.entry(rel.to_string()).or_insert_with(|| {
             let input = place.inputs.get(rel)?;
-            let doc = read::read(input, place.read).ok()?;
+            let doc = input::read(input, place.read).ok()?;
             let mut v = vec![0];
             v.extend(memchr::memchr_iter(b'\n', doc.raw.as_bytes()).map(|i| doc.origin.raw(i + 1)));
             Some(v)

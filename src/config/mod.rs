@@ -9,11 +9,11 @@
 pub mod values;
 
 use crate::error::{ConfigError, ConfigIssue};
+use crate::input::InputEncoding;
 use crate::output::DocumentFiles;
 use crate::stages::boilerplate::{Category, Matcher, Preset, Scope, Zone};
 use crate::stages::dedup::{CanonicalPolicy, DedupScope, DocumentAction};
 use crate::stages::normalize::{ParagraphSplit, UnicodeForm};
-use crate::stages::read::InputEncoding;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::ops::Range;

@@ -5,6 +5,7 @@
 //! whole [`Settings`] and the stages never see those.
 
 use crate::error::FileError;
+use crate::input::{self, Input, InputKind, ReadSettings, Unit};
 use crate::model::{Document, Entry, Outcome, SourceInfo};
 use crate::settings::Settings;
 use crate::stages::boilerplate::classify::Classified;
@@ -13,7 +14,6 @@ use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
 use crate::stages::dedup::{Dedup, DedupSettings, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
-use crate::stages::read::{self, Input, InputKind, ReadSettings, Unit};
 use std::sync::Arc;
 
 /// The per-document stages, built once from the settings.
@@ -45,8 +45,8 @@ impl Chain {
     }
 
     /// The units of `inputs` (files, and each line of a JSONL file), in order.
-    pub fn units<'a>(&self, inputs: &'a [Input]) -> read::Units<'a> {
-        read::units(inputs, &self.read)
+    pub fn units<'a>(&self, inputs: &'a [Input]) -> input::Units<'a> {
+        input::units(inputs, &self.read)
     }
 
     /// Read one unit (a file or a JSONL record) into a document: the one place a unit becomes
@@ -57,21 +57,19 @@ impl Chain {
 
     #[allow(clippy::result_large_err)] // boxed by `read`; `process` takes it as it is
     fn read_unit(&self, unit: &Unit) -> Result<Document, Entry> {
-        let input = match unit {
-            Unit::File(input) => input,
-            Unit::Record(r) => {
-                return read::record(r, &self.read.fields).map_err(|(id, source, error)| Entry::Failed {
-                    id,
-                    source,
-                    error,
-                });
-            }
-            Unit::Broken { input, line, error } => {
-                let mut source = SourceInfo::unread(input.rel.clone());
-                source.line = (*line > 0).then_some(*line);
-                return Err(Entry::Failed { id: input.id.clone(), source, error: error.clone() });
-            }
-        };
+        let input =
+            match unit {
+                Unit::File(input) => input,
+                Unit::Record(r) => {
+                    return input::record(r, &self.read.fields)
+                        .map_err(|(id, source, error)| Entry::Failed { id, source, error });
+                }
+                Unit::Broken { input, line, error } => {
+                    let mut source = SourceInfo::unread(input.rel.clone());
+                    source.line = (*line > 0).then_some(*line);
+                    return Err(Entry::Failed { id: input.id.clone(), source, error: error.clone() });
+                }
+            };
         match &input.kind {
             InputKind::Skipped(reason) => Err(Entry::Skipped {
                 id: input.id.clone(),
@@ -81,13 +79,13 @@ impl Chain {
             InputKind::Collision { first } => {
                 let error =
                     FileError::IdCollision { id: input.id.0.clone(), first: first.clone(), line: None };
-                let source = match read::read(input, &self.read) {
+                let source = match input::read(input, &self.read) {
                     Ok(d) => d.source,
                     Err((s, _)) => s,
                 };
                 Err(Entry::Failed { id: input.id.clone(), source, error })
             }
-            InputKind::Article | InputKind::Records => read::read(input, &self.read)
+            InputKind::Article | InputKind::Records => input::read(input, &self.read)
                 .map_err(|(source, error)| Entry::Failed { id: input.id.clone(), source, error }),
         }
     }
@@ -116,7 +114,7 @@ impl Chain {
         input: &Input,
         dedup: &DedupSettings,
     ) -> Result<Explained, (SourceInfo, FileError)> {
-        let doc = read::read(input, &self.read)?;
+        let doc = input::read(input, &self.read)?;
         Ok(self.explain_document(doc, dedup))
     }
 

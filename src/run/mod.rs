@@ -23,6 +23,7 @@ pub use chain::{Chain, Explained};
 pub use chunks::{CHUNK, CHUNK_BYTES};
 
 use crate::error::RunError;
+use crate::input::{self, Input};
 use crate::model::{DropReason, Entry, Outcome};
 use crate::output::commit::{self, Commit, Lock};
 use crate::output::{DuplicateOutput, Writer};
@@ -30,7 +31,6 @@ use crate::progress::Reporter;
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self as site_knowledge, SiteCounter, SiteKnowledge};
 use crate::stages::dedup::{CanonicalPolicy, Dedup};
-use crate::stages::read::{self, Input};
 use crate::state::{self, Ends, FileState, Rebuild, Stat, State, StateRef};
 use crate::stats::{DocCounts, RunStats, Work};
 use barrier::IdRegister;
@@ -43,7 +43,7 @@ use std::sync::Arc;
 /// Run the whole pipeline as the settings say: on an output that holds a corpus, only the new
 /// and changed raw files are cleaned, against the corpus so far (see `state`).
 pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
-    let found = read::discover(&settings.input, &settings.read)?;
+    let found = input::discover(&settings.input, &settings.read)?;
     run_found(settings, reporter, found, &mut |_, _| {})
 }
 
@@ -179,7 +179,7 @@ fn hash_inputs(
                 let stat = Stat::of(&i.path);
                 let h = match (stat, recorded.get(i.rel.as_str())) {
                     (Some(now), Some((then, sha))) if now == *then => *sha,
-                    _ => read::file_sha256(i),
+                    _ => input::file_sha256(i),
                 };
                 reporter.advance(i.bytes);
                 (h, stat)

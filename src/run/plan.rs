@@ -3,10 +3,10 @@
 //! the state of each file cleaned.
 
 use crate::error::RunError;
+use crate::input::Input;
 use crate::model::Entry;
 use crate::stages::boilerplate::sites::CounterSnapshot;
 use crate::stages::dedup::Snapshot;
-use crate::stages::read::Input;
 use crate::state::{Ends, FileState, LogSegment, Rebuild, Stat, State};
 use crate::stats::{BatchSummary, RunStats};
 use std::collections::HashMap;

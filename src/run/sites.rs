@@ -5,11 +5,11 @@
 use super::chain::Chain;
 use super::chunks::{pipelined, total_bytes};
 use crate::error::RunError;
+use crate::input::{Input, Unit};
 use crate::model::Outcome;
 use crate::progress::Reporter;
 use crate::stages::boilerplate::SitesSettings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
-use crate::stages::read::{Input, Unit};
 use crate::state::FileState;
 use std::collections::HashMap;
 

@@ -13,6 +13,7 @@ use super::barrier::{self, IdRegister};
 use super::chain::Chain;
 use super::chunks::CHUNK;
 use crate::error::RunError;
+use crate::input::{self, FormatRef, Input, InputKind, Jsonl, Record, Text, Unit};
 use crate::model::{DocId, Document, SourceInfo};
 use crate::model::{DropReason, Entry, Outcome};
 use crate::output::CorpusRecord;
@@ -20,7 +21,6 @@ use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
 use crate::stages::dedup::Dedup;
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
-use crate::stages::read::{self, Input, InputKind, Record, Unit};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
 use std::io::{BufRead, Write};
@@ -68,7 +68,7 @@ impl Source {
         let f = std::fs::File::open(path)
             .map_err(|source| RunError::Input { path: path.to_path_buf(), source })?;
         let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
-        let c = read::Compression::of(ext);
+        let c = input::Compression::of(ext);
         let r = c.reader(f).map_err(|e| RunError::Input {
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
@@ -207,7 +207,8 @@ impl<'s> Stream<'s> {
                 kind: InputKind::Records,
                 bytes: 0,
                 order: 0,
-                compression: read::Compression::None,
+                compression: input::Compression::None,
+                format: Some(FormatRef(&Jsonl)),
             },
             chain: Chain::new(settings, Arc::new(SiteKnowledge::default())),
             counter: SiteCounter::new(settings.boilerplate.sites.min_docs),
@@ -227,7 +228,7 @@ impl<'s> Stream<'s> {
         report: &mut dyn FnMut(String),
         summary: &mut StreamSummary,
     ) -> std::io::Result<()> {
-        let mut lines = read::RecordLines::new(reader, self.settings.read.max_file_bytes);
+        let mut lines = input::RecordLines::new(reader, self.settings.read.max_file_bytes);
         let mut ended = false;
         while !ended {
             let mut chunk = Vec::with_capacity(CHUNK);
@@ -284,8 +285,16 @@ impl<'s> Stream<'s> {
         let id = self.input.id.clone();
         let limit = self.settings.read.max_file_bytes;
         let (source, encoding) = (SourceInfo::unread(name), self.settings.read.encoding);
-        let doc = read::read_document(id.clone(), source, reader, read::Compression::None, limit, encoding)
-            .map_err(|(source, error)| Box::new(Entry::Failed { id, source, error }));
+        let doc = input::read_document(
+            FormatRef(&Text),
+            id.clone(),
+            source,
+            reader,
+            input::Compression::None,
+            limit,
+            encoding,
+        )
+        .map_err(|(source, error)| Box::new(Entry::Failed { id, source, error }));
         self.position += 1;
         self.finish(vec![doc], out, report, summary)
     }

@@ -10,6 +10,5 @@ pub mod bylines;
 pub mod dedup;
 pub mod metadata;
 pub mod normalize;
-pub mod read;
 
 pub use crate::model::DocStage;

@@ -3,31 +3,38 @@
 
 use crate::error::FileError;
 use crate::model::{DocId, Entry, Outcome};
-use crate::stages::dedup::{Dedup, Lookups, Marks};
+use crate::stages::dedup::{Dedup, Lookups, Marks, Print};
 use rayon::prelude::*;
 
-/// The dedup barrier for one chunk: every document's lookups in the sealed corpus on all
-/// threads, then the checks strictly in input order, then the chunk is sealed.
+/// The dedup barrier for one chunk: every kept document's print made and looked up in the
+/// sealed corpus on all threads, then the prints checked strictly in input order and the
+/// decisions applied, then the chunk is sealed.
 pub(crate) fn barrier(
     entries: Vec<Entry>,
     dedup: &mut Dedup,
     ids: &mut IdRegister,
 ) -> (Vec<Entry>, Vec<Marks>) {
-    let lookups: Vec<Lookups> = entries
+    let prints: Vec<Option<(Print, Lookups)>> = entries
         .par_iter()
         .map(|e| match e {
-            Entry::Done(o) => dedup.look_up(o),
-            _ => Lookups::default(),
+            Entry::Done(Outcome::Keep(d)) => {
+                let print = Print::of(d, dedup.settings());
+                let sealed = dedup.look_up(&print);
+                Some((print, sealed))
+            }
+            _ => None,
         })
         .collect();
     let mut marks = Vec::with_capacity(entries.len());
     let entries = entries
         .into_iter()
-        .zip(lookups)
-        .map(|(e, l)| {
-            let e = match ids.check(e) {
-                Entry::Done(o) => Entry::Done(dedup.check(o, l)),
-                other => other,
+        .zip(prints)
+        .map(|(e, print)| {
+            let e = match (ids.check(e), print) {
+                (Entry::Done(Outcome::Keep(d)), Some((print, sealed))) => {
+                    Entry::Done(dedup.check(&print, sealed).apply(d))
+                }
+                (other, _) => other,
             };
             marks.push(dedup.marks());
             e

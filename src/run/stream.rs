@@ -19,8 +19,8 @@ use crate::model::{DropReason, Entry, Outcome};
 use crate::output::CorpusRecord;
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
-use crate::stages::dedup::Dedup;
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
+use crate::stages::dedup::{Decision, Dedup, Print};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
 use std::io::{BufRead, Write};
@@ -183,8 +183,9 @@ struct Stream<'s> {
     position: u32,
     /// Dedup against this many kept documents at least (twice as many at most); 0 = all.
     window: usize,
-    /// With a window: the kept documents dedup holds, oldest first, without their text.
-    recent: std::collections::VecDeque<Document>,
+    /// With a window: the prints of the kept documents dedup holds, oldest first, with where
+    /// each came from (for the id register).
+    recent: std::collections::VecDeque<(Print, String, Option<u64>)>,
 }
 
 impl Stream<'_> {
@@ -383,14 +384,15 @@ impl<'s> Stream<'s> {
         outcomes
     }
 
-    /// With a window: keep the chunk's kept documents (fingerprints, no text), and once twice
+    /// With a window: keep the chunk's kept documents' prints (no text), and once twice
     /// the window is held, start dedup afresh from the newest `window` of them. Memory then
     /// stays bounded however long the stream runs; every record is checked against at least
     /// the `window` kept documents before it.
     fn remember(&mut self, entries: &[Entry]) {
         for e in entries {
             if let Entry::Done(Outcome::Keep(d)) = e {
-                self.recent.push_back(without_text(d));
+                let print = Print::of(d, &self.settings.dedup);
+                self.recent.push_back((print, d.source.path.clone(), d.source.line));
             }
         }
         if self.recent.len() < 2 * self.window {
@@ -400,34 +402,14 @@ impl<'s> Stream<'s> {
         self.recent.drain(..forget);
         self.dedup = Dedup::new(&self.settings.dedup);
         self.ids = IdRegister::default();
-        // Replayed in order through the barrier: each was kept against a superset of what it
-        // meets now, so each is kept again and enters the index (and its id the register).
-        let replay = std::mem::take(&mut self.recent);
-        for d in replay {
-            let (entries, _) =
-                barrier::barrier(vec![Entry::Done(Outcome::Keep(d))], &mut self.dedup, &mut self.ids);
-            if let Some(Entry::Done(Outcome::Keep(d))) = entries.into_iter().next() {
-                self.recent.push_back(d);
-            }
+        // Replayed in order: each was kept against a superset of what it meets now, so each is
+        // kept again and enters the index (and its id the register).
+        for (print, path, line) in &self.recent {
+            self.ids.note(print.id.clone(), path, *line);
+            let sealed = self.dedup.look_up(print);
+            let decision = self.dedup.check(print, sealed);
+            debug_assert!(matches!(decision, Decision::Keep(ref r) if r.is_empty()));
+            self.dedup.seal();
         }
     }
-}
-
-/// A kept document as dedup needs it: ids, spans and fingerprints; no text, and removed
-/// paragraphs only as placeholders (their places number the others).
-fn without_text(d: &Document) -> Document {
-    let mut doc = Document::new(d.id.clone(), d.source.clone(), String::new(), 0);
-    doc.body = d.body;
-    doc.paragraphs = d
-        .paragraphs
-        .iter()
-        .map(|p| crate::model::Paragraph {
-            text: String::new(),
-            span: p.span,
-            features: p.features,
-            removal: p.removal.as_ref().map(|_| crate::model::Removal::Markup { rule: "removed" }),
-            fingerprint: if p.is_kept() { p.fingerprint } else { None },
-        })
-        .collect();
-    doc
 }

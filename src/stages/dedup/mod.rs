@@ -123,6 +123,107 @@ impl DocStage for Fingerprints {
     }
 }
 
+/// What the dedup barrier knows of one kept document: its id, its body fingerprint, the
+/// paragraphs that take part in paragraph dedup (kept, and long enough) with their
+/// fingerprints and spans, and what the canonical policy compares. No text: prints are made
+/// where the documents are (on every thread, or on many machines) and decided in one place,
+/// in input order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Print {
+    /// The document.
+    pub id: DocId,
+    /// Its body's fingerprint.
+    pub body: Fingerprint,
+    /// Its paragraphs that take part, in order.
+    pub paragraphs: Vec<ParaPrint>,
+    /// Its kept paragraphs.
+    pub kept: u32,
+    /// Characters of its kept paragraphs (counted for `canonical = "longest"` only).
+    pub chars: u64,
+    /// Its date (kept for `canonical = "earliest"` only).
+    pub published: Option<String>,
+}
+
+/// A paragraph of a [`Print`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ParaPrint {
+    /// Its index in the document.
+    pub index: u32,
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Its byte span in the raw file.
+    pub start: u64,
+    /// End of the span.
+    pub end: u64,
+    /// Its characters (counted for `canonical = "longest"` only).
+    pub chars: u32,
+}
+
+impl Print {
+    /// The print of a document the fingerprint stage has seen.
+    pub fn of(doc: &Document, s: &DedupSettings) -> Print {
+        let longest = s.canonical == CanonicalPolicy::Longest;
+        let chars = |p: &crate::model::Paragraph| if longest { p.text.chars().count() } else { 0 };
+        let paragraphs = eligible(doc, s.paragraph_min_words)
+            .map(|(i, fingerprint)| {
+                let p = &doc.paragraphs[i];
+                ParaPrint {
+                    index: u32::try_from(i).expect("fewer than 2^32 paragraphs"),
+                    fingerprint,
+                    start: p.span.start as u64,
+                    end: p.span.end as u64,
+                    chars: chars(p) as u32,
+                }
+            })
+            .collect();
+        Print {
+            id: doc.id.clone(),
+            body: doc.body.expect("fingerprint stage ran"),
+            paragraphs,
+            kept: doc.kept().count() as u32,
+            chars: doc.kept().map(|p| chars(p) as u64).sum(),
+            published: (s.canonical == CanonicalPolicy::Earliest)
+                .then(|| doc.meta.published.clone())
+                .flatten(),
+        }
+    }
+}
+
+/// What the barrier decided for one document, to be applied to the document the print was
+/// made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// It stays; these of its paragraphs repeat paragraphs of earlier documents and go.
+    Keep(Vec<ParaMatch>),
+    /// It leaves the corpus: a near-duplicate of an earlier document, or nothing left once
+    /// its repeated paragraphs went.
+    Drop(Vec<ParaMatch>, DropReason),
+}
+
+impl Decision {
+    /// The document with the decision applied.
+    pub fn apply(self, mut doc: Document) -> Outcome {
+        match self {
+            Decision::Keep(repeats) => {
+                mark_repeats(&mut doc, repeats);
+                Outcome::Keep(doc)
+            }
+            Decision::Drop(repeats, reason @ DropReason::Empty { .. }) => {
+                mark_repeats(&mut doc, repeats);
+                Outcome::Drop(doc, reason)
+            }
+            // A duplicate's text is left whole: it may be flagged, or become canonical.
+            Decision::Drop(_, reason) => Outcome::Drop(doc, reason),
+        }
+    }
+}
+
+fn mark_repeats(doc: &mut Document, repeats: Vec<ParaMatch>) {
+    for ParaMatch { paragraph, of, distance, similarity } in repeats {
+        doc.paragraphs[paragraph].removal = Some(Removal::Duplicate { of, distance, similarity });
+    }
+}
+
 /// What the sealed corpus holds for one document, from [`Dedup::look_up`].
 #[derive(Debug, Default)]
 pub struct Lookups {
@@ -262,6 +363,11 @@ pub struct Marks {
 }
 
 impl Dedup {
+    /// The settings it checks by (a print is made under them).
+    pub fn settings(&self) -> &DedupSettings {
+        &self.settings
+    }
+
     /// What the corpus holds so far.
     pub fn marks(&self) -> Marks {
         Marks {
@@ -343,24 +449,22 @@ impl Dedup {
     /// What the sealed part of the corpus (every earlier chunk) holds for this document's body
     /// and eligible paragraphs. Takes `&self`, so a chunk's lookups run on every thread; then
     /// [`check`](Self::check) adds what the documents before it in the same chunk hold.
-    pub fn look_up(&self, outcome: &Outcome) -> Lookups {
-        let Outcome::Keep(doc) = outcome else {
-            return Lookups::default();
-        };
-        let s = self.settings;
-        let body = doc.body.and_then(|b| self.bodies.find_sealed(&b)).filter(|_| self.document_dedup());
+    pub fn look_up(&self, print: &Print) -> Lookups {
+        let body = self.bodies.find_sealed(&print.body).filter(|_| self.document_dedup());
         let paragraphs = if self.index_paragraphs() {
-            eligible(doc, s.paragraph_min_words).map(|(_, fp)| self.paragraphs.find_sealed(&fp)).collect()
+            print.paragraphs.iter().map(|p| self.paragraphs.find_sealed(&p.fingerprint)).collect()
         } else {
             Vec::new()
         };
         Lookups { body, paragraphs }
     }
 
-    /// [`look_up`](Self::look_up) and [`check`](Self::check) in one step, for one document alone.
+    /// Look up, check and apply in one step, for one document alone (`newsprep explain`).
     pub fn check_one(&mut self, outcome: Outcome) -> Outcome {
-        let sealed = self.look_up(&outcome);
-        self.check(outcome, sealed)
+        let Outcome::Keep(doc) = outcome else { return outcome };
+        let print = Print::of(&doc, &self.settings);
+        let sealed = self.look_up(&print);
+        self.check(&print, sealed).apply(doc)
     }
 
     /// Make everything kept so far part of the sealed corpus, for the next chunk's lookups.
@@ -374,32 +478,32 @@ impl Dedup {
         self.settings.document_action != DocumentAction::Off
     }
 
-    /// What the canonical policy compares, each measured only when the policy needs it.
-    fn facts(&self, doc: &Document) -> Facts {
-        let policy = self.settings.canonical;
+    /// What the canonical policy compares, with the `removed` paragraphs gone.
+    fn facts(print: &Print, removed: &[ParaMatch]) -> Facts {
+        let chars: u64 = removed
+            .iter()
+            .filter_map(|m| print.paragraphs.iter().find(|p| p.index as usize == m.paragraph))
+            .map(|p| u64::from(p.chars))
+            .sum();
         Facts {
-            published: (policy == CanonicalPolicy::Earliest).then(|| doc.meta.published.clone()).flatten(),
-            length: if policy == CanonicalPolicy::Longest {
-                doc.kept().map(|p| p.text.chars().count()).sum()
-            } else {
-                0
-            },
-            paragraphs: doc.kept().count(),
+            published: print.published.clone(),
+            length: (print.chars - chars) as usize,
+            paragraphs: print.kept as usize - removed.len(),
         }
     }
 
     /// Record a duplicate in its cluster and drop it, with its repeated paragraphs.
     fn duplicate(
         &mut self,
-        doc: Document,
+        print: &Print,
         of: DocId,
         distance: u32,
         similarity: f32,
         basis: DuplicateBasis,
         repeats: Vec<ParaMatch>,
-    ) -> Outcome {
-        self.clusters.add_duplicate(doc.id.clone(), self.facts(&doc), &of, distance, similarity);
-        Outcome::Drop(doc, DropReason::Duplicate { of, distance, similarity, basis, repeats })
+    ) -> Decision {
+        self.clusters.add_duplicate(print.id.clone(), Self::facts(print, &[]), &of, distance, similarity);
+        Decision::Drop(Vec::new(), DropReason::Duplicate { of, distance, similarity, basis, repeats })
     }
 
     /// The canonical copy of every cluster under the configured policy; call once every
@@ -412,15 +516,12 @@ impl Dedup {
         self.settings.paragraph_scope == DedupScope::Corpus || self.document_dedup()
     }
 
-    /// Check one document against everything kept before it, then add it if it stays.
-    /// Must be called in input order, with the document's [`look_up`](Self::look_up) made
-    /// since the last [`seal`](Self::seal).
-    pub fn check(&mut self, outcome: Outcome, sealed: Lookups) -> Outcome {
-        let Outcome::Keep(mut doc) = outcome else {
-            return outcome;
-        };
+    /// Check one document's print against everything kept before it, then add it if it
+    /// stays. Must be called in input order, with the print's [`look_up`](Self::look_up)
+    /// made since the last [`seal`](Self::seal).
+    pub fn check(&mut self, print: &Print, sealed: Lookups) -> Decision {
         let s = self.settings;
-        let body = doc.body.expect("fingerprint stage ran");
+        let body = print.body;
         let documents = self.document_dedup();
         let index_paragraphs = self.index_paragraphs();
 
@@ -430,8 +531,9 @@ impl Dedup {
         let mut per_doc: Vec<(usize, u64)> = Vec::new();
         let mut eligible_tokens = 0u64;
         if index_paragraphs {
-            debug_assert_eq!(eligible(&doc, s.paragraph_min_words).count(), sealed.paragraphs.len());
-            for ((i, fp), pre) in eligible(&doc, s.paragraph_min_words).zip(sealed.paragraphs) {
+            debug_assert_eq!(print.paragraphs.len(), sealed.paragraphs.len());
+            for (pp, pre) in print.paragraphs.iter().zip(sealed.paragraphs) {
+                let fp = pp.fingerprint;
                 eligible_tokens += u64::from(fp.tokens);
                 let hit = Hit::better(pre, self.paragraphs.find_recent(&fp));
                 if let Some(f) = self.paragraphs.resolve(hit) {
@@ -443,7 +545,7 @@ impl Dedup {
                         end: p.end as usize,
                     };
                     let (distance, similarity) = (f.distance, permille(f.similarity));
-                    matches.push(ParaMatch { paragraph: i, of, distance, similarity });
+                    matches.push(ParaMatch { paragraph: pp.index as usize, of, distance, similarity });
                     let tokens = u64::from(fp.tokens);
                     match per_doc.iter_mut().find(|d| d.0 == p.doc as usize) {
                         Some(d) => d.1 += tokens,
@@ -459,7 +561,7 @@ impl Dedup {
         {
             let of = self.docs[*f.value].0.clone();
             let (distance, similarity) = (f.distance, f.similarity);
-            return self.duplicate(doc, of, distance, similarity, DuplicateBasis::Body, matches);
+            return self.duplicate(print, of, distance, similarity, DuplicateBasis::Body, matches);
         }
 
         // 3. Containment: most of the body repeats one earlier document (the earliest on a tie).
@@ -472,43 +574,40 @@ impl Dedup {
                     let distance = simhash::distance(fp.simhash, body.simhash);
                     let similarity = fp.sketch.similarity(&body.sketch);
                     let basis = DuplicateBasis::Containment(share as f32);
-                    return self.duplicate(doc, of, distance, similarity, basis, matches);
+                    return self.duplicate(print, of, distance, similarity, basis, matches);
                 }
             }
         }
 
-        // 4. Remove the repeated paragraphs.
-        if s.paragraph_scope == DedupScope::Corpus {
-            for ParaMatch { paragraph, of, distance, similarity } in matches {
-                doc.paragraphs[paragraph].removal = Some(Removal::Duplicate { of, distance, similarity });
-            }
-            if doc.kept().next().is_none() {
-                let detail = "every paragraph repeats an earlier document".to_string();
-                return Outcome::Drop(doc, DropReason::Empty { detail });
-            }
+        // 4. The repeated paragraphs go (with paragraph dedup over the corpus).
+        let removed = if s.paragraph_scope == DedupScope::Corpus { matches } else { Vec::new() };
+        if s.paragraph_scope == DedupScope::Corpus && removed.len() == print.kept as usize {
+            let detail = "every paragraph repeats an earlier document".to_string();
+            return Decision::Drop(removed, DropReason::Empty { detail });
         }
 
         // 5. Kept: it becomes part of the corpus later documents are checked against, unless
         // nothing ever looks there (document dedup off, paragraphs only within a document):
         // then a stream's memory stays flat.
         if !documents && !index_paragraphs {
-            return Outcome::Keep(doc);
+            return Decision::Keep(removed);
         }
-        self.clusters.add(doc.id.clone(), self.facts(&doc));
+        self.clusters.add(print.id.clone(), Self::facts(print, &removed));
         let n = self.docs.len();
         self.bodies.insert(&body, n);
-        self.order.insert(doc.id.clone(), n);
-        self.docs.push((doc.id.clone(), body));
+        self.order.insert(print.id.clone(), n);
+        self.docs.push((print.id.clone(), body));
         if index_paragraphs {
             let doc_no = u32::try_from(n).expect("fewer than 2^32 kept documents");
-            for (i, fp) in eligible(&doc, s.paragraph_min_words) {
-                let span = doc.paragraphs[i].span;
-                let paragraph = u32::try_from(i).expect("fewer than 2^32 paragraphs");
-                let p = Para { doc: doc_no, paragraph, start: span.start as u64, end: span.end as u64 };
-                self.paragraphs.insert(&fp, p);
+            for pp in &print.paragraphs {
+                if removed.iter().any(|m| m.paragraph == pp.index as usize) {
+                    continue;
+                }
+                let p = Para { doc: doc_no, paragraph: pp.index, start: pp.start, end: pp.end };
+                self.paragraphs.insert(&pp.fingerprint, p);
             }
         }
-        Outcome::Keep(doc)
+        Decision::Keep(removed)
     }
 }
 

@@ -17,11 +17,12 @@
 //! writes the log again as one segment. The tables are rebuilt from the entries in memory:
 //! loading is one read of each file, and no text is read or hashed again.
 
+use crate::corpus::clusters;
+use crate::corpus::dedup::{Dedup, Marks, Segment};
+use crate::corpus::sites::CounterSnapshot;
 use crate::error::RunError;
 use crate::output::Positions;
 use crate::output::commit::Commit;
-use crate::stages::boilerplate::sites::CounterSnapshot;
-use crate::stages::dedup::{Dedup, Marks, Segment, clusters};
 use crate::stats::FileCounts;
 use serde::{Deserialize, Serialize};
 use std::fs;

@@ -126,7 +126,7 @@ impl RunStats {
     /// Count the clusters whose canonical copy is not their first member: the documents trade
     /// places, so only the kept paragraphs change (removal counters keep what was found when
     /// each document was cleaned).
-    pub fn settle(&mut self, r: &crate::stages::dedup::clusters::Resolution) {
+    pub fn settle(&mut self, r: &crate::corpus::clusters::Resolution) {
         let delta: i64 = r.swaps.iter().map(|s| s.paragraphs_delta).sum();
         self.paragraphs.kept = self.paragraphs.kept.saturating_add_signed(delta);
         self.documents.canonical_changed = r.swaps.len() as u64;

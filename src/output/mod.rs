@@ -23,11 +23,11 @@ pub mod file;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 
+use crate::corpus::clusters::Resolution;
 use crate::error::RunError;
 use crate::model::Entry;
 use crate::model::{DocId, Document, ParaRef, Removal};
 use crate::model::{DropReason, Outcome};
-use crate::stages::dedup::clusters::Resolution;
 use crate::stats::RunStats;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

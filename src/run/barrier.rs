@@ -1,9 +1,9 @@
 //! Part of the run: the dedup barrier, fed in input order, and the register of the ids given
 //! so far.
 
+use crate::corpus::dedup::{Dedup, Lookups, Marks, Print};
 use crate::error::FileError;
 use crate::model::{DocId, Entry, Outcome};
-use crate::stages::dedup::{Dedup, Lookups, Marks, Print};
 use rayon::prelude::*;
 
 /// The dedup barrier for one chunk: every kept document's print made and looked up in the

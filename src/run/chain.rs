@@ -4,6 +4,7 @@
 //! orders them. It lives beside the driver, not in `stages`, because it is built from the
 //! whole [`Settings`] and the stages never see those.
 
+use crate::corpus::dedup::Dedup;
 use crate::error::FileError;
 use crate::input::{self, Input, InputKind, ReadSettings, Unit};
 use crate::model::{Document, Entry, Outcome, SourceInfo};
@@ -11,7 +12,7 @@ use crate::settings::Settings;
 use crate::stages::boilerplate::classify::Classified;
 use crate::stages::boilerplate::sites::{Learned, SiteKnowledge};
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
-use crate::stages::dedup::{Dedup, DedupSettings, Fingerprints};
+use crate::stages::dedup::{DedupSettings, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
 use crate::stages::normalize::Normalize;
 use std::sync::Arc;

@@ -2,11 +2,11 @@
 //! recorded of it, and the cut from which this run cleans again; then, as entries stream by,
 //! the state of each file cleaned.
 
+use crate::corpus::dedup::Snapshot;
+use crate::corpus::sites::CounterSnapshot;
 use crate::error::RunError;
 use crate::input::Input;
 use crate::model::Entry;
-use crate::stages::boilerplate::sites::CounterSnapshot;
-use crate::stages::dedup::Snapshot;
 use crate::state::{Ends, FileState, LogSegment, Rebuild, Stat, State};
 use crate::stats::{BatchSummary, RunStats};
 use std::collections::HashMap;

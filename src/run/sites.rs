@@ -4,12 +4,13 @@
 
 use super::chain::Chain;
 use super::chunks::{pipelined, total_bytes};
+use crate::corpus::sites::{SiteCounter, short_lines};
 use crate::error::RunError;
 use crate::input::{Input, Unit};
 use crate::model::Outcome;
 use crate::progress::Reporter;
 use crate::stages::boilerplate::SitesSettings;
-use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
+use crate::stages::boilerplate::sites::{self, SiteKnowledge};
 use crate::state::FileState;
 use std::collections::HashMap;
 
@@ -44,7 +45,7 @@ pub(super) fn learn<'f>(
         };
         let site = sites::site_of_source(&doc.source).to_string();
         let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
-        let found = sites::short_lines(&site, texts, s.max_words);
+        let found = short_lines(&site, texts, s.max_words);
         Some((unit.input().rel.clone(), unit.input().order, site, found))
     };
     reporter.phase("learning site boilerplate", total_bytes(inputs));

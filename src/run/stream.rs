@@ -12,15 +12,16 @@
 use super::barrier::{self, IdRegister};
 use super::chain::Chain;
 use super::chunks::CHUNK;
+use crate::corpus::dedup::{Decision, Dedup, Print};
+use crate::corpus::sites::{SiteCounter, short_lines};
 use crate::error::RunError;
 use crate::input::{self, FormatRef, Input, InputKind, Jsonl, Record, Text, Unit};
 use crate::model::{DocId, Document, SourceInfo};
 use crate::model::{DropReason, Entry, Outcome};
 use crate::output::CorpusRecord;
 use crate::settings::Settings;
-use crate::stages::boilerplate::sites::{self, SiteCounter, SiteKnowledge};
+use crate::stages::boilerplate::sites::{self, SiteKnowledge};
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
-use crate::stages::dedup::{Decision, Dedup, Print};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
 use std::io::{BufRead, Write};
@@ -359,7 +360,7 @@ impl<'s> Stream<'s> {
                     let lines = match &o {
                         Outcome::Keep(doc) if s.enabled => {
                             let site = sites::site_of_source(&doc.source);
-                            sites::short_lines(site, doc.kept().map(|p| p.text.as_str()), s.max_words)
+                            short_lines(site, doc.kept().map(|p| p.text.as_str()), s.max_words)
                         }
                         _ => Vec::new(),
                     };

@@ -2,8 +2,8 @@
 //! document-level match, in input order) and resolved once the corpus is complete: which member
 //! is canonical under `dedup.document.canonical`.
 
-use super::settings::CanonicalPolicy;
 use crate::model::DocId;
+use crate::stages::dedup::CanonicalPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

@@ -153,6 +153,16 @@ pub struct SegmentRef<'a> {
     docs: &'a [(DocId, Fingerprint)],
 }
 
+impl SegmentRef<'_> {
+    /// Write the segment as `postcard` encodes it (the same bytes as serializing it), streaming
+    /// the large blocks (see [`EntriesRef::write_to`]).
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.paragraphs.write_to(out)?;
+        postcard::to_io(self.docs, out).map_err(std::io::Error::other)?;
+        Ok(())
+    }
+}
+
 /// Saved [`SegmentRef`]s, read back and joined.
 #[derive(Debug, Default, Deserialize)]
 pub struct Segment {
@@ -608,6 +618,24 @@ mod tests {
             matches!(copy, Outcome::Drop(_, DropReason::Duplicate { ref of, .. }) if of.0 == "a"),
             "{copy:?}"
         );
+    }
+
+    #[test]
+    fn a_segment_streamed_to_a_writer_is_what_postcard_makes_of_it() {
+        let s = settings();
+        let fp = Fingerprints::new(&s);
+        let mut dd = Dedup::new(&s);
+        dd.check_one(fp.apply(doc("a", &[A, B])));
+        dd.seal();
+        let first = dd.marks();
+        dd.check_one(fp.apply(doc("b", &[C, D, "A short line"])));
+        for from in [Marks::default(), first] {
+            let segment = dd.segment(from);
+            let mut streamed = Vec::new();
+            segment.write_to(&mut streamed).unwrap();
+            assert_eq!(streamed, postcard::to_stdvec(&segment).unwrap());
+            assert!(streamed.len() > 100, "the segment holds the entries");
+        }
     }
 
     #[test]

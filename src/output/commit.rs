@@ -181,6 +181,9 @@ impl Commit {
     /// Stage a finished temporary file as output file `rel`.
     pub fn stage_file(&mut self, tmp: tempfile::NamedTempFile, rel: &str) -> Result<(), RunError> {
         let staged = Self::staged_path(&self.dir, rel);
+        if let Some(parent) = staged.parent() {
+            fs::create_dir_all(parent).map_err(out_err(parent))?;
+        }
         tmp.persist(&staged).map_err(|e| out_err(&staged)(e.error))?;
         self.moves.push(rel.to_string());
         Ok(())
@@ -195,6 +198,9 @@ impl Commit {
         base: u64,
     ) -> Result<(), RunError> {
         let staged = Self::staged_path(&self.dir, rel);
+        if let Some(parent) = staged.parent() {
+            fs::create_dir_all(parent).map_err(out_err(parent))?;
+        }
         tmp.persist(&staged).map_err(|e| out_err(&staged)(e.error))?;
         self.appends.push((rel.to_string(), base));
         Ok(())

@@ -329,7 +329,7 @@ fn a_file_that_disappears_mid_run_is_an_error_row_and_the_rest_is_cleaned() {
     let settings = Settings::defaults(&raw, dir.path().join("cleaned"));
     let found = input::discover(&settings.input, &settings.read).unwrap();
     fs::remove_file(raw.join("b.txt")).unwrap();
-    let stats = run::run_found(&settings, &Silent, found, &mut |_, _| {}).unwrap();
+    let stats = run::run_found(&settings, &Silent, found, &mut |_| {}).unwrap();
     assert_eq!((stats.documents.kept, stats.documents.error), (2, 1));
     let manifest = fs::read_to_string(dir.path().join("cleaned/manifest.csv")).unwrap();
     let rows: Vec<Vec<&str>> = manifest.lines().skip(1).map(|l| l.split(',').collect()).collect();

@@ -206,7 +206,7 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
     let mut facts: Vec<DocFacts> = Vec::new();
     let mut unreadable = Vec::new();
     let mut empty = Vec::new();
-    let stats = run::run_found(&s, reporter, found, &mut |e, knowledge| match e {
+    let stats = run::run_found(&s, reporter, found, &mut |e| match e {
         Entry::Failed { id, source, error } => {
             unreadable.push((source.path.clone(), source.line, id.0.clone(), error.to_string()));
         }
@@ -214,10 +214,18 @@ pub fn check(settings: &Settings, reporter: &dyn Reporter) -> Result<Report, Run
             empty.push((d.source.path.clone(), d.source.line, d.id.0.clone(), detail.clone()));
         }
         Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, DropReason::Duplicate { .. })) => {
-            facts.push(probe.facts(d, knowledge));
+            facts.push(probe.facts(d));
         }
         Entry::Skipped { .. } => {}
     })?;
+    // Site lines are judged against everything the run learned: a line learned at a later
+    // file is residual in the earlier documents that keep it.
+    if settings.boilerplate.sites.enabled && settings.check.residual_boilerplate != Level::Off {
+        let knowledge = SiteKnowledge::load(&s.output)?;
+        for f in &mut facts {
+            f.settle_site_lines(&knowledge);
+        }
+    }
     let after = Manifest::read(&s.output, true)?;
     let c = &settings.check;
     let place = Places { inputs: &inputs, input: &settings.input, read: &settings.read };
@@ -532,8 +540,29 @@ struct DocFacts {
     boilerplate: usize,
     total: usize,
     residual: Vec<Residual>,
+    /// Kept short paragraphs no rule matches, to look up in the site knowledge once the run
+    /// has learned all of it: (site, first byte, text).
+    site_lines: Vec<(String, usize, String)>,
     /// The boilerplate stage kept under half of its prose.
     thin: bool,
+}
+
+impl DocFacts {
+    /// Add the learned site lines among [`site_lines`](Self::site_lines) to the residual, in
+    /// paragraph order.
+    fn settle_site_lines(&mut self, knowledge: &SiteKnowledge) {
+        for (site, start, text) in std::mem::take(&mut self.site_lines) {
+            if let Some(l) = knowledge.lookup(&site, &text, u32::MAX) {
+                self.residual.push(Residual {
+                    start,
+                    rule: "site".to_string(),
+                    what: format!("a line learned as boilerplate of site `{}`", l.site),
+                    excerpt: excerpt(&text),
+                });
+            }
+        }
+        self.residual.sort_by_key(|r| r.start);
+    }
 }
 
 /// A kept paragraph that boilerplate matches.
@@ -565,11 +594,11 @@ impl Probe {
         Probe { rules, site_max_words: b.sites.max_words }
     }
 
-    fn facts(&self, d: &Document, knowledge: &SiteKnowledge) -> DocFacts {
+    fn facts(&self, d: &Document) -> DocFacts {
         let total_paragraphs = d.paragraphs.len();
         let site = sites::site_of_source(&d.source);
         let (mut boilerplate, mut total) = (0, 0);
-        let mut residual = Vec::new();
+        let (mut residual, mut site_lines) = (Vec::new(), Vec::new());
         for (i, p) in d.paragraphs.iter().enumerate() {
             total += p.text.len();
             match &p.removal {
@@ -582,28 +611,17 @@ impl Probe {
                 Some(_) => {}
                 None => {
                     let Some(rules) = &self.rules else { continue };
-                    let found = match rules.first_match(p, i, total_paragraphs) {
-                        Some(r) => Some((
-                            r.id.clone(),
-                            format!("boilerplate rule `{}` ({})", r.id, r.category.as_str()),
-                        )),
-                        None if p.features.words <= self.site_max_words => {
-                            knowledge.lookup(site, &p.text, u32::MAX).map(|l| {
-                                (
-                                    "site".to_string(),
-                                    format!("a line learned as boilerplate of site `{}`", l.site),
-                                )
-                            })
-                        }
-                        None => None,
-                    };
-                    if let Some((rule, what)) = found {
-                        residual.push(Residual {
+                    match rules.first_match(p, i, total_paragraphs) {
+                        Some(r) => residual.push(Residual {
                             start: p.span.start,
-                            rule,
-                            what,
+                            rule: r.id.clone(),
+                            what: format!("boilerplate rule `{}` ({})", r.id, r.category.as_str()),
                             excerpt: excerpt(&p.text),
-                        });
+                        }),
+                        None if p.features.words <= self.site_max_words => {
+                            site_lines.push((site.to_string(), p.span.start, p.text.clone()));
+                        }
+                        None => {}
                     }
                 }
             }
@@ -617,6 +635,7 @@ impl Probe {
             boilerplate,
             total,
             residual,
+            site_lines,
             thin: d.thin,
         }
     }

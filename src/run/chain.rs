@@ -101,6 +101,18 @@ impl Chain {
         o.then(&self.metadata).then(&self.boilerplate).then(&self.fingerprints)
     }
 
+    /// [`finish`](Self::finish) with `boilerplate` as the boilerplate stage (one reading the
+    /// site knowledge learned so far, from [`with_knowledge`](Self::with_knowledge)).
+    pub fn finish_with(&self, o: Outcome, boilerplate: &StripBoilerplate) -> Outcome {
+        o.then(&self.metadata).then(boilerplate).then(&self.fingerprints)
+    }
+
+    /// The boilerplate stage reading `knowledge`: what a run's chunk is finished with once the
+    /// lines it completes are learned.
+    pub fn with_knowledge(&self, knowledge: Arc<SiteKnowledge>) -> StripBoilerplate {
+        self.boilerplate.with_knowledge(knowledge)
+    }
+
     /// Read one unit and run it through every per-document stage.
     pub fn process(&self, unit: &Unit) -> Entry {
         match self.read_unit(unit) {

@@ -25,7 +25,7 @@ pub use chunks::{CHUNK, CHUNK_BYTES};
 use crate::corpus::dedup::Dedup;
 use crate::corpus::sites::SiteCounter;
 use crate::error::RunError;
-use crate::input::{self, Input};
+use crate::input::{self, Input, InputKind};
 use crate::model::{DropReason, Entry, Outcome};
 use crate::output::commit::{self, Commit, Lock};
 use crate::output::{DuplicateOutput, Writer};
@@ -39,6 +39,7 @@ use barrier::IdRegister;
 use chunks::{pipelined, total_bytes};
 use plan::{Batch, FileTracker, Plan};
 use rayon::prelude::*;
+use sites::{self as site_learning, SiteLearning};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -46,12 +47,12 @@ use std::sync::Arc;
 /// and changed raw files are cleaned, against the corpus so far (see `state`).
 pub fn run(settings: &Settings, reporter: &dyn Reporter) -> Result<RunStats, RunError> {
     let found = input::discover(&settings.input, &settings.read)?;
-    run_found(settings, reporter, found, &mut |_, _| {})
+    run_found(settings, reporter, found, &mut |_| {})
 }
 
-/// What sees every entry in input order before it is written, with the site boilerplate
-/// learned for the run (`newsprep check` gathers its facts this way).
-pub type Observer<'o> = dyn FnMut(&Entry, &SiteKnowledge) + Send + 'o;
+/// What sees every entry in input order before it is written (`newsprep check` gathers its
+/// facts this way).
+pub type Observer<'o> = dyn FnMut(&Entry) + Send + 'o;
 
 /// [`run`] on the raw files `found`, in the order given (`newsprep check` takes the order of
 /// the output it compares with), showing `observe` every entry.
@@ -80,24 +81,14 @@ pub fn run_found(
     let hashes = hash_inputs(&found, &previous, &pool, reporter);
     let mut batch = Plan::new(previous, &found, hashes, settings.prune).batch(settings.prune)?;
     let min_docs = settings.boilerplate.sites.min_docs;
-    let (snapshot, mut counter) = match batch.saved.take() {
+    let (snapshot, counter) = match batch.saved.take() {
         Some((d, c)) => (Some(d), SiteCounter::restore(c, min_docs)),
         None => (None, SiteCounter::new(min_docs)),
     };
     // Site lines: the files from the cut on are counted again.
-    let unlearned = Arc::new(SiteKnowledge::default());
     let forget = batch.suffix.iter().filter_map(|s| s.was.as_ref()).rev();
-    let (knowledge, mut lines) = sites::learn(
-        &settings.boilerplate.sites,
-        &Chain::new(settings, unlearned),
-        &mut counter,
-        forget,
-        &batch.todo,
-        &pool,
-        reporter,
-    )?;
-    let knowledge = Arc::new(knowledge);
-    let chain = Chain::new(settings, knowledge.clone());
+    let mut learning = SiteLearning::new(settings.boilerplate.sites, counter, forget);
+    let chain = Chain::new(settings, Arc::new(SiteKnowledge::default()));
     let mut corpus = Corpus {
         dedup: match snapshot {
             Some(snap) => Dedup::restore(&settings.dedup, snap, batch.before.dedup),
@@ -114,10 +105,12 @@ pub fn run_found(
         stats: RunStats::default(),
     };
     corpus.replay(&batch);
-    let (mut cleaned, work) = clean(&chain, &mut batch, &mut corpus, &knowledge, &pool, reporter, observe)?;
+    let (mut cleaned, work) =
+        clean(&chain, &mut learning, &mut batch, &mut corpus, &pool, reporter, observe)?;
     for f in &mut cleaned {
-        f.lines = lines.remove(&f.rel).unwrap_or_default();
+        f.lines = learning.take_lines(&f.rel);
     }
+    let (knowledge, counter) = learning.finish();
     let this_run = Work { files: batch.todo.len() as u64, bytes: total_bytes(&batch.todo), documents: work };
     let stats = settle(settings, batch, cleaned, corpus, &knowledge, counter, this_run, commit)?;
     reporter.finish();
@@ -190,50 +183,123 @@ fn hash_inputs(
     })
 }
 
-/// Clean the batch's inputs: the per-document stages in parallel, then the dedup barrier and
-/// the writer in input order. Returns the state of each file cleaned and this run's counts.
-#[allow(clippy::too_many_arguments)]
+/// Clean the batch's inputs, reading each article file once: read and normalize in parallel,
+/// count the chunk's site lines in order and learn what they complete, finish the chunk
+/// (metadata, boilerplate, fingerprints) in parallel, then the dedup barrier and the writer in
+/// input order. A records file is counted ahead first (see [`sites`]). Returns the state of
+/// each file cleaned and this run's counts.
 fn clean(
     chain: &Chain,
+    learning: &mut SiteLearning,
     batch: &mut Batch,
     corpus: &mut Corpus,
-    knowledge: &SiteKnowledge,
     pool: &rayon::ThreadPool,
     reporter: &dyn Reporter,
     observe: &mut Observer,
 ) -> Result<(Vec<FileState>, DocCounts), RunError> {
-    let before = batch.before;
-    let mut files = FileTracker::new(&batch.todo, batch.hashes(), before);
-    let mut work = DocCounts::default();
-    let earlier = &mut batch.summary.duplicates_of_earlier;
-    reporter.phase("cleaning", total_bytes(&batch.todo));
-    let mut done = 0u64;
-    pipelined(
+    let mut c = Cleaning {
+        chain,
+        learning,
+        corpus,
+        files: FileTracker::new(&batch.todo, batch.hashes(), batch.before),
+        work: DocCounts::default(),
+        earlier: Vec::new(),
+        before: batch.before,
+        done: 0,
+        observe,
+        reporter,
         pool,
-        chain.units(&batch.todo),
-        |u| (u.input().rel.as_str(), chain.process(u)),
-        |results, bytes| {
-            let (rels, entries): (Vec<&str>, Vec<Entry>) = results.into_iter().unzip();
-            let (entries, marks) = barrier::barrier(entries, &mut corpus.dedup, &mut corpus.ids);
-            let ends = corpus.writer.write(&entries)?;
-            for (((rel, e), marks), output) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
-                observe(e, knowledge);
-                files.record(rel, e, Ends { output, dedup: marks });
-                corpus.stats.record(e);
-                work.record(e);
-                if let Entry::Done(Outcome::Drop(doc, DropReason::Duplicate { of, .. })) = e
-                    && corpus.dedup.kept_before(of, before.dedup)
-                {
-                    earlier.push((doc.id.0.clone(), of.0.clone()));
-                }
-            }
-            done += entries.len() as u64;
-            reporter.documents(done);
-            reporter.advance(bytes);
-            Ok(())
-        },
-    )?;
+    };
+    // Runs of article files in one go; each records file alone, counted ahead.
+    let todo = &batch.todo;
+    let mut start = 0;
+    while start < todo.len() {
+        let records = todo[start].kind == InputKind::Records;
+        let end = if records {
+            start + 1
+        } else {
+            todo[start..].iter().position(|i| i.kind == InputKind::Records).map_or(todo.len(), |n| start + n)
+        };
+        if records {
+            c.learning.count_ahead(chain, &todo[start], pool, reporter)?;
+        }
+        c.group(&todo[start..end], !records)?;
+        start = end;
+    }
+    let Cleaning { files, work, earlier, .. } = c;
+    batch.summary.duplicates_of_earlier = earlier;
     Ok((files.finish(), work))
+}
+
+/// What [`clean`] carries from one group of inputs to the next.
+struct Cleaning<'c, 'o> {
+    chain: &'c Chain,
+    learning: &'c mut SiteLearning,
+    corpus: &'c mut Corpus,
+    files: FileTracker,
+    work: DocCounts,
+    /// Documents that duplicate a document of an earlier batch: (id, of).
+    earlier: Vec<(String, String)>,
+    before: Ends,
+    done: u64,
+    observe: &'c mut Observer<'o>,
+    reporter: &'c dyn Reporter,
+    pool: &'c rayon::ThreadPool,
+}
+
+impl Cleaning<'_, '_> {
+    /// Clean `inputs` chunk by chunk, counting their site lines as they go when `count`.
+    fn group(&mut self, inputs: &[Input], count: bool) -> Result<(), RunError> {
+        let Cleaning { chain, learning, corpus, files, work, earlier, before, done, observe, reporter, pool } =
+            self;
+        let (chain, before) = (*chain, *before);
+        let sites = *learning.settings();
+        reporter.phase("cleaning", total_bytes(inputs));
+        pipelined(
+            pool,
+            chain.units(inputs),
+            |u| {
+                let o = chain.read(u).map(|d| chain.normalize(d));
+                let print = o.as_ref().ok().filter(|_| count).and_then(|o| site_learning::print(&sites, o));
+                (u.input().rel.as_str(), u.input().order, o, print)
+            },
+            |results, bytes| {
+                let mut normalized = Vec::with_capacity(results.len());
+                for (rel, order, o, print) in results {
+                    if let Some(print) = print {
+                        learning.count(rel, order, print);
+                    }
+                    normalized.push((rel, o));
+                }
+                let boilerplate = chain.with_knowledge(learning.known());
+                let (rels, entries): (Vec<&str>, Vec<Entry>) = normalized
+                    .into_par_iter()
+                    .map(|(rel, o)| match o {
+                        Ok(o) => (rel, Entry::Done(chain.finish_with(o, &boilerplate))),
+                        Err(e) => (rel, *e),
+                    })
+                    .unzip();
+                drop(boilerplate);
+                let (entries, marks) = barrier::barrier(entries, &mut corpus.dedup, &mut corpus.ids);
+                let ends = corpus.writer.write(&entries)?;
+                for (((rel, e), marks), output) in rels.into_iter().zip(&entries).zip(marks).zip(ends) {
+                    observe(e);
+                    files.record(rel, e, Ends { output, dedup: marks });
+                    corpus.stats.record(e);
+                    work.record(e);
+                    if let Entry::Done(Outcome::Drop(doc, DropReason::Duplicate { of, .. })) = e
+                        && corpus.dedup.kept_before(of, before.dedup)
+                    {
+                        earlier.push((doc.id.0.clone(), of.0.clone()));
+                    }
+                }
+                *done += entries.len() as u64;
+                reporter.documents(*done);
+                reporter.advance(bytes);
+                Ok(())
+            },
+        )
+    }
 }
 
 /// Settle the clusters, finish the output files, stage the site knowledge, the index and the

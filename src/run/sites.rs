@@ -1,61 +1,132 @@
-//! Part of the run: the site-learning pass, the barrier before the per-document stages. It
-//! reads and normalizes the batch through the chain (nothing after normalize runs) and feeds
-//! each document's short lines to the site counter in corpus order.
+//! Part of the run: site learning, in the same pass as cleaning. Each document's short lines
+//! (its print for this step: line keys and texts) are taken on the thread that normalized it;
+//! a chunk's prints are counted in corpus order, and the lines they complete are learned before
+//! the chunk goes on to the boilerplate stage. A line learned at raw file `f` applies to the
+//! documents of `f` and of later files only, so a document of an article file sees everything
+//! that applies to it once its own chunk is counted: one read per file.
+//!
+//! A feed's records all stand at their file's place, so a line its last records complete
+//! applies to its first records too: a records file is counted ahead, in a pass of its own,
+//! before its records are cleaned (it is read twice; article files once).
 
 use super::chain::Chain;
 use super::chunks::{pipelined, total_bytes};
 use crate::corpus::sites::{SiteCounter, short_lines};
 use crate::error::RunError;
-use crate::input::{Input, Unit};
+use crate::input::Input;
 use crate::model::Outcome;
 use crate::progress::Reporter;
 use crate::stages::boilerplate::SitesSettings;
 use crate::stages::boilerplate::sites::{self, SiteKnowledge};
 use crate::state::FileState;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// One file's or record's short lines: its path, place in corpus order, site, and lines.
-type Found = (String, u32, String, Vec<(u64, String)>);
+/// A document's short lines, with its site, for the counter.
+pub(super) struct SitePrint {
+    site: String,
+    lines: Vec<(u64, String)>,
+}
 
-/// Count the short paragraphs per site of the files from the cut on (`inputs`, in parallel
-/// per chunk, fed to the counter in corpus order; the files an earlier run counted from the
-/// cut on, `forget`, first have their old lines taken out) and learn the repeated ones, each
-/// from the file that completes its count. Returns the knowledge and each counted file's line
-/// keys.
-pub(super) fn learn<'f>(
-    s: &SitesSettings,
-    chain: &Chain,
-    counter: &mut SiteCounter,
-    forget: impl Iterator<Item = &'f FileState>,
-    inputs: &[Input],
-    pool: &rayon::ThreadPool,
-    reporter: &dyn Reporter,
-) -> Result<(SiteKnowledge, HashMap<String, Vec<u64>>), RunError> {
-    let mut lines: HashMap<String, Vec<u64>> = HashMap::new();
+/// A normalized document's print, on its own thread (none when learning is off or the
+/// document was dropped).
+pub(super) fn print(s: &SitesSettings, o: &Outcome) -> Option<SitePrint> {
+    let Outcome::Keep(doc) = o else { return None };
     if !s.enabled {
-        return Ok((SiteKnowledge::default(), lines));
+        return None;
     }
-    for f in forget {
-        counter.remove(&f.lines);
-    }
-    let short_lines = |unit: &Unit<'_>| -> Option<Found> {
-        let doc = match chain.normalize(chain.read(unit).ok()?) {
-            Outcome::Keep(d) => d,
-            Outcome::Drop(..) => return None,
-        };
-        let site = sites::site_of_source(&doc.source).to_string();
-        let texts = doc.paragraphs.iter().filter(|p| p.is_kept()).map(|p| p.text.as_str());
-        let found = short_lines(&site, texts, s.max_words);
-        Some((unit.input().rel.clone(), unit.input().order, site, found))
-    };
-    reporter.phase("learning site boilerplate", total_bytes(inputs));
-    pipelined(pool, chain.units(inputs), short_lines, |found, bytes| {
-        for (rel, order, site, l) in found.into_iter().flatten() {
-            lines.entry(rel).or_default().extend(l.iter().map(|(k, _)| *k));
-            counter.add(&site, l, order);
+    let site = sites::site_of_source(&doc.source).to_string();
+    let lines = short_lines(&site, doc.kept().map(|p| p.text.as_str()), s.max_words);
+    Some(SitePrint { site, lines })
+}
+
+/// The site counter of a run and what it has learned so far.
+pub(super) struct SiteLearning {
+    settings: SitesSettings,
+    counter: SiteCounter,
+    /// The lines learned so far, as the boilerplate stage reads them.
+    known: Arc<SiteKnowledge>,
+    /// Each counted file's line keys, for the corpus state (a re-cleaned file takes them back
+    /// out first).
+    lines: HashMap<String, Vec<u64>>,
+}
+
+impl SiteLearning {
+    /// Learning that goes on from `counter` (a new one, or the corpus state's), once the files
+    /// an earlier run counted from the cut on (`forget`) have their lines taken back out.
+    pub fn new<'f>(
+        settings: SitesSettings,
+        mut counter: SiteCounter,
+        forget: impl Iterator<Item = &'f FileState>,
+    ) -> Self {
+        if settings.enabled {
+            for f in forget {
+                counter.remove(&f.lines);
+            }
         }
-        reporter.advance(bytes);
-        Ok(())
-    })?;
-    Ok((counter.learn(), lines))
+        let known = Arc::new(if settings.enabled { counter.learn() } else { SiteKnowledge::default() });
+        SiteLearning { settings, counter, known, lines: HashMap::new() }
+    }
+
+    /// The settings it learns by.
+    pub fn settings(&self) -> &SitesSettings {
+        &self.settings
+    }
+
+    /// Count one document's print, in corpus order; `rel` and `order` are its raw file's.
+    pub fn count(&mut self, rel: &str, order: u32, print: SitePrint) {
+        let keys = self.lines.entry(rel.to_string()).or_default();
+        keys.extend(print.lines.iter().map(|(k, _)| *k));
+        self.counter.add(&print.site, print.lines, order);
+    }
+
+    /// Count a records file ahead of cleaning it: read and normalize its records (in
+    /// parallel per chunk, counted in order). Nothing after normalize runs.
+    pub fn count_ahead(
+        &mut self,
+        chain: &Chain,
+        input: &Input,
+        pool: &rayon::ThreadPool,
+        reporter: &dyn Reporter,
+    ) -> Result<(), RunError> {
+        if !self.settings.enabled {
+            return Ok(());
+        }
+        let s = self.settings;
+        let inputs = std::slice::from_ref(input);
+        reporter.phase("learning site boilerplate", total_bytes(inputs));
+        pipelined(
+            pool,
+            chain.units(inputs),
+            |u| chain.read(u).ok().and_then(|d| print(&s, &chain.normalize(d))),
+            |prints, bytes| {
+                for p in prints.into_iter().flatten() {
+                    self.count(&input.rel, input.order, p);
+                }
+                reporter.advance(bytes);
+                Ok(())
+            },
+        )
+    }
+
+    /// The lines learned so far, with those the counts just completed.
+    pub fn known(&mut self) -> Arc<SiteKnowledge> {
+        let learned = self.counter.take_learned();
+        if !learned.is_empty() {
+            Arc::make_mut(&mut self.known).extend(learned);
+        }
+        self.known.clone()
+    }
+
+    /// The line keys counted for `rel`.
+    pub fn take_lines(&mut self, rel: &str) -> Vec<u64> {
+        self.lines.remove(rel).unwrap_or_default()
+    }
+
+    /// What was learned, with every line's final count (for `sites.json` and the summary), and
+    /// the counter for the corpus state.
+    pub fn finish(self) -> (SiteKnowledge, SiteCounter) {
+        let known = if self.settings.enabled { self.counter.learn() } else { SiteKnowledge::default() };
+        (known, self.counter)
+    }
 }

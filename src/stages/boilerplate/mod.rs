@@ -271,6 +271,11 @@ impl StripBoilerplate {
         }
     }
 
+    /// The same stage reading other site knowledge (a run's grows chunk by chunk).
+    pub fn with_knowledge(&self, knowledge: Arc<SiteKnowledge>) -> Self {
+        StripBoilerplate { knowledge, ..self.clone() }
+    }
+
     /// The site knowledge, to add to (a stream's grows as it goes); copied first if shared.
     pub fn knowledge_mut(&mut self) -> &mut SiteKnowledge {
         Arc::make_mut(&mut self.knowledge)

@@ -21,8 +21,8 @@ use crate::corpus::clusters;
 use crate::corpus::dedup::{Dedup, Marks, Segment, SegmentRef};
 use crate::corpus::sites::CounterSnapshot;
 use crate::error::RunError;
-use crate::output::Positions;
 use crate::output::commit::Commit;
+use crate::output::{Counted, Positions};
 use crate::stats::FileCounts;
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -307,34 +307,13 @@ fn encode_to_file(
     let path = dir.join(INDEX_FILE);
     let io = |source| RunError::Output { path: path.clone(), source };
     fs::create_dir_all(&dir).map_err(io)?;
-    let mut out = Counting {
-        inner: std::io::BufWriter::with_capacity(1 << 20, crate::output::file::temp_in(&dir).map_err(io)?),
-        written: 0,
-    };
+    let file = crate::output::file::temp_in(&dir).map_err(io)?;
+    let mut out = Counted::new(std::io::BufWriter::with_capacity(1 << 20, file));
     out.write_all(head).map_err(io)?;
     segment.write_to(&mut out).map_err(io)?;
-    out.flush().map_err(io)?;
-    let len = out.written;
+    let len = out.n;
     let tmp = out.inner.into_inner().map_err(|e| io(e.into_error()))?;
     Ok((tmp, len))
-}
-
-/// A writer that counts what goes through it.
-struct Counting<W> {
-    inner: W,
-    written: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 impl StateRef<'_> {

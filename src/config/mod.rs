@@ -95,16 +95,17 @@ pub struct FieldsConfig {
 }
 
 impl Default for FieldsConfig {
+    /// The reader's own defaults (`id`, `text`, `title`, ...), written in one place.
     fn default() -> Self {
-        let f = |s: &str| FieldName(s.to_string());
+        let n = crate::input::RecordFieldNames::default();
         FieldsConfig {
-            id: f("id"),
-            text: f("text"),
-            title: f("title"),
-            url: f("url"),
-            site: f("site"),
-            date: f("date"),
-            author: f("author"),
+            id: FieldName(n.id),
+            text: FieldName(n.text),
+            title: FieldName(n.title),
+            url: FieldName(n.url),
+            site: FieldName(n.site),
+            date: FieldName(n.date),
+            author: FieldName(n.author),
         }
     }
 }

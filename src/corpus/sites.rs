@@ -17,7 +17,7 @@ use crate::stages::boilerplate::sites::{Learned, SiteKnowledge, line_key};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Counts, per site, in how many documents each short paragraph appears (the first pass), and
+/// Counts, per site, in how many documents each short paragraph appears, and
 /// where each line was learned. The corpus state keeps it between runs, so a later batch adds
 /// to the counts of earlier ones (and a re-cleaned file first takes its old lines back out,
 /// [`remove`](Self::remove)).

@@ -305,6 +305,20 @@ pub struct Paragraph {
     pub fingerprint: Option<Fingerprint>,
 }
 
+#[cfg(test)]
+impl Paragraph {
+    /// A kept paragraph of `text` alone, spanning it, for tests.
+    pub(crate) fn of_text(text: &str) -> Paragraph {
+        Paragraph {
+            text: text.to_string(),
+            span: Span { start: 0, end: text.len() },
+            features: Features { words: text.split_whitespace().count(), ..Default::default() },
+            removal: None,
+            fingerprint: None,
+        }
+    }
+}
+
 impl Paragraph {
     /// Is the paragraph still part of the body?
     pub fn is_kept(&self) -> bool {

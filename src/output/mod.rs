@@ -84,9 +84,17 @@ pub struct Positions {
 /// A writer that counts what passes through it. Its `flush` passes nothing on: the csv writers
 /// flush into it after every entry (to count), and the buffer below flushes when full.
 #[derive(Debug)]
-struct Counted<W> {
-    inner: W,
-    n: u64,
+pub(crate) struct Counted<W> {
+    pub(crate) inner: W,
+    /// Bytes written so far.
+    pub(crate) n: u64,
+}
+
+impl<W> Counted<W> {
+    /// Counting from zero what goes to `inner`.
+    pub(crate) fn new(inner: W) -> Self {
+        Counted { inner, n: 0 }
+    }
 }
 
 impl<W: Write> Write for Counted<W> {

@@ -8,8 +8,8 @@
 //! input order, and the writer appends them in order. Chunk i + 1's stages overlap chunk i's
 //! barrier and writing ([`chunks`]). The chunk size does not depend on the thread count, so
 //! output is byte-identical at any `--jobs`. An output that holds a corpus is cleaned
-//! incrementally ([`plan`]); site boilerplate is learned in a pass before the stages
-//! ([`sites`]). After the last chunk the clusters' canonical copies are settled (see
+//! incrementally ([`plan`]); site boilerplate is learned as the chunks go, before each
+//! chunk's boilerplate stage ([`sites`]). After the last chunk the clusters' canonical copies are settled (see
 //! `dedup.document.canonical`) and everything is committed at once.
 
 pub mod barrier;
@@ -231,6 +231,14 @@ fn clean(
     Ok((files.finish(), work))
 }
 
+/// A unit after the stages that run as it is read.
+enum Staged {
+    /// Every per-document stage ran (its site lines were counted ahead).
+    Done(Entry),
+    /// Read and normalized, with its site print, waiting for its chunk to be counted.
+    Normalized(Result<Outcome, Box<Entry>>, Option<site_learning::SitePrint>),
+}
+
 /// What [`clean`] carries from one group of inputs to the next.
 struct Cleaning<'c, 'o> {
     chain: &'c Chain,
@@ -248,35 +256,52 @@ struct Cleaning<'c, 'o> {
 }
 
 impl Cleaning<'_, '_> {
-    /// Clean `inputs` chunk by chunk, counting their site lines as they go when `count`.
+    /// Clean `inputs` chunk by chunk, counting their site lines as they go when `count`. When
+    /// they were counted ahead, what they need is learned already, and every per-document stage
+    /// runs on the chunk being read, beside the one being written, as one read per file would.
     fn group(&mut self, inputs: &[Input], count: bool) -> Result<(), RunError> {
         let Cleaning { chain, learning, corpus, files, work, earlier, before, done, observe, reporter, pool } =
             self;
         let (chain, before) = (*chain, *before);
         let sites = *learning.settings();
+        let learned = (!count).then(|| chain.with_knowledge(learning.known()));
         reporter.phase("cleaning", total_bytes(inputs));
         pipelined(
             pool,
             chain.units(inputs),
             |u| {
                 let o = chain.read(u).map(|d| chain.normalize(d));
-                let print = o.as_ref().ok().filter(|_| count).and_then(|o| site_learning::print(&sites, o));
-                (u.input().rel.as_str(), u.input().order, o, print)
+                let staged = match (&learned, o) {
+                    (Some(b), Ok(o)) => Staged::Done(Entry::Done(chain.finish_with(o, b))),
+                    (Some(_), Err(e)) => Staged::Done(*e),
+                    (None, o) => {
+                        let print = o.as_ref().ok().and_then(|o| site_learning::print(&sites, o));
+                        Staged::Normalized(o, print)
+                    }
+                };
+                (u.input().rel.as_str(), u.input().order, staged)
             },
             |results, bytes| {
-                let mut normalized = Vec::with_capacity(results.len());
-                for (rel, order, o, print) in results {
-                    if let Some(print) = print {
-                        learning.count(rel, order, print);
-                    }
-                    normalized.push((rel, o));
+                let mut staged = Vec::with_capacity(results.len());
+                for (rel, order, s) in results {
+                    let s = match s {
+                        Staged::Normalized(o, Some(print)) => {
+                            learning.count(rel, order, print);
+                            Staged::Normalized(o, None)
+                        }
+                        s => s,
+                    };
+                    staged.push((rel, s));
                 }
                 let boilerplate = chain.with_knowledge(learning.known());
-                let (rels, entries): (Vec<&str>, Vec<Entry>) = normalized
+                let (rels, entries): (Vec<&str>, Vec<Entry>) = staged
                     .into_par_iter()
-                    .map(|(rel, o)| match o {
-                        Ok(o) => (rel, Entry::Done(chain.finish_with(o, &boilerplate))),
-                        Err(e) => (rel, *e),
+                    .map(|(rel, s)| match s {
+                        Staged::Done(e) => (rel, e),
+                        Staged::Normalized(Ok(o), _) => {
+                            (rel, Entry::Done(chain.finish_with(o, &boilerplate)))
+                        }
+                        Staged::Normalized(Err(e), _) => (rel, *e),
                     })
                     .unzip();
                 drop(boilerplate);

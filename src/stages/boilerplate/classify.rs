@@ -225,16 +225,9 @@ pub fn max_subarray(values: impl Iterator<Item = f32>) -> Option<(usize, usize)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Features, Span};
 
     fn para(text: &str) -> Paragraph {
-        Paragraph {
-            text: text.to_string(),
-            span: Span { start: 0, end: text.len() },
-            features: Features { words: text.split_whitespace().count(), ..Default::default() },
-            removal: None,
-            fingerprint: None,
-        }
+        Paragraph::of_text(text)
     }
 
     #[test]

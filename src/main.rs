@@ -57,12 +57,14 @@ fn no_huge_pages() {
     }
 }
 
-/// mimalloc returns freed memory to the system after 10 ms instead of a second. A run frees
+/// mimalloc returns freed memory to the system at once instead of after a second. A run frees
 /// large buffers as its index grows, and held back they stayed in the peak: a 200,000-article
-/// run (`benches/dedup_quality.sh`) peaked at 1,059 MB with mimalloc's default (1 s) and 767 MB
-/// with no delay at all, which made it about 3% slower (36.0 s against 35.1 s, two runs each);
-/// with 10 ms, and the index changes of the same commit, it peaks at 578-592 MB in 34.8-35.0 s.
-fn purge_freed_memory_soon() {
+/// run (`benches/dedup_quality.sh`) peaked at 1,059 MB with mimalloc's default and, with the
+/// index changes of the same commit, peaks at 567-581 MB with no delay. It costs 3-5% of the
+/// run's time (36.4-37.2 s against 34.7-35.6 s, alternating runs of both builds). A 10 ms delay
+/// kept the time but not the peak: 578, 592 and 760 MB in three runs, as the frees and the next
+/// large allocations happened to fall.
+fn purge_freed_memory_at_once() {
     /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (the same in its v2 and v3 headers).
     const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
     // mimalloc's public C API, in the library libmimalloc-sys links in.
@@ -73,13 +75,13 @@ fn purge_freed_memory_soon() {
     // SAFETY: sets one integer option; mimalloc reads it when it next purges.
     #[allow(unsafe_code)]
     unsafe {
-        mi_option_set(MI_OPTION_PURGE_DELAY, 10);
+        mi_option_set(MI_OPTION_PURGE_DELAY, 0);
     }
 }
 
 fn main() -> ExitCode {
     no_huge_pages();
-    purge_freed_memory_soon();
+    purge_freed_memory_at_once();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),

@@ -156,6 +156,50 @@ pub struct RunArgs {
     pub format: Option<Files>,
 }
 
+impl ExplainArgs {
+    /// The flags as overrides of the config file (the corpus folder names its site knowledge).
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            output: self.output.clone(),
+            quiet: true,
+            ..Default::default()
+        }
+    }
+}
+
+impl SitesArgs {
+    /// The flags as overrides of the config file.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            output: self.output.clone(),
+            quiet: true,
+            ..Default::default()
+        }
+    }
+}
+
+impl CheckArgs {
+    /// The flags as overrides of the config file.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            config: self.config.clone(),
+            input: self.input.clone(),
+            output: self.output.clone(),
+            jobs: self.jobs,
+            ..Default::default()
+        }
+    }
+}
+
+impl CleanArgs {
+    /// The flags as overrides of the config file (`[input]` path and `[output]` are not used).
+    pub fn overrides(&self) -> Overrides {
+        Overrides { config: self.config.clone(), jobs: self.jobs, quiet: true, ..Default::default() }
+    }
+}
+
 impl RunArgs {
     /// The flags as overrides of the config file.
     pub fn overrides(&self) -> Overrides {

@@ -5,8 +5,7 @@
 
 use crate::error::RunError;
 use crate::input::{self, InputKind};
-use crate::model::Outcome;
-use crate::model::Removal;
+use crate::model::{Outcome, Removal};
 use crate::run::{Chain, Explained};
 use crate::settings::Settings;
 use crate::stages::boilerplate::context::Model;

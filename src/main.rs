@@ -10,7 +10,7 @@ use newsprep::check::report;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::run;
 use newsprep::run::stream::{self, Source};
-use newsprep::settings::{Overrides, Settings};
+use newsprep::settings::Settings;
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -117,13 +117,7 @@ fn causes(e: &anyhow::Error) -> String {
 }
 
 fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides {
-        config: args.config.clone(),
-        output: args.output.clone(),
-        quiet: true,
-        ..Default::default()
-    };
-    let settings = Settings::resolve(&overrides)?;
+    let settings = Settings::resolve(&args.overrides())?;
     let stdout = std::io::stdout();
     let pick = match (&args.id, args.line) {
         (Some(id), _) => Some(newsprep::explain::Pick::Id(id.clone())),
@@ -138,14 +132,7 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides {
-        config: args.config.clone(),
-        input: args.input.clone(),
-        output: args.output.clone(),
-        jobs: args.jobs,
-        ..Default::default()
-    };
-    let settings = Settings::resolve(&overrides)?;
+    let settings = Settings::resolve(&args.overrides())?;
     let bar = Bar::new(true);
     let report = newsprep::check::check(&settings, &bar as &dyn Reporter).with_context(|| {
         format!("check {} against {}", settings.input.display(), settings.output.display())
@@ -159,9 +146,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
-    let overrides =
-        Overrides { config: args.config.clone(), jobs: args.jobs, quiet: true, ..Default::default() };
-    let settings = Settings::resolve(&overrides)?;
+    let settings = Settings::resolve(&args.overrides())?;
     let source = if args.input.as_os_str() == "-" { Source::stdin() } else { Source::file(&args.input)? };
     let name = source.name.clone();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
@@ -187,13 +172,7 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides {
-        config: args.config.clone(),
-        output: args.output.clone(),
-        quiet: true,
-        ..Default::default()
-    };
-    let settings = Settings::resolve(&overrides)?;
+    let settings = Settings::resolve(&args.overrides())?;
     if !settings.output.is_dir() {
         anyhow::bail!(
             "no corpus at {}: it is not a folder (run `newsprep run` first, or give --output)",

@@ -1,8 +1,7 @@
 //! Run counters: documents by status, paragraphs removed by reason. Written to `stats.json`
 //! (no timings, so it is byte-identical across runs) and printed as the run summary.
 
-use crate::model::Entry;
-use crate::model::{DropReason, Outcome};
+use crate::model::{DropReason, Entry, Outcome};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;

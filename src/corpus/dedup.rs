@@ -60,18 +60,23 @@ impl Print {
     pub fn of(doc: &Document, s: &DedupSettings) -> Print {
         let longest = s.canonical == CanonicalPolicy::Longest;
         let chars = |p: &crate::model::Paragraph| if longest { p.text.chars().count() } else { 0 };
-        let paragraphs = eligible(doc, s.paragraph_min_words)
-            .map(|(i, fingerprint)| {
-                let p = &doc.paragraphs[i];
-                ParaPrint {
-                    index: u32::try_from(i).expect("fewer than 2^32 paragraphs"),
-                    fingerprint,
-                    start: p.span.start as u64,
-                    end: p.span.end as u64,
-                    chars: chars(p) as u32,
-                }
-            })
-            .collect();
+        // Paragraphs are printed only when they are compared across documents.
+        let paragraphs = if s.indexes_paragraphs() {
+            eligible(doc, s.paragraph_min_words)
+                .map(|(i, fingerprint)| {
+                    let p = &doc.paragraphs[i];
+                    ParaPrint {
+                        index: u32::try_from(i).expect("fewer than 2^32 paragraphs"),
+                        fingerprint,
+                        start: p.span.start as u64,
+                        end: p.span.end as u64,
+                        chars: chars(p) as u32,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Print {
             id: doc.id.clone(),
             body: doc.body.expect("fingerprint stage ran"),
@@ -419,7 +424,7 @@ impl Dedup {
     }
 
     fn index_paragraphs(&self) -> bool {
-        self.settings.paragraph_scope == DedupScope::Corpus || self.document_dedup()
+        self.settings.indexes_paragraphs()
     }
 
     /// Check one document's print against everything kept before it, then add it if it

@@ -25,9 +25,7 @@ pub mod parquet;
 
 use crate::corpus::clusters::Resolution;
 use crate::error::RunError;
-use crate::model::Entry;
-use crate::model::{DocId, Document, ParaRef, Removal};
-use crate::model::{DropReason, Outcome};
+use crate::model::{DocId, Document, DropReason, Entry, Outcome, ParaRef, Removal, SourceInfo};
 use crate::stats::RunStats;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -852,6 +850,24 @@ pub struct ManifestRow<'a> {
 }
 
 impl<'a> ManifestRow<'a> {
+    /// The row of a file or line that gave no document: `status` is `error` or `skipped`.
+    fn unread(id: &'a DocId, source: &'a SourceInfo, status: &'static str, message: String) -> Self {
+        ManifestRow {
+            id: &id.0,
+            source: &source.path,
+            line: source.line,
+            bytes: source.bytes,
+            sha256: &source.sha256,
+            encoding: source.encoding,
+            status,
+            paragraphs_kept: 0,
+            paragraphs_removed: 0,
+            duplicate_of: "",
+            distance: None,
+            message,
+        }
+    }
+
     /// The row of one entry.
     pub fn new(e: &'a Entry) -> Self {
         match e {
@@ -890,34 +906,8 @@ impl<'a> ManifestRow<'a> {
                 }
                 row
             }
-            Entry::Failed { id, source, error } => ManifestRow {
-                id: &id.0,
-                source: &source.path,
-                line: source.line,
-                bytes: source.bytes,
-                sha256: &source.sha256,
-                encoding: source.encoding,
-                status: "error",
-                paragraphs_kept: 0,
-                paragraphs_removed: 0,
-                duplicate_of: "",
-                distance: None,
-                message: error.to_string(),
-            },
-            Entry::Skipped { id, source, reason } => ManifestRow {
-                id: &id.0,
-                source: &source.path,
-                line: source.line,
-                bytes: source.bytes,
-                sha256: &source.sha256,
-                encoding: source.encoding,
-                status: "skipped",
-                paragraphs_kept: 0,
-                paragraphs_removed: 0,
-                duplicate_of: "",
-                distance: None,
-                message: reason.clone(),
-            },
+            Entry::Failed { id, source, error } => Self::unread(id, source, "error", error.to_string()),
+            Entry::Skipped { id, source, reason } => Self::unread(id, source, "skipped", reason.clone()),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::input::{self, Input, InputKind, ReadSettings, Unit};
 use crate::model::{Document, Entry, Outcome, SourceInfo};
 use crate::settings::Settings;
 use crate::stages::boilerplate::classify::Classified;
-use crate::stages::boilerplate::sites::{Learned, SiteKnowledge};
+use crate::stages::boilerplate::sites::SiteKnowledge;
 use crate::stages::boilerplate::{RuleSet, StripBoilerplate};
 use crate::stages::dedup::{DedupSettings, Fingerprints};
 use crate::stages::metadata::ExtractMetadata;
@@ -40,11 +40,6 @@ impl Chain {
         }
     }
 
-    /// Lines learned as site boilerplate apply from now on (a stream learns as it goes).
-    pub fn learn(&mut self, learned: Vec<(u64, Learned)>) {
-        self.boilerplate.knowledge_mut().extend(learned);
-    }
-
     /// The units of `inputs` (files, and each line of a JSONL file), in order.
     pub fn units<'a>(&self, inputs: &'a [Input]) -> input::Units<'a> {
         input::units(inputs, &self.read)
@@ -56,7 +51,7 @@ impl Chain {
         self.read_unit(unit).map_err(Box::new)
     }
 
-    #[allow(clippy::result_large_err)] // boxed by `read`; `process` takes it as it is
+    #[allow(clippy::result_large_err)] // boxed by `read`
     fn read_unit(&self, unit: &Unit) -> Result<Document, Entry> {
         let input =
             match unit {
@@ -96,13 +91,8 @@ impl Chain {
         Outcome::Keep(doc).then(&self.normalize)
     }
 
-    /// The stages after normalize: metadata, boilerplate, fingerprints.
-    pub fn finish(&self, o: Outcome) -> Outcome {
-        o.then(&self.metadata).then(&self.boilerplate).then(&self.fingerprints)
-    }
-
-    /// [`finish`](Self::finish) with `boilerplate` as the boilerplate stage (one reading the
-    /// site knowledge learned so far, from [`with_knowledge`](Self::with_knowledge)).
+    /// The stages after normalize: metadata, `boilerplate` (one reading the site knowledge
+    /// learned so far, from [`with_knowledge`](Self::with_knowledge)), fingerprints.
     pub fn finish_with(&self, o: Outcome, boilerplate: &StripBoilerplate) -> Outcome {
         o.then(&self.metadata).then(boilerplate).then(&self.fingerprints)
     }
@@ -111,14 +101,6 @@ impl Chain {
     /// lines it completes are learned.
     pub fn with_knowledge(&self, knowledge: Arc<SiteKnowledge>) -> StripBoilerplate {
         self.boilerplate.with_knowledge(knowledge)
-    }
-
-    /// Read one unit and run it through every per-document stage.
-    pub fn process(&self, unit: &Unit) -> Entry {
-        match self.read_unit(unit) {
-            Ok(doc) => Entry::Done(self.finish(self.normalize(doc))),
-            Err(e) => e,
-        }
     }
 
     /// Run one input through the per-document stages, then dedup it against itself only.

@@ -23,14 +23,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A document's short lines, with its site, for the counter.
-pub(super) struct SitePrint {
+pub struct SitePrint {
     site: String,
     lines: Vec<(u64, String)>,
 }
 
 /// A normalized document's print, on its own thread (none when learning is off or the
 /// document was dropped).
-pub(super) fn print(s: &SitesSettings, o: &Outcome) -> Option<SitePrint> {
+pub fn print(s: &SitesSettings, o: &Outcome) -> Option<SitePrint> {
     let Outcome::Keep(doc) = o else { return None };
     if !s.enabled {
         return None;
@@ -41,7 +41,7 @@ pub(super) fn print(s: &SitesSettings, o: &Outcome) -> Option<SitePrint> {
 }
 
 /// The site counter of a run and what it has learned so far.
-pub(super) struct SiteLearning {
+pub struct SiteLearning {
     settings: SitesSettings,
     counter: SiteCounter,
     /// The lines learned so far, as the boilerplate stage reads them.
@@ -73,10 +73,17 @@ impl SiteLearning {
         &self.settings
     }
 
-    /// Count one document's print, in corpus order; `rel` and `order` are its raw file's.
+    /// Count one document's print, in corpus order; `rel` and `order` are its raw file's. Its
+    /// line keys are kept for the corpus state.
     pub fn count(&mut self, rel: &str, order: u32, print: SitePrint) {
         let keys = self.lines.entry(rel.to_string()).or_default();
         keys.extend(print.lines.iter().map(|(k, _)| *k));
+        self.count_at(order, print);
+    }
+
+    /// Count one document's print at place `order`, keeping nothing for a corpus state (a
+    /// stream has none).
+    pub fn count_at(&mut self, order: u32, print: SitePrint) {
         self.counter.add(&print.site, print.lines, order);
     }
 

@@ -12,15 +12,15 @@
 use super::barrier::{self, IdRegister};
 use super::chain::Chain;
 use super::chunks::CHUNK;
+use super::sites::{self as site_learning, SiteLearning, SitePrint};
 use crate::corpus::dedup::{Decision, Dedup, Print};
-use crate::corpus::sites::{SiteCounter, short_lines};
+use crate::corpus::sites::SiteCounter;
 use crate::error::RunError;
 use crate::input::{self, FormatRef, Input, InputKind, Jsonl, Record, Text, Unit};
-use crate::model::{DocId, Document, SourceInfo};
-use crate::model::{DropReason, Entry, Outcome};
+use crate::model::{DocId, Document, DropReason, Entry, Outcome, SourceInfo};
 use crate::output::CorpusRecord;
 use crate::settings::Settings;
-use crate::stages::boilerplate::sites::{self, SiteKnowledge};
+use crate::stages::boilerplate::sites::SiteKnowledge;
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
 use crate::stats::DocCounts;
 use rayon::prelude::*;
@@ -32,7 +32,7 @@ use std::sync::Arc;
 type ReadRecord = Result<Document, Box<Entry>>;
 
 /// A document after normalizing, with its short lines for the site counter.
-type Normalized = Result<(Outcome, Vec<(u64, String)>), Box<Entry>>;
+type Normalized = Result<(Outcome, Option<SitePrint>), Box<Entry>>;
 
 /// What the stream holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,7 +177,7 @@ struct Stream<'s> {
     pool: &'s rayon::ThreadPool,
     input: Input,
     chain: Chain,
-    counter: SiteCounter,
+    learning: SiteLearning,
     dedup: Dedup,
     ids: IdRegister,
     /// Records read so far: the next one's position.
@@ -213,7 +213,11 @@ impl<'s> Stream<'s> {
                 format: Some(FormatRef(&Jsonl)),
             },
             chain: Chain::new(settings, Arc::new(SiteKnowledge::default())),
-            counter: SiteCounter::new(settings.boilerplate.sites.min_docs),
+            learning: SiteLearning::new(
+                settings.boilerplate.sites,
+                SiteCounter::new(settings.boilerplate.sites.min_docs),
+                std::iter::empty(),
+            ),
             dedup: Dedup::new(&settings.dedup),
             ids: IdRegister::default(),
             position: 0,
@@ -309,17 +313,38 @@ impl<'s> Stream<'s> {
         report: &mut dyn FnMut(String),
         summary: &mut StreamSummary,
     ) -> std::io::Result<()> {
-        let outcomes = self.normalize_and_learn(docs);
-        let chain = &self.chain;
+        let (chain, sites) = (&self.chain, &self.settings.boilerplate.sites);
+        let normalized: Vec<Normalized> = self.pool.install(|| {
+            docs.into_par_iter()
+                .map(|d| {
+                    let o = chain.normalize(d?);
+                    let print = site_learning::print(sites, &o);
+                    Ok((o, print))
+                })
+                .collect()
+        });
+        // Site lines are counted in input order; a line applies from the record that
+        // completes its count (the knowledge's positions see to it).
+        let mut outcomes = Vec::with_capacity(normalized.len());
+        for n in normalized {
+            outcomes.push(n.map(|(o, print)| {
+                if let Some(print) = print {
+                    self.learning.count_at(o.doc().source.order, print);
+                }
+                o
+            }));
+        }
+        let boilerplate = chain.with_knowledge(self.learning.known());
         let entries: Vec<Entry> = self.pool.install(|| {
             outcomes
                 .into_par_iter()
                 .map(|o| match o {
-                    Ok(o) => Entry::Done(chain.finish(o)),
+                    Ok(o) => Entry::Done(chain.finish_with(o, &boilerplate)),
                     Err(e) => *e,
                 })
                 .collect()
         });
+        drop(boilerplate);
         let (dedup, ids) = (&mut self.dedup, &mut self.ids);
         let (entries, _) = self.pool.install(|| barrier::barrier(entries, dedup, ids));
         let flag = self.settings.dedup.document_action == DocumentAction::Flag;
@@ -346,43 +371,6 @@ impl<'s> Stream<'s> {
         // A chunk goes out whole, so a reader sees records as soon as they are cleaned.
         out.write_all(&buf)?;
         out.flush()
-    }
-
-    /// Normalize a chunk in parallel, then count its site lines in input order; a line
-    /// applies from the record that completes its count (the knowledge's positions see to it).
-    fn normalize_and_learn(&mut self, docs: Vec<ReadRecord>) -> Vec<Result<Outcome, Box<Entry>>> {
-        let s = &self.settings.boilerplate.sites;
-        let chain = &self.chain;
-        let normalized: Vec<Normalized> = self.pool.install(|| {
-            docs.into_par_iter()
-                .map(|d| {
-                    let o = chain.normalize(d?);
-                    let lines = match &o {
-                        Outcome::Keep(doc) if s.enabled => {
-                            let site = sites::site_of_source(&doc.source);
-                            short_lines(site, doc.kept().map(|p| p.text.as_str()), s.max_words)
-                        }
-                        _ => Vec::new(),
-                    };
-                    Ok((o, lines))
-                })
-                .collect()
-        });
-        let mut outcomes = Vec::with_capacity(normalized.len());
-        for n in normalized {
-            outcomes.push(n.map(|(o, lines)| {
-                if !lines.is_empty() {
-                    let d = o.doc();
-                    self.counter.add(sites::site_of_source(&d.source), lines, d.source.order);
-                }
-                o
-            }));
-        }
-        let learned = self.counter.take_learned();
-        if !learned.is_empty() {
-            self.chain.learn(learned);
-        }
-        outcomes
     }
 
     /// With a window: keep the chunk's kept documents' prints (no text), and once twice

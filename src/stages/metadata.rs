@@ -12,9 +12,7 @@
 //!   date line ("THE NEW ARAB");
 //! - dateline: a place name right above the date line ("Rabat").
 
-use crate::model::match_key;
-use crate::model::{Block, Document, MetaField, Paragraph, Removal};
-use crate::model::{DocStage, Outcome};
+use crate::model::{Block, DocStage, Document, MetaField, Outcome, Paragraph, Removal, match_key};
 use crate::stages::boilerplate::RuleSet;
 use crate::stages::bylines::{NAME, parse_byline, parse_date_line};
 use regex::Regex;

@@ -10,8 +10,9 @@
 //! The text rules run in this order (each documented where it is defined):
 //! [`MarkdownRule`]s, then Unicode normalization, then [`collapse_whitespace`].
 
-use crate::model::{Block, Document, Features, Paragraph, RawMap, Removal, Span};
-use crate::model::{DocStage, DropReason, Outcome};
+use crate::model::{
+    Block, DocStage, Document, DropReason, Features, Outcome, Paragraph, RawMap, Removal, Span,
+};
 use regex::{Captures, Regex};
 use serde::Deserialize;
 use std::borrow::Cow;

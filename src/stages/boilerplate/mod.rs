@@ -30,8 +30,10 @@ use classify::Classified;
 use gate::Gate;
 use sites::SiteKnowledge;
 
-use crate::model::{DocStage, DropReason, Outcome};
-use crate::model::{Document, MetaField, Paragraph, Removal, Verdict, lowercase_into, match_key, trim_key};
+use crate::model::{
+    DocStage, Document, DropReason, MetaField, Outcome, Paragraph, Removal, Verdict, lowercase_into,
+    match_key, trim_key,
+};
 use crate::stages::bylines::{parse_byline, parse_date_line};
 use aho_corasick::AhoCorasick;
 use regex::Regex;
@@ -274,11 +276,6 @@ impl StripBoilerplate {
     /// The same stage reading other site knowledge (a run's grows chunk by chunk).
     pub fn with_knowledge(&self, knowledge: Arc<SiteKnowledge>) -> Self {
         StripBoilerplate { knowledge, ..self.clone() }
-    }
-
-    /// The site knowledge, to add to (a stream's grows as it goes); copied first if shared.
-    pub fn knowledge_mut(&mut self) -> &mut SiteKnowledge {
-        Arc::make_mut(&mut self.knowledge)
     }
 
     /// [`DocStage::apply`], also returning the classifier's view for `newsprep explain`.

@@ -12,8 +12,7 @@
 //! both, combined by [`Hit::better`], is exactly a lookup in one index of all entries.
 
 use super::simhash::distance;
-use crate::model::Fingerprint;
-use crate::model::Sketch;
+use crate::model::{Fingerprint, Sketch};
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
@@ -326,33 +325,21 @@ pub struct EntriesRef<'a, V> {
 
 impl<V: SavedValue> EntriesRef<'_, V> {
     /// Write the entries as `postcard` encodes them (the same bytes as serializing), with the
-    /// SimHash and sketch blocks streamed to `out` rather than built whole first: at 200,000
-    /// articles the sketch block is about 100 MB.
+    /// SimHash and sketch blocks streamed to `out` (a buffered writer) rather than built whole
+    /// first: at 200,000 articles the sketch block is about 100 MB.
     pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
-        let mut buf = Vec::with_capacity(1 << 16);
-        let flush = |buf: &mut Vec<u8>, out: &mut dyn std::io::Write, force: bool| {
-            if force || buf.len() >= 1 << 16 {
-                out.write_all(buf)?;
-                buf.clear();
-            }
-            Ok::<(), std::io::Error>(())
-        };
         varint::write(out, (self.simhashes.len() * 8) as u64)?;
         for x in self.simhashes {
-            buf.extend_from_slice(&x.to_le_bytes());
-            flush(&mut buf, out, false)?;
+            out.write_all(&x.to_le_bytes())?;
         }
-        flush(&mut buf, out, true)?;
         let sketch_bytes: usize = self.sketches.iter().map(|sk| 1 + 4 * sk.values().len()).sum();
         varint::write(out, sketch_bytes as u64)?;
         for sk in self.sketches {
-            buf.push(sk.values().len() as u8);
+            out.write_all(&[sk.values().len() as u8])?;
             for x in sk.values() {
-                buf.extend_from_slice(&x.to_le_bytes());
+                out.write_all(&x.to_le_bytes())?;
             }
-            flush(&mut buf, out, false)?;
         }
-        flush(&mut buf, out, true)?;
         let mut values = Vec::new();
         V::write_all(self.values, &mut values);
         varint::write(out, values.len() as u64)?;

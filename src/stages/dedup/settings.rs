@@ -79,3 +79,11 @@ pub struct DedupSettings {
     /// Share of body words repeating one earlier document that makes a duplicate.
     pub document_containment: f32,
 }
+
+impl DedupSettings {
+    /// Are paragraphs compared across documents: paragraph dedup over the corpus, or document
+    /// dedup (containment counts repeated paragraphs)?
+    pub fn indexes_paragraphs(&self) -> bool {
+        self.paragraph_scope == DedupScope::Corpus || self.document_action != DocumentAction::Off
+    }
+}

@@ -159,25 +159,20 @@ pub struct RunArgs {
 impl ExplainArgs {
     /// The flags as overrides of the config file (the corpus folder names its site knowledge).
     pub fn overrides(&self) -> Overrides {
-        Overrides {
-            config: self.config.clone(),
-            output: self.output.clone(),
-            quiet: true,
-            ..Default::default()
-        }
+        corpus_overrides(&self.config, &self.output)
     }
 }
 
 impl SitesArgs {
     /// The flags as overrides of the config file.
     pub fn overrides(&self) -> Overrides {
-        Overrides {
-            config: self.config.clone(),
-            output: self.output.clone(),
-            quiet: true,
-            ..Default::default()
-        }
+        corpus_overrides(&self.config, &self.output)
     }
+}
+
+/// A command that reads a corpus and writes nothing: its config file and corpus folder.
+fn corpus_overrides(config: &Option<PathBuf>, output: &Option<PathBuf>) -> Overrides {
+    Overrides { config: config.clone(), output: output.clone(), quiet: true, ..Default::default() }
 }
 
 impl CheckArgs {

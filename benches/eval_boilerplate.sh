@@ -8,7 +8,8 @@
 #             input_md/ or input_md.tar.zst, ground_truth.jsonl), e.g. ../shared/eval
 #   SET       dragnet, cleaneval, trafilatura_eval (default: all three)
 # Env: FORMS="text md" (default both): text = the naive text dumps (input/<id>.txt),
-#      md = whole-page markdown (input_md/<id>.md, unpacked from input_md.tar.zst if needed).
+#      md = whole-page markdown (input_md/<id>.md, unpacked from input_md.tar.zst if needed),
+#      html = the pages as fetched (html/<id>.html, unpacked from html.tar.zst if needed).
 #      PRESET=precision|balanced|recall (default balanced). KEEP=DIR keeps the cleaned pages.
 #      MODEL=FILE scores with that context model (benches/train_context.sh writes one per
 #      held-out set) instead of the shipped one.
@@ -57,7 +58,14 @@ for s in "${sets[@]}"; do
           [ -d "$work/unpacked/$s/input_md" ] || tar --zstd -xf "$eval_dir/$s/input_md.tar.zst" -C "$work/unpacked/$s"
           in_dir=$work/unpacked/$s/input_md
         fi ;;
-      *) echo "unknown form $f (text or md)" >&2; exit 2 ;;
+      html)
+        in_dir=$eval_dir/$s/html
+        if [ ! -d "$in_dir" ]; then
+          mkdir -p "$work/unpacked/$s"
+          [ -d "$work/unpacked/$s/html" ] || tar --zstd -xf "$eval_dir/$s/html.tar.zst" -C "$work/unpacked/$s"
+          in_dir=$work/unpacked/$s/html
+        fi ;;
+      *) echo "unknown form $f (text, md or html)" >&2; exit 2 ;;
     esac
     out=$work/$s-$f
     rm -rf "$out" "$out.txt" "$out.floor"

@@ -127,6 +127,23 @@ pub enum FileError {
         /// What is wrong with it.
         message: String,
     },
+    /// A WARC record that is not a page (a request, metadata, an image): skipped and counted,
+    /// not an error.
+    #[error("record {record}: {reason}")]
+    NotAPage {
+        /// The record's number in its file, from 1.
+        record: u64,
+        /// What it is.
+        reason: String,
+    },
+    /// A WARC record that cannot be read.
+    #[error("record {record}: {message}")]
+    WarcRecord {
+        /// The record's number in its file, from 1.
+        record: u64,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Another input maps to the same document id (e.g. `a.txt` and `a.md`, or two records of
     /// a feed with one `id`).
     #[error("{}", match line {

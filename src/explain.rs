@@ -86,7 +86,7 @@ fn find_record(
                 if matches!(pick, Pick::Line(n) if *n != r.line) {
                     continue;
                 }
-                match input::record(&r, &settings.read.fields) {
+                match input::record(&r, &settings.read) {
                     Ok(doc) if matches!(pick, Pick::Id(id) if *id != doc.id.0) => continue,
                     Ok(doc) => return Ok(doc),
                     Err((_, _, e)) if matches!(pick, Pick::Line(_)) => return Err(e.to_string()),
@@ -161,6 +161,7 @@ fn report(ex: &Explained, model: &Model, out: &mut dyn Write) -> std::io::Result
             Some(r @ Removal::Classifier { why, .. }) => {
                 (format!("drop {}", r.counter_key(&doc.id)), why.clone())
             }
+            Some(r @ Removal::Dom { why, .. }) => (format!("drop {}", r.counter_key(&doc.id)), why.clone()),
             Some(r @ Removal::Site { site }) => {
                 (format!("drop {}", r.counter_key(&doc.id)), format!("learned line of site {site}"))
             }

@@ -221,6 +221,7 @@ fn field_names(f: &FieldsConfig) -> RecordFieldNames {
         site: f.site.0.clone(),
         date: f.date.0.clone(),
         author: f.author.0.clone(),
+        html: f.html.0.clone(),
     }
 }
 

@@ -605,6 +605,7 @@ impl Probe {
                     Removal::Boilerplate { .. }
                     | Removal::AfterTail { .. }
                     | Removal::Classifier { .. }
+                    | Removal::Dom { .. }
                     | Removal::Site { .. },
                 ) => boilerplate += p.text.len(),
                 Some(_) => {}

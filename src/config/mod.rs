@@ -48,7 +48,7 @@ pub struct PipelineConfig {
 pub struct InputConfig {
     /// Folder (or single file) to read, relative to the config file. Default `"raw"`.
     pub path: PathBuf,
-    /// File extensions read as articles; other files get a `skipped` row. Default `["txt", "md", "jsonl"]`;
+    /// File extensions read as articles; other files get a `skipped` row. Default `["txt", "md", "jsonl", "html", "htm", "warc"]`;
     /// a `.jsonl` file holds one article per line.
     pub extensions: Vec<Extension>,
     /// Files larger than this are refused with an `error` row. Default 64 MiB.
@@ -65,7 +65,7 @@ impl Default for InputConfig {
     fn default() -> Self {
         InputConfig {
             path: PathBuf::from("raw"),
-            extensions: vec![Extension("txt".into()), Extension("md".into()), Extension("jsonl".into())],
+            extensions: ["txt", "md", "jsonl", "html", "htm", "warc"].map(|e| Extension(e.into())).to_vec(),
             max_file_bytes: ByteLimit(64 << 20),
             encoding: InputEncoding::Detect,
             fields: FieldsConfig::default(),
@@ -80,7 +80,7 @@ impl Default for InputConfig {
 pub struct FieldsConfig {
     /// The document id (a string or a number). Default `"id"`.
     pub id: FieldName,
-    /// The article text; a record without it is an error. Default `"text"`.
+    /// The article text; a record without it (and without `html`) is an error. Default `"text"`.
     pub text: FieldName,
     /// The headline. Default `"title"`.
     pub title: FieldName,
@@ -92,6 +92,9 @@ pub struct FieldsConfig {
     pub date: FieldName,
     /// The byline's name. Default `"author"`.
     pub author: FieldName,
+    /// The page's HTML: when a record has it, the page is read from it as an `.html` file
+    /// is (the DOM, its metadata), and `text` is not used. Default `"html"`.
+    pub html: FieldName,
 }
 
 impl Default for FieldsConfig {
@@ -106,6 +109,7 @@ impl Default for FieldsConfig {
             site: FieldName(n.site),
             date: FieldName(n.date),
             author: FieldName(n.author),
+            html: FieldName(n.html),
         }
     }
 }

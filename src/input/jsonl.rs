@@ -1,8 +1,9 @@
 //! Part of input: JSONL feeds, one record per line (`.jsonl`, also `.gz` and `.zst`). Only the
 //! fields `[input.fields]` names are built; the rest of each record is skipped unread.
 
-use super::settings::RecordFieldNames;
-use super::text::host;
+use super::decode::InputEncoding;
+use super::settings::{ReadSettings, RecordFieldNames};
+use super::text::{host, iso_date};
 use super::unit::{Format, Record, sha256_hex};
 use crate::error::FileError;
 use crate::model::{DocId, Document, SourceInfo};
@@ -27,9 +28,9 @@ impl Format for Jsonl {
     fn record(
         &self,
         r: &Record,
-        names: &RecordFieldNames,
+        settings: &ReadSettings,
     ) -> Result<Document, (DocId, SourceInfo, FileError)> {
-        record(r, names)
+        record(r, settings)
     }
 }
 
@@ -44,6 +45,7 @@ struct RecordFields {
     site: Option<String>,
     date: Option<String>,
     author: Option<String>,
+    html: Option<String>,
 }
 
 /// Reads a record's fields as [`RecordFields`], by the configured names.
@@ -67,9 +69,10 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
         use serde::de::Error;
         use serde_json::Value;
         let n = self.0;
-        // Role order: id, text, title, url, site, date, author (a key's roles are bits in this
-        // order).
-        let names = [&n.id, &n.text, &n.title, &n.url, &n.site, &n.date, &n.author].map(String::as_str);
+        // Role order: id, text, title, url, site, date, author, html (a key's roles are bits in
+        // this order).
+        let names =
+            [&n.id, &n.text, &n.title, &n.url, &n.site, &n.date, &n.author, &n.html].map(String::as_str);
         let mut f = RecordFields::default();
         let mut seen = 0u8;
         while let Some(roles) = m.next_key_seed(Roles(&names))? {
@@ -102,7 +105,8 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
                     3 => f.url = string("url", v)?,
                     4 => f.site = string("site", v)?,
                     5 => f.date = string("date", v)?,
-                    _ => f.author = string("author", v)?,
+                    6 => f.author = string("author", v)?,
+                    _ => f.html = string("html", v)?,
                 }
             }
         }
@@ -112,7 +116,7 @@ impl<'de> serde::de::Visitor<'de> for Pick<'_> {
 
 /// Which roles a record's key serves, as bits in the order of `names`, found without building
 /// the key (most keys of a scraped record are none of them).
-struct Roles<'a>(&'a [&'a str; 7]);
+struct Roles<'a>(&'a [&'a str; 8]);
 
 impl<'de> serde::de::DeserializeSeed<'de> for Roles<'_> {
     type Value = u8;
@@ -135,7 +139,8 @@ impl serde::de::Visitor<'_> for Roles<'_> {
 
 /// Turn a JSONL line into a document. The id is the record's `id` (made safe as a file name),
 /// or `<file stem>-<line>`. Byte spans of its paragraphs are offsets into the record's `text`.
-pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, SourceInfo, FileError)> {
+pub fn record(r: &Record, settings: &ReadSettings) -> Result<Document, (DocId, SourceInfo, FileError)> {
+    let names = &settings.fields;
     let fallback = DocId(format!("{}-{}", r.input.id.0, r.line));
     let mut source = SourceInfo::unread(r.input.rel.clone());
     source.line = Some(r.line);
@@ -169,15 +174,29 @@ pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, 
     let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let site = given(fields.site);
     source.site = site.clone().or_else(|| fields.url.as_deref().and_then(host));
-    let Some(text) = fields.text else {
-        return fail(id, source, format!("no `{}` field (input.fields.text)", names.text));
+    let mut doc = match (fields.html.filter(|h| !h.trim().is_empty()), fields.text) {
+        // The page itself: read as an HTML file is (spans index the field's UTF-8 bytes).
+        (Some(html), _) => {
+            let utf8 = InputEncoding::Fixed(encoding_rs::UTF_8);
+            match super::html::page(id.clone(), source, html.into_bytes(), utf8, None) {
+                Ok(d) => d,
+                Err((source, e)) => return fail(id, source, format!("field `{}`: {e}", names.html)),
+            }
+        }
+        (None, Some(text)) => {
+            source.encoding = encoding_rs::UTF_8.name();
+            Document::new(id, source, text, 0)
+        }
+        (None, None) => {
+            return fail(id, source, format!("no `{}` field (input.fields.text)", names.text));
+        }
     };
-    source.encoding = encoding_rs::UTF_8.name();
-    let mut doc = Document::new(id, source, text, 0);
-    doc.meta.title = given(fields.title);
-    doc.meta.published = fields.date.as_deref().and_then(iso_date);
-    doc.meta.author = given(fields.author);
-    doc.meta.site = site;
+    // What the record states wins over what the page says of itself.
+    let page_meta = std::mem::take(&mut doc.meta);
+    doc.meta.title = given(fields.title).or(page_meta.title);
+    doc.meta.published = fields.date.as_deref().and_then(iso_date).or(page_meta.published);
+    doc.meta.author = given(fields.author).or(page_meta.author);
+    doc.meta.site = site.or(page_meta.site);
     Ok(doc)
 }
 
@@ -195,12 +214,4 @@ pub(super) fn safe_id(s: &str) -> String {
         id.replace_range(..1, "_");
     }
     id
-}
-
-/// The `YYYY-MM-DD` a date field starts with (`2025-12-05T10:00:00Z` -> `2025-12-05`).
-pub(super) fn iso_date(s: &str) -> Option<String> {
-    let d = s.trim().get(..10)?;
-    let b = d.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)).then(|| d.to_string())
 }

@@ -10,20 +10,24 @@
 
 pub mod compress;
 pub mod decode;
+pub mod html;
 pub mod jsonl;
 pub mod lines;
 pub mod settings;
 pub mod text;
 pub mod unit;
 mod walk;
+pub mod warc;
 
 pub use compress::Compression;
 pub use decode::InputEncoding;
+pub use html::Html;
 pub use jsonl::Jsonl;
 pub use lines::{RawLine, RecordLines};
 pub use settings::{ReadSettings, RecordFieldNames};
 pub use text::{Text, stated_site};
 pub use unit::{Format, FormatRef, Input, InputKind, Record, Records, Unit};
+pub use warc::Warc;
 
 use crate::error::{FileError, RunError};
 use crate::model::{DocId, Document, SourceInfo};
@@ -36,11 +40,11 @@ use unit::sha256_hex;
 use walk::{Found, split_ext, walk};
 
 /// The formats, tried in order on a file's extension; the last reads any extension.
-pub const FORMATS: [&dyn Format; 2] = [&Jsonl, &Text];
+pub const FORMATS: [&dyn Format; 4] = [&Jsonl, &Warc, &Html, &Text];
 
 /// One record of a records file as a document, by the file's format.
-pub fn record(r: &Record, names: &RecordFieldNames) -> Result<Document, (DocId, SourceInfo, FileError)> {
-    r.input.format.unwrap_or(FormatRef(&Jsonl)).record(r, names)
+pub fn record(r: &Record, settings: &ReadSettings) -> Result<Document, (DocId, SourceInfo, FileError)> {
+    r.input.format.unwrap_or(FormatRef(&Jsonl)).record(r, settings)
 }
 
 /// The format that reads files with extension `ext`.
@@ -245,9 +249,10 @@ impl<'a> Iterator for Units<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::jsonl::{iso_date, safe_id};
+    use super::jsonl::safe_id;
     use super::lines::read_line;
     use super::text::host;
+    use super::text::iso_date;
     use super::*;
 
     fn settings() -> ReadSettings {
@@ -340,7 +345,7 @@ mod tests {
         let docs: Vec<Document> = units[1..]
             .iter()
             .map(|u| match u {
-                Unit::Record(r) => record(r, &s.fields).unwrap(),
+                Unit::Record(r) => record(r, &s).unwrap(),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -396,7 +401,7 @@ mod tests {
         assert!(matches!(e, FileError::Compressed { format: "gzip", .. }), "{e:?}");
         let records: Vec<Document> = units(&inputs[2..3], &s)
             .map(|u| match u {
-                Unit::Record(r) => record(&r, &s.fields).unwrap(),
+                Unit::Record(r) => record(&r, &s).unwrap(),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -422,7 +427,7 @@ mod tests {
         assert_eq!(read(&inputs[0], &s).unwrap().raw, text);
         let got: Vec<String> = units(&inputs[1..], &s)
             .map(|u| match u {
-                Unit::Record(r) => record(&r, &s.fields).unwrap().raw,
+                Unit::Record(r) => record(&r, &s).unwrap().raw,
                 Unit::Broken { error, .. } => error.to_string(),
                 other => panic!("{other:?}"),
             })
@@ -450,7 +455,7 @@ mod tests {
         let inputs = discover(d.path(), &s).unwrap();
         let got: Vec<String> = units(&inputs, &s)
             .map(|u| match u {
-                Unit::Record(r) => format!("{}:{}", r.input.id, record(&r, &s.fields).unwrap().raw),
+                Unit::Record(r) => format!("{}:{}", r.input.id, record(&r, &s).unwrap().raw),
                 Unit::Broken { input, line, error } => format!("{}:{line}: {error}", input.id),
                 other => panic!("{other:?}"),
             })
@@ -479,7 +484,8 @@ mod tests {
         let inputs = discover(d.path(), &s).unwrap();
         let unit = units(&inputs, &s).next().unwrap();
         let Unit::Record(r) = unit else { panic!("{unit:?}") };
-        record(&r, names).map_err(|(_, _, e)| e.to_string())
+        let s = ReadSettings { fields: names.clone(), ..s };
+        record(&r, &s).map_err(|(_, _, e)| e.to_string())
     }
 
     #[test]
@@ -492,6 +498,7 @@ mod tests {
             site: "link_host".into(),
             date: "headline".into(), // one field may serve two roles; not a date here
             author: "byline".into(),
+            html: "page".into(),
         };
         let line = r#"{"doc_id": "x/1 ", "content": "Body text.", "headline": "A title", "link": "https://www.news.example/a", "text": 5, "byline": " Jane Doe ", "meta": {"deep": [1, 2]}}"#;
         let doc = one_record(line, &names).unwrap();
@@ -526,11 +533,7 @@ mod tests {
         fn holds_records(&self) -> bool {
             true
         }
-        fn record(
-            &self,
-            r: &Record,
-            _: &RecordFieldNames,
-        ) -> Result<Document, (DocId, SourceInfo, FileError)> {
+        fn record(&self, r: &Record, _: &ReadSettings) -> Result<Document, (DocId, SourceInfo, FileError)> {
             let line = String::from_utf8_lossy(&r.bytes);
             let (id, text) = line.split_once('\t').unwrap_or((&line, ""));
             Ok(Document::new(
@@ -546,7 +549,8 @@ mod tests {
     fn the_format_of_a_file_comes_from_its_extension_and_a_new_format_is_one_implementation() {
         assert_eq!(format_of("JSONL").name(), "jsonl");
         assert_eq!(format_of("md").name(), "text");
-        assert_eq!(format_of("html").name(), "text", "an extension no format claims is read as text");
+        assert_eq!(format_of("html").name(), "html");
+        assert_eq!(format_of("rst").name(), "text", "an extension no format claims is read as text");
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("feed.tsv"), "a\tFirst story.\n\nb\tSecond story.\n").unwrap();
         let mut found =
@@ -556,7 +560,7 @@ mod tests {
         found[0].kind = InputKind::Records;
         let docs: Vec<Document> = units(&found, &settings())
             .map(|u| match u {
-                Unit::Record(r) => record(&r, &RecordFieldNames::default()).unwrap(),
+                Unit::Record(r) => record(&r, &settings()).unwrap(),
                 other => panic!("not a record: {other:?}"),
             })
             .collect();

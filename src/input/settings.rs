@@ -32,6 +32,8 @@ pub struct RecordFieldNames {
     pub date: String,
     /// Author.
     pub author: String,
+    /// The page's HTML.
+    pub html: String,
 }
 
 impl Default for RecordFieldNames {
@@ -45,6 +47,7 @@ impl Default for RecordFieldNames {
             site: f("site"),
             date: f("date"),
             author: f("author"),
+            html: f("html"),
         }
     }
 }

@@ -67,6 +67,14 @@ pub(super) fn host(url: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
+/// The `YYYY-MM-DD` a date field starts with (`2025-12-05T10:00:00Z` -> `2025-12-05`).
+pub(super) fn iso_date(s: &str) -> Option<String> {
+    let d = s.trim().get(..10)?;
+    let b = d.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10)).then(|| d.to_string())
+}
+
 #[cfg(test)]
 mod stated_site_tests {
     use super::stated_site;

@@ -6,7 +6,7 @@
 use super::compress::Compression;
 use super::decode::InputEncoding;
 use super::lines::{RawLine, RecordLines};
-use super::settings::RecordFieldNames;
+use super::settings::ReadSettings;
 use crate::error::FileError;
 use crate::model::{DocId, Document, SourceInfo};
 use sha2::{Digest, Sha256};
@@ -51,9 +51,9 @@ pub trait Format: Send + Sync + 'static {
     fn record(
         &self,
         r: &Record,
-        names: &RecordFieldNames,
+        settings: &ReadSettings,
     ) -> Result<Document, (DocId, SourceInfo, FileError)> {
-        let _ = names;
+        let _ = settings;
         let source = SourceInfo::unread(r.input.rel.clone());
         let message = format!("a {} file holds one article, not records", self.name());
         Err((r.input.id.clone(), source, FileError::Record { line: r.line, message }))

@@ -1,6 +1,7 @@
 //! Part of the model: a document, its paragraphs and their byte spans in the raw file, and the
 //! typed removals stages mark on them.
 
+use super::dom::{DomFeatures, DomTree};
 use super::sketch::Sketch;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -132,6 +133,8 @@ pub struct Features {
     pub emphasized: bool,
     /// Number of words (whitespace-separated) in the normalized text.
     pub words: usize,
+    /// What the page's DOM says about it (HTML input only).
+    pub dom: Option<DomFeatures>,
 }
 
 impl Features {
@@ -221,6 +224,14 @@ pub enum Removal {
         /// The signals that pointed to boilerplate: `"2 words, title case, no sentence end"`.
         why: String,
     },
+    /// What the page's DOM says: hidden, inside page furniture (a comment list, a share bar,
+    /// a menu), or outside the element that holds the article (HTML input only).
+    Dom {
+        /// Which DOM step: `hidden`, `furniture` or `outside-main`.
+        rule: &'static str,
+        /// The evidence: the element's marks, the main element's share of the page's prose.
+        why: String,
+    },
     /// A line repeated across documents of one site: learned site boilerplate.
     Site {
         /// The site it was learned for. (How many documents repeat it is in `newsprep sites`,
@@ -248,6 +259,7 @@ impl Removal {
             Removal::Boilerplate { .. } => "boilerplate",
             Removal::AfterTail { .. } => "tail",
             Removal::Classifier { .. } => "classifier",
+            Removal::Dom { .. } => "dom",
             Removal::Site { .. } => "site",
             Removal::Duplicate { .. } => "duplicate",
         }
@@ -263,6 +275,7 @@ impl Removal {
             Removal::Boilerplate { category, .. } => format!("boilerplate:{category}"),
             Removal::AfterTail { .. } => "tail".to_string(),
             Removal::Classifier { verdict, .. } => format!("classifier:{}", verdict.as_str()),
+            Removal::Dom { rule, .. } => format!("dom:{rule}"),
             Removal::Site { .. } => "site".to_string(),
             Removal::Duplicate { of, .. } if &of.id == doc => "duplicate:same-document".to_string(),
             Removal::Duplicate { .. } => "duplicate:earlier-document".to_string(),
@@ -375,6 +388,8 @@ pub struct Document {
     /// sentences, even after looking at its cuts again: a possibly wrecked article, counted in
     /// the run's summary and `stats.json` and judged by `newsprep check`.
     pub thin: bool,
+    /// The elements its paragraphs came from (HTML input only).
+    pub dom: Option<std::sync::Arc<DomTree>>,
 }
 
 impl Document {
@@ -395,6 +410,7 @@ impl Document {
             meta: Metadata::default(),
             body: None,
             thin: false,
+            dom: None,
         }
     }
 

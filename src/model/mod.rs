@@ -9,6 +9,7 @@
 //! import each other directly, never through this one, which only names what they hold.
 
 mod document;
+mod dom;
 mod key;
 mod outcome;
 mod sketch;
@@ -17,6 +18,7 @@ pub use document::{
     Block, DocId, Document, Features, Fingerprint, MetaField, Metadata, ParaRef, Paragraph, RawMap, Removal,
     Segment, SourceInfo, Span, Verdict,
 };
+pub use dom::{DomElement, DomFeatures, DomTree, Marks};
 pub use key::match_key;
 pub(crate) use key::{lowercase_into, trim_key};
 pub use outcome::{DocStage, DropReason, DuplicateBasis, Entry, Outcome, ParaMatch};

@@ -728,6 +728,10 @@ impl<'a> CorpusRecord<'a> {
                         rec.score = Some(f64::from(*permille) / 1000.0);
                         rec.why = Some(why.clone());
                     }
+                    Removal::Dom { rule, why } => {
+                        rec.rule = Some(rule);
+                        rec.why = Some(why.clone());
+                    }
                     Removal::Site { site } => {
                         rec.why =
                             Some(format!("learned boilerplate of site \"{site}\" (see `newsprep sites`)"));

@@ -53,19 +53,21 @@ impl Chain {
 
     #[allow(clippy::result_large_err)] // boxed by `read`
     fn read_unit(&self, unit: &Unit) -> Result<Document, Entry> {
-        let input =
-            match unit {
-                Unit::File(input) => input,
-                Unit::Record(r) => {
-                    return input::record(r, &self.read.fields)
-                        .map_err(|(id, source, error)| Entry::Failed { id, source, error });
-                }
-                Unit::Broken { input, line, error } => {
-                    let mut source = SourceInfo::unread(input.rel.clone());
-                    source.line = (*line > 0).then_some(*line);
-                    return Err(Entry::Failed { id: input.id.clone(), source, error: error.clone() });
-                }
-            };
+        let input = match unit {
+            Unit::File(input) => input,
+            Unit::Record(r) => {
+                return input::record(r, &self.read).map_err(|(id, source, error)| match error {
+                    // A WARC's requests and metadata are not pages: skipped, not failed.
+                    FileError::NotAPage { .. } => Entry::Skipped { id, source, reason: error.to_string() },
+                    error => Entry::Failed { id, source, error },
+                });
+            }
+            Unit::Broken { input, line, error } => {
+                let mut source = SourceInfo::unread(input.rel.clone());
+                source.line = (*line > 0).then_some(*line);
+                return Err(Entry::Failed { id: input.id.clone(), source, error: error.clone() });
+            }
+        };
         match &input.kind {
             InputKind::Skipped(reason) => Err(Entry::Skipped {
                 id: input.id.clone(),

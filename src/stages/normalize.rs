@@ -138,6 +138,12 @@ impl Normalize {
         } else {
             Cow::Borrowed(raw)
         };
+        self.finish(text, span, features)
+    }
+
+    /// Unicode form, whitespace, word count and the empty-markup check, on text already free
+    /// of markup.
+    fn finish(&self, text: Cow<str>, span: Span, mut features: Features) -> Paragraph {
         let text: Cow<str> = match self.settings.unicode {
             UnicodeForm::Nfc
                 if !unicode_normalization::is_nfc_quick(text.chars())
@@ -165,8 +171,17 @@ impl DocStage for Normalize {
     const NAME: &'static str = "normalize";
 
     fn apply(&self, mut doc: Document) -> Outcome {
-        let raw = std::mem::take(&mut doc.raw);
-        doc.paragraphs = self.paragraphs(&raw, &doc.origin);
+        if doc.raw.is_empty() && !doc.paragraphs.is_empty() {
+            // Split already by its reader (an HTML page's blocks): each block's text is plain,
+            // so only its Unicode and whitespace are normalized.
+            for p in doc.paragraphs.iter_mut() {
+                let text = std::mem::take(&mut p.text);
+                *p = self.finish(Cow::Owned(text), p.span, p.features);
+            }
+        } else {
+            let raw = std::mem::take(&mut doc.raw);
+            doc.paragraphs = self.paragraphs(&raw, &doc.origin);
+        }
         if doc.paragraphs.iter().all(|p| !p.is_kept()) {
             let detail = if doc.paragraphs.is_empty() {
                 "no text in the file".to_string()

@@ -97,23 +97,41 @@ pub fn classify(
     candidate: impl Fn(usize) -> bool,
     s: &ClassifierSettings,
 ) -> Classified {
-    decide(paragraphs, &measure(paragraphs, candidate, s), usize::MAX, s)
+    decide(paragraphs, &measure(paragraphs, candidate, s), usize::MAX, s, None)
 }
 
 /// Decide on the measured candidates above paragraph `limit`: find the main-content run, keep
 /// or reject each, find the headline. Candidates at or below `limit` get no decision.
-pub fn decide(paragraphs: &[Paragraph], m: &Measured, limit: usize, s: &ClassifierSettings) -> Classified {
+///
+/// `dom_main` (per paragraph, from an HTML page's DOM) says which paragraphs are inside the
+/// element that holds the article: then that is the main content, not the densest run.
+pub fn decide(
+    paragraphs: &[Paragraph],
+    m: &Measured,
+    limit: usize,
+    s: &ClassifierSettings,
+    dom_main: Option<&[bool]>,
+) -> Classified {
     // Candidates are in paragraph order, so those above `limit` are a prefix.
     let items = &m.items[..m.items.partition_point(|(i, ..)| *i < limit)];
 
-    // Densest run (maximum subarray) over the candidates.
-    let values: Vec<f32> =
-        items.iter().map(|(_, sg, p)| (p - s.run_threshold) * sg.words.max(1) as f32).collect();
-    let run = max_subarray(values.iter().copied());
-    let runs = run.map_or_else(Vec::new, |r| strong_runs(&values, r, SECOND_RUN_SHARE));
-
-    let in_main: Vec<bool> =
-        (0..items.len()).map(|k| runs.iter().any(|&(a, b)| (a..=b).contains(&k))).collect();
+    let (run, in_main) = match dom_main {
+        Some(dom) => {
+            let in_main: Vec<bool> = items.iter().map(|(i, ..)| dom[*i]).collect();
+            let first = in_main.iter().position(|&m| m);
+            let run = first.map(|a| (a, in_main.iter().rposition(|&m| m).unwrap_or(a)));
+            (run, in_main)
+        }
+        None => {
+            // Densest run (maximum subarray) over the candidates.
+            let values: Vec<f32> =
+                items.iter().map(|(_, sg, p)| (p - s.run_threshold) * sg.words.max(1) as f32).collect();
+            let run = max_subarray(values.iter().copied());
+            let runs = run.map_or_else(Vec::new, |r| strong_runs(&values, r, SECOND_RUN_SHARE));
+            let in_main = (0..items.len()).map(|k| runs.iter().any(|&(a, b)| (a..=b).contains(&k))).collect();
+            (run, in_main)
+        }
+    };
     let contexts = context::features(paragraphs, items, &in_main);
     let mut decisions = vec![None; paragraphs.len()];
     for (k, (&(i, signals, first), x)) in items.iter().zip(contexts).enumerate() {

@@ -16,6 +16,7 @@
 
 pub mod classify;
 pub mod context;
+pub mod dom;
 pub mod gate;
 pub mod language;
 pub mod settings;
@@ -394,6 +395,7 @@ fn strip(
     rules: &RuleSet,
     clf: Option<&ClassifierSettings>,
 ) -> Option<Classified> {
+    let view = dom::mark(doc);
     let rule_kept: Vec<bool> = doc.paragraphs.iter().map(Paragraph::is_kept).collect();
     // A tail marker ends the article once enough article text stands above it and what follows
     // it is no continuation of the article; then the classifier looks again at what is above
@@ -403,7 +405,8 @@ fn strip(
     let prose = prose_words(doc, &rule_kept, measured.as_ref().map(|(m, _)| m));
     let cut = find_cut(&markers, &prose, rules.tail_min_words);
     let limit = cut.as_ref().map_or(usize::MAX, |c| c.at);
-    let c = measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s));
+    let in_main = view.as_ref().map(|v| v.in_main.as_slice());
+    let c = measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s, in_main));
     if let Some(c) = &c {
         apply_decisions(doc, c);
     }

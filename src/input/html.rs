@@ -1,0 +1,893 @@
+//! Part of input: HTML pages (`.html`, `.htm`, also gzipped; a WARC response's payload; a
+//! feed's `html` field), read as a browser reads them. html5ever (through `scraper`) builds the
+//! DOM; each block of text (a `<p>`, a list item, a cell, a heading, the text between `<br>`s)
+//! becomes one paragraph, already split, carrying what the DOM says about it ([`DomFeatures`]:
+//! the element it sits in, class/id/tag marks of it and its ancestors, link text, list, table,
+//! heading). Metadata comes from `<title>`, `og:` and `article:` meta tags, `<time datetime>`
+//! and JSON-LD. Spans point into the page's bytes: the DOM has no source positions, so each
+//! text node is found again, in order, among the text runs of the source ([`Aligner`]).
+//!
+//! The charset is chosen in this order: a byte-order mark, the HTTP header's `charset`, the
+//! page's `<meta charset>` (in its first 1,024 bytes, as browsers look), then detection. A
+//! declared single-byte charset on a page whose bytes are valid UTF-8 with non-ASCII text in
+//! them is a wrong declaration (a page re-saved as UTF-8): it is read as UTF-8.
+
+use super::decode::{self, InputEncoding};
+use super::text::{host, iso_date};
+use super::unit::Format;
+use crate::error::FileError;
+use crate::model::{
+    Block, DocId, Document, DomElement, DomFeatures, DomTree, Features, Marks, Paragraph, SourceInfo, Span,
+};
+use ego_tree::iter::Edge;
+use encoding_rs::Encoding;
+use scraper::Node;
+use std::sync::{Arc, LazyLock};
+
+/// HTML pages, one article per file.
+#[derive(Debug)]
+pub struct Html;
+
+impl Format for Html {
+    fn name(&self) -> &'static str {
+        "html"
+    }
+
+    fn reads(&self, ext: &str) -> bool {
+        ["html", "htm", "xhtml", "shtml"].iter().any(|e| ext.eq_ignore_ascii_case(e))
+    }
+
+    fn article(
+        &self,
+        id: DocId,
+        source: SourceInfo,
+        bytes: Vec<u8>,
+        encoding: InputEncoding,
+    ) -> Result<Document, (SourceInfo, FileError)> {
+        page(id, source, bytes, encoding, None)
+    }
+}
+
+/// A page's bytes as a document of paragraphs with DOM features; `declared` is the charset an
+/// HTTP header gave (a WARC response's `Content-Type`). The site is the source's when it has
+/// one, else the host of the page's canonical address.
+pub fn page(
+    id: DocId,
+    mut source: SourceInfo,
+    bytes: Vec<u8>,
+    choice: InputEncoding,
+    declared: Option<&str>,
+) -> Result<Document, (SourceInfo, FileError)> {
+    let choice = encoding_for(&bytes, declared, choice);
+    let d = match decode::decode(bytes, choice) {
+        Ok(d) => d,
+        Err(e) => return Err((source, e)),
+    };
+    source.encoding = d.encoding.name();
+    source.note = d.scrubbed.map(|(n, first)| {
+        let s = if n == 1 { "" } else { "s" };
+        format!("{n} stray control byte{s} (NUL or C0) read as spaces, the first at offset {first}")
+    });
+    let read = read_dom(&d.text);
+    if source.site.is_none() {
+        source.site = read.meta.url.as_deref().and_then(host);
+    }
+    let mut doc = Document::mapped(id, source, String::new(), d.map);
+    let mut last = doc.origin.raw(0);
+    doc.paragraphs = read
+        .blocks
+        .into_iter()
+        .map(|b| {
+            let span = match b.span {
+                Some((s, e)) => Span { start: doc.origin.raw(s), end: doc.origin.raw(e) },
+                // No text node of it was found in the source (rare: text the parser moved):
+                // an empty span where the previous paragraph ends.
+                None => Span { start: last, end: last },
+            };
+            last = span.end;
+            let features = Features {
+                block: b.block,
+                link_chars: b.link_chars,
+                dom: Some(b.dom),
+                ..Features::default()
+            };
+            Paragraph { text: b.text, span, features, removal: None, fingerprint: None }
+        })
+        .collect();
+    let m = read.meta;
+    doc.meta.title = m.title;
+    doc.meta.author = m.author;
+    doc.meta.published = m.published;
+    doc.meta.site = m.site_name;
+    doc.dom = Some(Arc::new(read.tree));
+    Ok(doc)
+}
+
+/// The encoding to decode a page in (see the module's order).
+fn encoding_for(bytes: &[u8], declared: Option<&str>, choice: InputEncoding) -> InputEncoding {
+    if !matches!(choice, InputEncoding::Detect) {
+        return choice;
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    let label = declared.and_then(header_charset).or_else(|| meta_charset(head));
+    let Some(enc) = label.and_then(|l| Encoding::for_label(l.trim().as_bytes())) else {
+        return InputEncoding::Detect;
+    };
+    // UTF-8 is what detection finds first anyway; a UTF-16 label in a page that could be read
+    // as ASCII is wrong by definition (browsers read it as UTF-8).
+    if !enc.is_single_byte() && enc != encoding_rs::SHIFT_JIS && enc != encoding_rs::GBK {
+        let multi = [encoding_rs::EUC_JP, encoding_rs::EUC_KR, encoding_rs::BIG5, encoding_rs::GB18030];
+        if !multi.contains(&enc) {
+            return InputEncoding::Detect;
+        }
+    }
+    if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
+        return InputEncoding::Detect;
+    }
+    InputEncoding::Fixed(enc)
+}
+
+/// `text/html; charset=ISO-8859-1` -> `ISO-8859-1`.
+fn header_charset(content_type: &str) -> Option<&str> {
+    let lower = content_type.to_ascii_lowercase();
+    let at = lower.find("charset=")? + "charset=".len();
+    let rest = &content_type[at..];
+    let v = rest.trim_start_matches(['"', '\'']).split(['"', '\'', ';', ' ']).next()?;
+    (!v.is_empty()).then_some(v)
+}
+
+/// The charset a `<meta charset>` or `<meta http-equiv content="...; charset=...">` declares.
+fn meta_charset(head: &[u8]) -> Option<&str> {
+    static META: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+        regex::bytes::Regex::new(r#"(?i-u)<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#).unwrap()
+    });
+    let c = META.captures(head)?;
+    std::str::from_utf8(c.get(1)?.as_bytes()).ok()
+}
+
+/// One block of text found in the DOM, before normalizing.
+#[derive(Debug)]
+struct RawBlock {
+    text: String,
+    /// From the first to the last of its text nodes found in the source (decoded offsets).
+    span: Option<(usize, usize)>,
+    link_chars: usize,
+    block: Block,
+    dom: DomFeatures,
+}
+
+/// What the page's head and markup say about the article.
+#[derive(Debug, Default)]
+struct PageMeta {
+    title: Option<String>,
+    author: Option<String>,
+    published: Option<String>,
+    site_name: Option<String>,
+    url: Option<String>,
+}
+
+/// A page read: its blocks, the elements they sit in, its metadata.
+#[derive(Debug)]
+struct Read {
+    blocks: Vec<RawBlock>,
+    tree: DomTree,
+    meta: PageMeta,
+}
+
+/// Elements whose content is never article text.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas", "head",
+    "select", "option", "textarea", "button", "input", "audio", "video", "map", "title", "datalist",
+];
+
+/// Elements that start and end a block of text (and `br`, which ends one).
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "br",
+    "legend",
+    "menu",
+];
+
+/// One open element during the walk.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// The block element paragraphs opened here sit in.
+    element: u32,
+    /// The marks of that block element and its ancestors (inline elements' names are not the
+    /// block's: a share link inside a sentence does not make the sentence a share bar).
+    marks: Marks,
+    /// Inside an inline element that is hidden.
+    inline_hidden: bool,
+    link: bool,
+    list: bool,
+    table: bool,
+    heading: u8,
+    block: bool,
+}
+
+impl Frame {
+    /// Outside every element.
+    const ROOT: Frame = Frame {
+        element: u32::MAX,
+        marks: Marks(0),
+        inline_hidden: false,
+        link: false,
+        list: false,
+        table: false,
+        heading: 0,
+        block: false,
+    };
+}
+
+/// A page's text as the DOM holds it, split into blocks.
+fn read_dom(text: &str) -> Read {
+    let fixed;
+    let text_for_parse = match unclosed_title(text) {
+        Some(at) => {
+            // `<title` opening a page it never closes: the parser would read the whole page
+            // as the title. The same-length `<xitle` is an unknown element instead, so offsets
+            // hold and the page parses as a page.
+            let mut t = text.to_string();
+            t.replace_range(at + 1..at + 2, "x");
+            fixed = t;
+            fixed.as_str()
+        }
+        None => text,
+    };
+    let html = scraper::Html::parse_document(text_for_parse);
+    let mut w = Walker::new(text_for_parse);
+    for edge in html.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(e) => w.open(e),
+                Node::Text(t) => w.text(t),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(e) = node.value() {
+                    w.close(e);
+                }
+            }
+        }
+    }
+    w.flush();
+    let mut meta = w.meta;
+    meta.title = w.ld.headline.or(meta.title);
+    meta.author = w.ld.author.or(meta.author);
+    meta.published = w.ld.published.or(meta.published).or(w.time);
+    Read { blocks: w.blocks, tree: w.tree, meta }
+}
+
+/// Where `<title` opens a title that is never closed, or closed only after page markup (more
+/// than 1 KiB later, with a `<p`, `<div` or `<body` in between).
+fn unclosed_title(text: &str) -> Option<usize> {
+    let lower_head = text[..floor(text, text.len().min(1 << 16))].to_ascii_lowercase();
+    let at = lower_head.find("<title")?;
+    let after = at + "<title".len();
+    let close = text[after..].char_indices().find_map(|(i, _)| {
+        let rest = &text.as_bytes()[after + i..];
+        (rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"</title")).then_some(after + i)
+    });
+    match close {
+        None => Some(at),
+        Some(c) if c - at > 1024 => {
+            let inner = text[at..c].to_ascii_lowercase();
+            ["<p", "<div", "<body", "<article"].iter().any(|t| inner.contains(t)).then_some(at)
+        }
+        Some(_) => None,
+    }
+}
+
+fn floor(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// What a capture collects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    Title,
+    JsonLd,
+}
+
+/// The article facts JSON-LD gives.
+#[derive(Debug, Default)]
+struct LdFacts {
+    headline: Option<String>,
+    author: Option<String>,
+    published: Option<String>,
+}
+
+struct Walker<'a> {
+    tree: DomTree,
+    frames: Vec<Frame>,
+    /// Depth inside skipped elements (0: not inside one).
+    skip: usize,
+    blocks: Vec<RawBlock>,
+    cur: Option<RawBlock>,
+    align: Aligner<'a>,
+    meta: PageMeta,
+    ld: LdFacts,
+    time: Option<String>,
+    capture: Option<(Capture, String)>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(text: &'a str) -> Walker<'a> {
+        Walker {
+            tree: DomTree::default(),
+            frames: vec![Frame::ROOT],
+            skip: 0,
+            blocks: Vec::new(),
+            cur: None,
+            align: Aligner::new(text),
+            meta: PageMeta::default(),
+            ld: LdFacts::default(),
+            time: None,
+            capture: None,
+        }
+    }
+
+    fn open(&mut self, e: &scraper::node::Element) {
+        let name = e.name();
+        self.head_facts(name, e);
+        if self.skip > 0 || SKIPPED.contains(&name) {
+            self.skip += 1;
+            return;
+        }
+        let top = *self.frames.last().expect("the root frame stays");
+        let own = marks_of(name, e);
+        let block = BLOCKS.contains(&name);
+        if block {
+            self.flush();
+        }
+        let mut f = if block {
+            Frame { marks: top.marks.with(own), block, ..top }
+        } else {
+            Frame { inline_hidden: top.inline_hidden || own.any(Marks::HIDDEN), block, ..top }
+        };
+        if block && name != "br" && name != "hr" {
+            let tag = BLOCKS.iter().find(|t| **t == name).copied().unwrap_or("other");
+            f.element = self.tree.elements.len() as u32;
+            self.tree.elements.push(DomElement { parent: top.element, tag, marks: own });
+        }
+        match name {
+            "a" => f.link = true,
+            "li" | "dd" | "dt" => f.list = true,
+            "td" | "th" => f.table = true,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => f.heading = name.as_bytes()[1] - b'0',
+            _ => {}
+        }
+        self.frames.push(f);
+    }
+
+    fn close(&mut self, e: &scraper::node::Element) {
+        let name = e.name();
+        if self.capture.as_ref().is_some_and(|(c, _)| match c {
+            Capture::Title => name == "title",
+            Capture::JsonLd => name == "script",
+        }) {
+            let (c, text) = self.capture.take().expect("checked");
+            match c {
+                Capture::Title => {
+                    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if self.meta.title.is_none() && !t.is_empty() {
+                        self.meta.title = Some(t);
+                    }
+                }
+                Capture::JsonLd => self.json_ld(&text),
+            }
+        }
+        if self.skip > 0 {
+            self.skip -= 1;
+            return;
+        }
+        if let Some(f) = self.frames.pop()
+            && f.block
+        {
+            self.flush();
+        }
+        if self.frames.is_empty() {
+            // An end without its start cannot happen in a parsed tree; keep the root anyway.
+            self.frames.push(Frame::ROOT);
+        }
+    }
+
+    fn text(&mut self, t: &str) {
+        if let Some((_, buf)) = &mut self.capture {
+            buf.push_str(t);
+        }
+        // Text an inline element hides (`<span hidden>`) is not shown, so not read; a hidden
+        // block is read, marked, and its removal recorded by the boilerplate stage.
+        if self.skip > 0 || self.frames.last().is_some_and(|f| f.inline_hidden) {
+            return;
+        }
+        let has_text = t.chars().any(|c| !c.is_whitespace());
+        if self.cur.is_none() && !has_text {
+            return;
+        }
+        let f = *self.frames.last().expect("the root frame stays");
+        let b = self.cur.get_or_insert_with(|| RawBlock {
+            text: String::new(),
+            span: None,
+            link_chars: 0,
+            block: if f.heading > 0 {
+                Block::Heading
+            } else if f.list {
+                Block::ListItem
+            } else {
+                Block::Text
+            },
+            dom: DomFeatures {
+                element: f.element,
+                marks: f.marks,
+                in_list: f.list,
+                in_table: f.table,
+                heading: f.heading,
+            },
+        });
+        b.text.push_str(t);
+        if f.link {
+            b.link_chars += t.chars().filter(|c| !c.is_whitespace()).count();
+        }
+        if has_text && let Some((s, e)) = self.align.find(t) {
+            b.span = Some(b.span.map_or((s, e), |(s0, _)| (s0, e)));
+        }
+    }
+
+    /// End the current block.
+    fn flush(&mut self) {
+        if let Some(b) = self.cur.take()
+            && b.text.chars().any(|c| !c.is_whitespace())
+        {
+            self.blocks.push(b);
+        }
+    }
+
+    /// Metadata from `<title>`, `<meta>`, `<link rel=canonical>`, `<time>`, JSON-LD.
+    fn head_facts(&mut self, name: &str, e: &scraper::node::Element) {
+        let given = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        match name {
+            "title" if self.capture.is_none() && self.meta.title.is_none() && !self.in_svg() => {
+                self.capture = Some((Capture::Title, String::new()));
+            }
+            "script"
+                if e.attr("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json")) =>
+            {
+                self.capture = Some((Capture::JsonLd, String::new()));
+            }
+            "meta" => {
+                let key = e.attr("property").or(e.attr("name")).or(e.attr("itemprop")).unwrap_or("");
+                let content = given(e.attr("content"));
+                let Some(content) = content else { return };
+                match key.to_ascii_lowercase().as_str() {
+                    "og:title" | "twitter:title" => self.meta.title = Some(content),
+                    "og:site_name" => self.meta.site_name = Some(content),
+                    "og:url" => {
+                        self.meta.url.get_or_insert(content);
+                    }
+                    "author" | "article:author" | "byl" | "dc.creator" if !content.starts_with("http") => {
+                        self.meta.author.get_or_insert(content.trim_start_matches("By ").to_string());
+                    }
+                    "article:published_time"
+                    | "datepublished"
+                    | "pubdate"
+                    | "date"
+                    | "dc.date"
+                    | "dc.date.issued"
+                    | "publishdate" => {
+                        if let Some(d) = iso_date(&content) {
+                            self.meta.published.get_or_insert(d);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "link" if e.attr("rel").is_some_and(|r| r.eq_ignore_ascii_case("canonical")) => {
+                if let Some(h) = given(e.attr("href")).filter(|h| h.starts_with("http")) {
+                    self.meta.url = Some(h);
+                }
+            }
+            "time" if self.time.is_none() => {
+                self.time = e.attr("datetime").and_then(iso_date);
+            }
+            _ => {}
+        }
+    }
+
+    fn in_svg(&self) -> bool {
+        // Skipped elements keep no frame; a title inside `<svg>` arrives while skipping a body
+        // element, a page's title while skipping `<head>` (depth 1).
+        self.skip > 1
+    }
+
+    /// The article facts of a JSON-LD block: the first object typed as an article.
+    fn json_ld(&mut self, text: &str) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return };
+        let mut todo = vec![&v];
+        while let Some(v) = todo.pop() {
+            match v {
+                serde_json::Value::Array(a) => todo.extend(a.iter().rev()),
+                serde_json::Value::Object(o) => {
+                    if let Some(g) = o.get("@graph") {
+                        todo.push(g);
+                    }
+                    let is_article = |t: &serde_json::Value| {
+                        t.as_str()
+                            .is_some_and(|t| t.ends_with("Article") || t == "BlogPosting" || t == "Report")
+                    };
+                    let typed = match o.get("@type") {
+                        Some(serde_json::Value::Array(ts)) => ts.iter().any(is_article),
+                        Some(t) => is_article(t),
+                        None => false,
+                    };
+                    if !typed {
+                        continue;
+                    }
+                    let s =
+                        |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty());
+                    if self.ld.headline.is_none() {
+                        self.ld.headline = s("headline").or(s("name")).map(str::to_string);
+                    }
+                    if self.ld.published.is_none() {
+                        self.ld.published = s("datePublished").and_then(iso_date);
+                    }
+                    if self.ld.author.is_none() {
+                        self.ld.author = o.get("author").and_then(author_names);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `"A"`, `{"name": "A"}` or a list of them -> `A, B`.
+fn author_names(v: &serde_json::Value) -> Option<String> {
+    let one = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.trim().to_string()),
+        serde_json::Value::Object(o) => o.get("name").and_then(|n| n.as_str()).map(|s| s.trim().to_string()),
+        _ => None,
+    };
+    let names: Vec<String> = match v {
+        serde_json::Value::Array(a) => a.iter().filter_map(one).collect(),
+        v => one(v).into_iter().collect(),
+    };
+    let names: Vec<String> = names.into_iter().filter(|n| !n.is_empty() && !n.starts_with("http")).collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// Class and id words that name page furniture or the article: (word, kind, whole token only).
+/// Short words must be whole tokens (`ad` is not `shadow`); longer stems may sit inside one
+/// (`commentlist`, `sharebar`).
+const NAME_WORDS: &[(&str, Marks, bool)] = &[
+    ("comment", Marks::COMMENT, false),
+    ("disqus", Marks::COMMENT, false),
+    ("respond", Marks::COMMENT, true),
+    ("replies", Marks::COMMENT, true),
+    ("discussion", Marks::COMMENT, true),
+    ("share", Marks::SHARE, false),
+    ("sharing", Marks::SHARE, false),
+    ("social", Marks::SHARE, false),
+    ("addthis", Marks::SHARE, false),
+    ("sharethis", Marks::SHARE, false),
+    ("follow", Marks::SHARE, true),
+    ("related", Marks::RELATED, false),
+    ("recommend", Marks::RELATED, false),
+    ("popular", Marks::RELATED, false),
+    ("trending", Marks::RELATED, false),
+    ("outbrain", Marks::RELATED, false),
+    ("taboola", Marks::RELATED, false),
+    ("teaser", Marks::RELATED, false),
+    ("promo", Marks::RELATED, false),
+    ("readmore", Marks::RELATED, false),
+    ("more", Marks::RELATED, true),
+    ("nav", Marks::NAV, true),
+    ("navbar", Marks::NAV, false),
+    ("navigation", Marks::NAV, false),
+    ("menu", Marks::NAV, false),
+    ("breadcrumb", Marks::NAV, false),
+    ("pagination", Marks::NAV, false),
+    ("pager", Marks::NAV, true),
+    ("skip", Marks::NAV, true),
+    ("footer", Marks::FOOTER, false),
+    ("copyright", Marks::FOOTER, false),
+    ("colophon", Marks::FOOTER, false),
+    ("masthead", Marks::HEADER, false),
+    ("topbar", Marks::HEADER, false),
+    ("sidebar", Marks::SIDEBAR, false),
+    ("widget", Marks::SIDEBAR, false),
+    ("rail", Marks::SIDEBAR, true),
+    ("aside", Marks::SIDEBAR, true),
+    ("ad", Marks::AD, true),
+    ("ads", Marks::AD, true),
+    ("advert", Marks::AD, false),
+    ("advertisement", Marks::AD, false),
+    ("sponsor", Marks::AD, false),
+    ("banner", Marks::AD, true),
+    ("cookie", Marks::PROMPT, false),
+    ("consent", Marks::PROMPT, false),
+    ("gdpr", Marks::PROMPT, false),
+    ("newsletter", Marks::PROMPT, false),
+    ("subscribe", Marks::PROMPT, false),
+    ("signup", Marks::PROMPT, false),
+    ("paywall", Marks::PROMPT, false),
+    ("modal", Marks::PROMPT, true),
+    ("popup", Marks::PROMPT, false),
+    ("byline", Marks::META, false),
+    ("author", Marks::META, true),
+    ("bio", Marks::META, true),
+    ("tags", Marks::META, true),
+    ("meta", Marks::META, true),
+    ("article", Marks::CONTENT, true),
+    ("articlebody", Marks::CONTENT, false),
+    ("content", Marks::CONTENT, true),
+    ("entry", Marks::CONTENT, true),
+    ("post", Marks::CONTENT, true),
+    ("story", Marks::CONTENT, true),
+    ("main", Marks::CONTENT, true),
+];
+
+/// What an element's tag and names say it holds.
+fn marks_of(name: &str, e: &scraper::node::Element) -> Marks {
+    let mut m = match name {
+        "nav" | "menu" => Marks::NAV,
+        "footer" => Marks::FOOTER,
+        "aside" => Marks::SIDEBAR,
+        "article" | "main" => Marks::CONTENT,
+        _ => Marks::default(),
+    };
+    let hidden = e.attr("hidden").is_some()
+        || e.attr("aria-hidden").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        || e.attr("style").is_some_and(|s| {
+            let s: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        });
+    if hidden {
+        m = m.with(Marks::HIDDEN);
+    }
+    for value in [e.attr("class"), e.attr("id"), e.attr("role"), e.attr("itemprop")].into_iter().flatten() {
+        for token in value.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+            let token = token.to_ascii_lowercase();
+            for (word, kind, whole) in NAME_WORDS {
+                if if *whole { token == *word } else { token.contains(word) } {
+                    m = m.with(*kind);
+                }
+            }
+        }
+    }
+    if e.attr("role").is_some_and(|r| r.eq_ignore_ascii_case("navigation")) {
+        m = m.with(Marks::NAV);
+    }
+    m
+}
+
+/// Finds the DOM's text nodes again in the source, in order. The source's text runs (between
+/// tags, outside comments, scripts and styles) are listed once; each text node is matched to
+/// the next run whose letters and digits start the same way (entities left out on the source
+/// side), and takes as many runs as its own letters and digits need (the parser joins text
+/// around a stray end tag into one node).
+struct Aligner<'a> {
+    text: &'a str,
+    runs: Vec<Run>,
+    next: usize,
+}
+
+#[derive(Debug)]
+struct Run {
+    start: usize,
+    end: usize,
+    /// Its first letters and digits, lowercase.
+    key: String,
+    /// How many letters and digits it holds.
+    len: usize,
+}
+
+/// How many letters and digits of a node and a run must agree.
+const KEY: usize = 12;
+/// How far ahead of the last match a node is looked for.
+const LOOKAHEAD: usize = 64;
+
+impl<'a> Aligner<'a> {
+    fn new(text: &'a str) -> Aligner<'a> {
+        Aligner { text, runs: Vec::new(), next: usize::MAX }
+    }
+
+    fn scan(&mut self) {
+        let text = self.text;
+        let b = text.as_bytes();
+        let mut i = 0;
+        let mut start = 0;
+        let push = |s: usize, e: usize, runs: &mut Vec<Run>| {
+            if s < e {
+                let (key, len) = run_key(&text[s..e]);
+                if len > 0 {
+                    runs.push(Run { start: s, end: e, key, len });
+                }
+            }
+        };
+        let mut runs = Vec::new();
+        while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+            let lt = i + off;
+            let next = b.get(lt + 1).copied().unwrap_or(0);
+            if b[lt..].starts_with(b"<!--") {
+                push(start, lt, &mut runs);
+                i = find_from(b, lt + 4, b"-->").map_or(b.len(), |e| e + 3);
+                start = i;
+                continue;
+            }
+            if !(next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?') {
+                i = lt + 1;
+                continue;
+            }
+            push(start, lt, &mut runs);
+            let closing = next == b'/';
+            let name_at = if closing { lt + 2 } else { lt + 1 };
+            let name_end =
+                b[name_at..].iter().position(|c| !c.is_ascii_alphanumeric()).map_or(b.len(), |p| name_at + p);
+            let name = text[name_at..name_end].to_ascii_lowercase();
+            i = tag_end(b, name_end);
+            if !closing
+                && matches!(
+                    name.as_str(),
+                    "script"
+                        | "style"
+                        | "title"
+                        | "textarea"
+                        | "xmp"
+                        | "iframe"
+                        | "noembed"
+                        | "noframes"
+                        | "noscript"
+                )
+            {
+                let close = format!("</{name}");
+                i = find_ci(b, i, close.as_bytes()).unwrap_or(b.len());
+            }
+            start = i;
+        }
+        push(start, b.len(), &mut runs);
+        self.runs = runs;
+        self.next = 0;
+    }
+
+    /// The span of text node `t`, from the start of its first run to the end of its last.
+    fn find(&mut self, t: &str) -> Option<(usize, usize)> {
+        if self.next == usize::MAX {
+            self.scan();
+        }
+        let (key, len) = node_key(t);
+        if len == 0 {
+            return None;
+        }
+        let stop = (self.next + LOOKAHEAD).min(self.runs.len());
+        let k = (self.next..stop).find(|&k| {
+            let r = &self.runs[k].key;
+            let m = r.len().min(key.len());
+            m > 0 && r.as_bytes()[..m] == key.as_bytes()[..m]
+        })?;
+        let mut got = self.runs[k].len;
+        let mut end = self.runs[k].end;
+        let mut j = k + 1;
+        while got < len && j < self.runs.len() && j < k + LOOKAHEAD {
+            got += self.runs[j].len;
+            end = self.runs[j].end;
+            j += 1;
+        }
+        self.next = j;
+        Some((self.runs[k].start, end))
+    }
+}
+
+/// The first [`KEY`] letters and digits of a node's text, lowercase, and how many it has.
+fn node_key(t: &str) -> (String, usize) {
+    let mut key = String::new();
+    let mut n = 0;
+    for c in t.chars().filter(|c| c.is_alphanumeric()) {
+        if n < KEY {
+            key.extend(c.to_lowercase());
+        }
+        n += 1;
+    }
+    (key, n)
+}
+
+/// [`node_key`] of a source run, its character references left out.
+fn run_key(t: &str) -> (String, usize) {
+    static ENTITY: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});?").unwrap()
+    });
+    if t.contains('&') { node_key(&ENTITY.replace_all(t, " ")) } else { node_key(t) }
+}
+
+/// Where a tag whose name ends at `at` ends (after its `>`), quoted attribute values skipped.
+fn tag_end(b: &[u8], mut at: usize) -> usize {
+    let mut quote = None;
+    let mut after_eq = false;
+    while at < b.len() {
+        let c = b[at];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'>' => return at + 1,
+                b'"' | b'\'' if after_eq => quote = Some(c),
+                b'=' => {
+                    after_eq = true;
+                    at += 1;
+                    continue;
+                }
+                c if c.is_ascii_whitespace() => {
+                    at += 1;
+                    continue;
+                }
+                _ => {}
+            },
+        }
+        after_eq = false;
+        at += 1;
+    }
+    b.len()
+}
+
+fn find_from(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(&b[from.min(b.len())..], needle).map(|p| from + p)
+}
+
+/// Where `needle` (lowercase ASCII) next occurs in `b` from `from`, in any case.
+fn find_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    let mut i = from;
+    while let Some(p) = memchr::memchr(b'<', &b[i.min(b.len())..]) {
+        let at = i + p;
+        if b.len() - at >= needle.len() && b[at..at + needle.len()].eq_ignore_ascii_case(needle) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}

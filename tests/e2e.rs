@@ -1099,3 +1099,8 @@ fn a_containment_duplicate_says_it_was_containment_and_its_share() {
     );
     assert!(row.contains("the distance limit is for whole-body copies"), "{row}");
 }
+
+#[test]
+fn html() {
+    snapshot_case("html");
+}

@@ -73,7 +73,10 @@ impl Format for Warc {
         }
         let lower = content_type.to_ascii_lowercase();
         if !(lower.is_empty() || lower.contains("html")) {
-            return skip(source, format!("a {} response, not HTML", lower.split(';').next().unwrap_or("")));
+            return skip(
+                source,
+                format!("an HTTP response of type {}, not HTML", lower.split(';').next().unwrap_or("")),
+            );
         }
         let body = match decoded_body(http_head, body, settings.max_file_bytes) {
             Ok(b) => b,

@@ -424,6 +424,48 @@ impl Document {
         self.body_text_with(0)
     }
 
+    /// The cleaned body as markdown: headings as `#` lines (at the level the page gave, else
+    /// `##`), list items as `- ` lines (one after another without a blank line), the rest as
+    /// paragraphs. A paragraph that would read as markup at its start is escaped.
+    pub fn body_markdown(&self) -> String {
+        let mut out = String::new();
+        let mut prev_item = false;
+        for p in self.kept() {
+            let item = p.features.block == Block::ListItem;
+            if !out.is_empty() {
+                out.push_str(if item && prev_item { "\n" } else { "\n\n" });
+            }
+            match p.features.block {
+                Block::Heading => {
+                    let level = p.features.dom.map_or(2, |d| d.heading.clamp(1, 6)).max(1);
+                    out.push_str(&"#".repeat(level as usize));
+                    out.push(' ');
+                }
+                Block::ListItem => out.push_str("- "),
+                Block::Text => {
+                    let t = p.text.as_str();
+                    if let Some((n, rest)) = t.split_once(". ")
+                        && !n.is_empty()
+                        && n.bytes().all(|b| b.is_ascii_digit())
+                    {
+                        // `1. ` would open a numbered list: `1\. ` is the text.
+                        out.push_str(n);
+                        out.push_str("\\. ");
+                        out.push_str(rest);
+                        prev_item = false;
+                        continue;
+                    }
+                    if t.starts_with(['#', '-', '*', '+', '>', '|']) {
+                        out.push('\\');
+                    }
+                }
+            }
+            out.push_str(&p.text);
+            prev_item = item;
+        }
+        out
+    }
+
     /// [`Document::body_text`] in a string with room for `extra` more bytes, allocated once
     /// (a huge body must not be copied into a doubled buffer to add a newline).
     pub fn body_text_with(&self, extra: usize) -> String {

@@ -604,7 +604,7 @@ fn front_matter(d: &Document, of: Option<&DocId>) -> String {
         fm.push_str(&format!("duplicate_of: {}\n", quote(Some(&of.0))));
     }
     fm.push_str("---\n\n");
-    fm.push_str(&d.body_text());
+    fm.push_str(&d.body_markdown());
     fm
 }
 

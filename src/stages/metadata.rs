@@ -131,7 +131,8 @@ fn extract(doc: &mut Document, head: usize, rules: &RuleSet) {
     let near: Vec<usize> = head[pos.saturating_sub(3)..(pos + 3).min(head.len())].to_vec();
     for &i in &near {
         let p = &doc.paragraphs[i];
-        if !p.is_kept() {
+        // A menu's item or link ("Weather" above a byline) names no place, person or site.
+        if !p.is_kept() || p.features.block == Block::ListItem || p.features.link_share(&p.text) > 0.5 {
             continue;
         }
         if doc.meta.site.is_none() && is_all_caps_name(&p.text) {

@@ -134,6 +134,9 @@ fn report(ex: &Explained, model: &Model, out: &mut dyn Write) -> std::io::Result
         if let (Some(a), Some(b)) = (main.first(), main.last()) {
             writeln!(out, "  main content: paragraphs {a} to {b}")?;
         }
+        if let Some(e) = &c.dom_main {
+            writeln!(out, "  article element (from the page's DOM): {e}")?;
+        }
     }
     match &ex.outcome {
         Outcome::Keep(d) if d.thin => writeln!(

@@ -334,3 +334,28 @@ fn markdown_output_keeps_headings_and_list_items_as_markdown() {
     );
     assert!(!body.contains('<'), "no markup left: {body}");
 }
+
+#[test]
+fn explain_shows_the_article_element_and_each_dom_removal() {
+    let o = Command::cargo_bin("newsprep")
+        .unwrap()
+        .arg("explain")
+        .arg("--config")
+        .arg(case().join("pipeline.toml"))
+        .arg(case().join("raw/gazette/bridge.html"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("article element (from the page's DOM): <main> named content"), "{text}");
+    let line = |needle: &str| {
+        text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {text}"))
+    };
+    let hidden = line("drop dom:hidden");
+    assert!(text.lines().nth(hidden).unwrap().contains("Our spring offer"), "{text}");
+    assert!(text.lines().nth(hidden + 1).unwrap().contains("hidden, aria-hidden or display:none"), "{text}");
+    assert!(
+        text.lines().nth(line("drop dom:furniture") + 1).unwrap().contains("named ad inside the article"),
+        "{text}"
+    );
+}

@@ -50,6 +50,9 @@ pub struct Classified {
     pub language: Option<(Lang, f32)>,
     /// One decision per candidate paragraph, in order (`None` for paragraphs already removed).
     pub decisions: Vec<Option<Decision>>,
+    /// The element an HTML page's DOM gives as the article's, described (`<div> named
+    /// content`), when the page has a DOM.
+    pub dom_main: Option<String>,
 }
 
 /// The measurements of a document's candidate paragraphs, taken once and decided on as often as
@@ -168,7 +171,7 @@ pub fn decide(
             }
         }
     }
-    Classified { language: m.language, decisions }
+    Classified { language: m.language, decisions, dom_main: None }
 }
 
 /// 3 to 25 words, no sentence end, no separators, not a date or a byline-like line.

@@ -34,6 +34,23 @@ pub struct DomView {
     pub in_main: Vec<bool>,
 }
 
+impl DomView {
+    /// The main element as `newsprep explain` shows it: `<div> named content, holding
+    /// paragraphs 4 to 19`.
+    pub fn describe(&self, doc: &Document) -> String {
+        let Some(e) = doc.dom.as_ref().and_then(|t| t.elements.get(self.main as usize)) else {
+            return String::new();
+        };
+        let named = if e.marks.0 == 0 { String::new() } else { format!(" named {}", e.marks.names()) };
+        let first = self.in_main.iter().position(|&m| m);
+        let last = self.in_main.iter().rposition(|&m| m);
+        match (first, last) {
+            (Some(a), Some(b)) => format!("<{}>{named}, holding paragraphs {a} to {b}", e.tag),
+            _ => format!("<{}>{named}", e.tag),
+        }
+    }
+}
+
 /// Mark hidden paragraphs and furniture inside the article; return where the article is.
 /// `None` for a page without a DOM, or without a paragraph of prose.
 pub fn mark(doc: &mut Document) -> Option<DomView> {
@@ -46,7 +63,7 @@ pub fn mark(doc: &mut Document) -> Option<DomView> {
             });
         }
     }
-    let main = main_element(&tree, &doc.paragraphs)?;
+    let (main, common) = main_element(&tree, &doc.paragraphs)?;
     let in_main: Vec<bool> = doc
         .paragraphs
         .iter()
@@ -54,7 +71,21 @@ pub fn mark(doc: &mut Document) -> Option<DomView> {
         .collect();
     for (p, inside) in doc.paragraphs.iter_mut().zip(&in_main) {
         let Some(d) = p.features.dom else { continue };
-        if !inside || !p.is_kept() {
+        if !p.is_kept() {
+            continue;
+        }
+        if !inside {
+            // Outside the article, a box named for comments is comments whatever it holds (a
+            // thread reads as prose, so the classifier alone keeps much of it). Other names
+            // outside the article are left to the classifier: a wrong main element would take
+            // the article with them.
+            let named = Marks(d.marks.0 & !common.0 & Marks::COMMENT.0);
+            if named.any(Marks::COMMENT) {
+                p.removal = Some(Removal::Dom {
+                    rule: "furniture",
+                    why: format!("in a box named {} outside the article's element", named.names()),
+                });
+            }
             continue;
         }
         let below = marks_below(&tree, d.element, main);
@@ -82,7 +113,8 @@ fn reads_as_prose(p: &Paragraph) -> bool {
 }
 
 /// The element that holds the article (see the module's step 2).
-fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<u32> {
+/// Also the marks every prose paragraph's path shares, which say nothing of any one box.
+fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<(u32, Marks)> {
     let n = tree.elements.len();
     let mut score = vec![0f32; n];
     // Prose words that count for each element (none of them inside furniture below it).
@@ -151,7 +183,7 @@ fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<u32> {
         }
         best = parent as usize;
     }
-    Some(best as u32)
+    Some((best as u32, common))
 }
 
 /// The elements that can hold an article: boxes, not a paragraph's own element.

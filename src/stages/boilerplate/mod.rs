@@ -406,7 +406,10 @@ fn strip(
     let cut = find_cut(&markers, &prose, rules.tail_min_words);
     let limit = cut.as_ref().map_or(usize::MAX, |c| c.at);
     let in_main = view.as_ref().map(|v| v.in_main.as_slice());
-    let c = measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s, in_main));
+    let mut c = measured.as_ref().map(|(m, s)| classify::decide(&doc.paragraphs, m, limit, s, in_main));
+    if let (Some(c), Some(v)) = (c.as_mut(), &view) {
+        c.dom_main = Some(v.describe(doc));
+    }
     if let Some(c) = &c {
         apply_decisions(doc, c);
     }

@@ -659,6 +659,8 @@ const NAME_WORDS: &[(&str, Marks, bool)] = &[
     ("paywall", Marks::PROMPT, false),
     ("modal", Marks::PROMPT, true),
     ("popup", Marks::PROMPT, false),
+    ("caption", Marks::CAPTION, true),
+    ("credit", Marks::CAPTION, true),
     ("byline", Marks::META, false),
     ("author", Marks::META, true),
     ("bio", Marks::META, true),
@@ -679,6 +681,7 @@ fn marks_of(name: &str, e: &scraper::node::Element) -> Marks {
         "nav" | "menu" => Marks::NAV,
         "footer" => Marks::FOOTER,
         "aside" => Marks::SIDEBAR,
+        "figcaption" => Marks::CAPTION,
         "article" | "main" => Marks::CONTENT,
         _ => Marks::default(),
     };

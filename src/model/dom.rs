@@ -31,6 +31,8 @@ impl Marks {
     pub const CONTENT: Marks = Marks(1 << 10);
     /// Hidden from the reader (`hidden`, `aria-hidden="true"`, inline `display:none`).
     pub const HIDDEN: Marks = Marks(1 << 11);
+    /// A picture's caption or credit (`<figcaption>`, `caption`, `credit`).
+    pub const CAPTION: Marks = Marks(1 << 12);
 
     /// The kinds that name page furniture rather than the article.
     pub const FURNITURE: Marks = Marks(
@@ -42,7 +44,8 @@ impl Marks {
             | Marks::HEADER.0
             | Marks::SIDEBAR.0
             | Marks::AD.0
-            | Marks::PROMPT.0,
+            | Marks::PROMPT.0
+            | Marks::CAPTION.0,
     );
 
     /// Does it have any bit of `other`?
@@ -57,9 +60,9 @@ impl Marks {
 
     /// The names of its bits, `+`-joined (`comment+sidebar`), for provenance.
     pub fn names(self) -> String {
-        const NAMES: [&str; 12] = [
+        const NAMES: [&str; 13] = [
             "comment", "share", "related", "nav", "footer", "header", "sidebar", "ad", "prompt", "meta",
-            "content", "hidden",
+            "content", "hidden", "caption",
         ];
         let mut out = String::new();
         for (i, n) in NAMES.iter().enumerate() {

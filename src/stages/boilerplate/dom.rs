@@ -63,7 +63,8 @@ pub fn mark(doc: &mut Document) -> Option<DomView> {
             });
         }
     }
-    let (main, common) = main_element(&tree, &doc.paragraphs)?;
+    let own = own_marks(&tree, &doc.paragraphs);
+    let main = main_element(&tree, &own, &doc.paragraphs)?;
     let in_main: Vec<bool> = doc
         .paragraphs
         .iter()
@@ -79,16 +80,16 @@ pub fn mark(doc: &mut Document) -> Option<DomView> {
             // thread reads as prose, so the classifier alone keeps much of it). Other names
             // outside the article are left to the classifier: a wrong main element would take
             // the article with them.
-            let named = Marks(d.marks.0 & !common.0 & Marks::COMMENT.0);
+            let named = marks_below(&tree, &own, d.element, u32::MAX);
             if named.any(Marks::COMMENT) {
                 p.removal = Some(Removal::Dom {
                     rule: "furniture",
-                    why: format!("in a box named {} outside the article's element", named.names()),
+                    why: "in a box named comment outside the article's element".into(),
                 });
             }
             continue;
         }
-        let below = marks_below(&tree, d.element, main);
+        let below = marks_below(&tree, &own, d.element, main);
         if below.any(FURNITURE) || (below.any(Marks::META) && !reads_as_prose(p)) {
             let box_marks = Marks(below.0 & (FURNITURE.0 | Marks::META.0));
             p.removal = Some(Removal::Dom {
@@ -100,11 +101,38 @@ pub fn mark(doc: &mut Document) -> Option<DomView> {
     Some(DomView { main, in_main })
 }
 
+/// Each element's own marks, as far as they can be believed: a box that holds half of the
+/// page's prose or more is no furniture, whatever it is named (`<body class="has-sidebar">`, a
+/// gallery page whose story sits in `<div class="caption">`); for a comment box, nine tenths.
+fn own_marks(tree: &DomTree, paragraphs: &[Paragraph]) -> Vec<Marks> {
+    let mut prose = vec![0usize; tree.elements.len()];
+    let mut page = 0;
+    for p in paragraphs.iter().filter(|p| p.is_kept() && reads_as_prose(p)) {
+        let Some(d) = p.features.dom.filter(|d| d.heading == 0) else { continue };
+        page += p.features.words;
+        for e in tree.ancestors(d.element) {
+            prose[e as usize] += p.features.words;
+        }
+    }
+    tree.elements
+        .iter()
+        .zip(&prose)
+        .map(|(e, &w)| {
+            // A comment thread is often longer than its article: a comment box is believed
+            // unless it holds nearly all of the page's prose (`<body class="has-comments">`).
+            let drop = match (page > 0 && w * 2 >= page, page > 0 && w * 10 >= page * 9) {
+                (_, true) => Marks::FURNITURE.0,
+                (true, false) => Marks::FURNITURE.0 & !Marks::COMMENT.0,
+                _ => 0,
+            };
+            Marks(e.marks.0 & !drop)
+        })
+        .collect()
+}
+
 /// The own marks of the elements from `e` up to, not including, `top`.
-fn marks_below(tree: &DomTree, e: u32, top: u32) -> Marks {
-    tree.ancestors(e)
-        .take_while(|&a| a != top)
-        .fold(Marks::default(), |m, a| m.with(tree.elements[a as usize].marks))
+fn marks_below(tree: &DomTree, own: &[Marks], e: u32, top: u32) -> Marks {
+    tree.ancestors(e).take_while(|&a| a != top).fold(Marks::default(), |m, a| m.with(own[a as usize]))
 }
 
 /// Ten words or more, mostly not link text.
@@ -113,8 +141,7 @@ fn reads_as_prose(p: &Paragraph) -> bool {
 }
 
 /// The element that holds the article (see the module's step 2).
-/// Also the marks every prose paragraph's path shares, which say nothing of any one box.
-fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<(u32, Marks)> {
+fn main_element(tree: &DomTree, own: &[Marks], paragraphs: &[Paragraph]) -> Option<u32> {
     let n = tree.elements.len();
     let mut score = vec![0f32; n];
     // Prose words that count for each element (none of them inside furniture below it).
@@ -132,30 +159,22 @@ fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<(u32, Marks)
             } else {
                 score[e] -= JUNK_WEIGHT * w as f32;
             }
-            below = below.with(tree.elements[e].marks);
+            below = below.with(own[e]);
         }
     }
     // Marks on an element's path, itself included; parents come before children.
     let mut path = vec![Marks::default(); n];
     for (i, e) in tree.elements.iter().enumerate() {
         let up = if e.parent == u32::MAX { Marks::default() } else { path[e.parent as usize] };
-        path[i] = up.with(e.marks);
+        path[i] = up.with(own[i]);
     }
-    // Names every prose paragraph's path shares (`<body class="has-sidebar">`) say nothing
-    // about any one box.
-    let common = paragraphs
-        .iter()
-        .filter(|p| p.is_kept() && reads_as_prose(p))
-        .filter_map(|p| p.features.dom)
-        .fold(Marks(u16::MAX), |m, d| Marks(m.0 & path[d.element as usize].0));
-    let in_furniture = |i: usize| Marks(path[i].0 & !common.0).any(Marks::FURNITURE);
     // Ties keep the outermost (first in document order) element. A paragraph's own element
     // is no box: a lone long paragraph must not stand for the article. A box inside furniture
     // (a comment list) is taken only when no other box holds prose.
     let pick = |furniture_too: bool| {
         let mut best: Option<(usize, f32)> = None;
         for i in (0..n).filter(|&i| CONTAINERS.contains(&tree.elements[i].tag)) {
-            if !furniture_too && in_furniture(i) {
+            if !furniture_too && path[i].any(Marks::FURNITURE) {
                 continue;
             }
             let s = score[i];
@@ -165,8 +184,7 @@ fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<(u32, Marks)
         }
         best
     };
-    let best = pick(false).or_else(|| pick(true));
-    let (mut best, _) = best?;
+    let (mut best, _) = pick(false).or_else(|| pick(true))?;
     // The article holds most of the page's prose: a box with under half of it (the article's
     // own paragraphs beside a longer comment thread in one parent) widens to its parent.
     let total = tree
@@ -183,7 +201,7 @@ fn main_element(tree: &DomTree, paragraphs: &[Paragraph]) -> Option<(u32, Marks)
         }
         best = parent as usize;
     }
-    Some((best as u32, common))
+    Some(best as u32)
 }
 
 /// The elements that can hold an article: boxes, not a paragraph's own element.
@@ -289,6 +307,25 @@ mod tests {
         let mut doc = page(&html);
         let view = mark(&mut doc).unwrap();
         assert_eq!(doc.dom.as_ref().unwrap().elements[view.main as usize].tag, "article");
+    }
+
+    #[test]
+    fn a_box_holding_most_of_the_prose_is_no_furniture_whatever_its_name() {
+        // A gallery page: the story sits in `<div class="caption">`; the body is named for
+        // its sidebar. A real caption beside the story is still a caption.
+        let html = format!(
+            "<body class=has-sidebar><div class=gallery><figure><img src=a.jpg><figcaption>Photo: Harbour Gazette staff, taken on the quay at dawn on Monday</figcaption></figure>\
+             <div class=caption><p>{SENTENCE}</p><p>{SENTENCE}</p></div></div></body>"
+        );
+        let mut doc = page(&html);
+        let view = mark(&mut doc).expect("a main element");
+        let main = &doc.dom.as_ref().unwrap().elements[view.main as usize];
+        assert_eq!((main.tag, main.marks), ("div", Marks::CAPTION), "the story's box, named caption");
+        assert_eq!(view.in_main, [false, true, true], "the figure's caption is outside it");
+        assert!(
+            doc.paragraphs.iter().all(|p| p.removal.is_none()),
+            "nothing here is furniture to the DOM step"
+        );
     }
 
     #[test]

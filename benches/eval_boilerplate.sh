@@ -72,7 +72,10 @@ for s in "${sets[@]}"; do
     start=$(date +%s.%N)
     "$root/target/release/newsprep" run -q --full --format none -c "$work/pipeline.toml" -i "$in_dir" -o "$out" || [ $? -eq 1 ]
     secs=$(echo "$(date +%s.%N) - $start" | bc)
-    python3 "$root/benches/wrecked.py" write "$out/corpus.jsonl" "$out.txt" "$in_dir" "$out.floor"
+    # The floor is the input itself; for HTML, the page's text dump (markup is no text).
+    floor_in=$in_dir
+    [ "$f" = html ] && floor_in=$eval_dir/$s/input
+    python3 "$root/benches/wrecked.py" write "$out/corpus.jsonl" "$out.txt" "$floor_in" "$out.floor"
     python3 "$eval_dir/score_boilerplate.py" "$eval_dir/$s/ground_truth.jsonl" "$out.txt" --per-doc "$out.pd.csv" > "$out.score"
     python3 "$eval_dir/score_boilerplate.py" "$eval_dir/$s/ground_truth.jsonl" "$out.floor" --per-doc "$out.floor.csv" > /dev/null
     python3 "$root/benches/wrecked.py" row "$s" "$f" "$out.score" "$out.floor.csv" "$out.pd.csv" "$secs"

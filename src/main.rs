@@ -157,9 +157,16 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
             say!("newsprep: {message}");
         }
     };
-    let summary =
-        stream::clean(&settings, source, args.format.into(), args.dedup_window, &mut out, &mut report)
-            .with_context(|| format!("clean {name}"))?;
+    let summary = stream::clean(
+        &settings,
+        source,
+        args.format.into(),
+        args.dedup_window,
+        stream::Emit::Corpus,
+        &mut out,
+        &mut report,
+    )
+    .with_context(|| format!("clean {name}"))?;
     if shown > SHOW_ERRORS {
         say!("newsprep: ... and {} more bad records", shown - SHOW_ERRORS);
     }

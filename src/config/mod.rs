@@ -497,6 +497,13 @@ pub fn builtin_pack() -> &'static RulePack {
 pub fn load(path: &Path) -> Result<PipelineConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    load_text(&text, path)
+}
+
+/// Parse a `pipeline.toml`'s text as [`load`] does; `path` names it in errors, and a model
+/// file it names is read relative to `path`'s folder.
+pub fn load_text(text: &str, path: &Path) -> Result<PipelineConfig, ConfigError> {
+    let text = text.to_string();
     let (mut cfg, mut issues) = parse_all::<PipelineConfig>(&text);
     // Cross-key checks run on what parsed, so they are reported with the syntax and type errors.
     if let Some(cfg) = &mut cfg {

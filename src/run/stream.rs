@@ -18,7 +18,7 @@ use crate::corpus::sites::SiteCounter;
 use crate::error::RunError;
 use crate::input::{self, FormatRef, Input, InputKind, Jsonl, Record, Text, Unit};
 use crate::model::{DocId, Document, DropReason, Entry, Outcome, SourceInfo};
-use crate::output::CorpusRecord;
+use crate::output::{CorpusRecord, ManifestRow};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::SiteKnowledge;
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
@@ -27,6 +27,14 @@ use rayon::prelude::*;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// One record's line under [`Emit::Every`].
+#[derive(serde::Serialize)]
+struct EveryLine<'a> {
+    #[serde(flatten)]
+    row: ManifestRow<'a>,
+    record: Option<CorpusRecord<'a>>,
+}
 
 /// A record read, or why it could not be.
 type ReadRecord = Result<Document, Box<Entry>>;
@@ -78,6 +86,20 @@ impl Source {
     }
 }
 
+/// What goes out for each record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Emit {
+    /// A `corpus.jsonl` line per document in the corpus (kept, and flagged duplicates); bad
+    /// records are reported (`newsprep clean`).
+    #[default]
+    Corpus,
+    /// A line per record, whatever became of it: its manifest row's fields (`status`,
+    /// `message`, `duplicate_of`, ...) and, for a document that was read, its `record` (the
+    /// `corpus.jsonl` record, of a dropped document too). For bindings that answer every record
+    /// they are given.
+    Every,
+}
+
 /// What a stream run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StreamSummary {
@@ -94,6 +116,7 @@ pub fn clean(
     source: Source,
     format: StreamFormat,
     window: usize,
+    emit: Emit,
     out: &mut dyn Write,
     report: &mut dyn FnMut(String),
 ) -> Result<StreamSummary, RunError> {
@@ -111,6 +134,7 @@ pub fn clean(
         .map_err(|e| RunError::Stream { message: e.to_string() })?;
     let mut stream = Stream::new(settings, &source.name, &pool);
     stream.window = window;
+    stream.emit = emit;
     let Source { name, mut reader } = source;
     let mut summary = StreamSummary::default();
     let jsonl = match format {
@@ -184,6 +208,8 @@ struct Stream<'s> {
     position: u32,
     /// Dedup against this many kept documents at least (twice as many at most); 0 = all.
     window: usize,
+    /// What goes out per record.
+    emit: Emit,
     /// With a window: the prints of the kept documents dedup holds, oldest first, with where
     /// each came from (for the id register).
     recent: std::collections::VecDeque<(Print, String, Option<u64>)>,
@@ -222,6 +248,7 @@ impl<'s> Stream<'s> {
             ids: IdRegister::default(),
             position: 0,
             window: 0,
+            emit: Emit::Corpus,
             recent: std::collections::VecDeque::new(),
         }
     }
@@ -351,6 +378,15 @@ impl<'s> Stream<'s> {
         let mut buf = Vec::with_capacity(entries.len() * 2048);
         for e in &entries {
             summary.documents.record(e);
+            if self.emit == Emit::Every {
+                let record = match e {
+                    Entry::Done(o) => Some(CorpusRecord::new(o.doc())),
+                    _ => None,
+                };
+                serde_json::to_writer(&mut buf, &EveryLine { row: ManifestRow::new(e), record })?;
+                buf.push(b'\n');
+                continue;
+            }
             let record = match e {
                 Entry::Done(Outcome::Keep(d)) => CorpusRecord::new(d),
                 Entry::Done(Outcome::Drop(d, DropReason::Duplicate { of, .. })) if flag => {

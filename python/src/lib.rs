@@ -1,0 +1,88 @@
+//! The Python binding's native module, `newsprep._newsprep`: a thin layer over the library's
+//! stream cleaner (`run::stream`, the engine of `newsprep clean`). Records go in as JSON lines
+//! and come back as JSON lines, one per record, so the Python side sees exactly what the CLI
+//! decides. The work runs with the GIL released.
+
+use newsprep::config;
+use newsprep::run::stream::{self, Emit, Source, StreamFormat};
+use newsprep::settings::Settings;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use std::path::{Path, PathBuf};
+
+create_exception!(_newsprep, NewsprepError, PyException, "Any error newsprep reports.");
+create_exception!(
+    _newsprep,
+    ConfigError,
+    NewsprepError,
+    "A pipeline.toml (or config dict) that cannot be used."
+);
+create_exception!(_newsprep, CleanError, NewsprepError, "A batch that cannot be cleaned as a whole.");
+
+/// The cleaner: settings resolved once, used for every batch.
+#[pyclass(module = "newsprep._newsprep", frozen)]
+struct NativeCleaner {
+    settings: Settings,
+}
+
+#[pymethods]
+impl NativeCleaner {
+    /// `toml`: the text of a pipeline.toml; `path`: where it is (names it in errors; relative
+    /// paths in it start from its folder); `jobs`: threads, 0 for all cores.
+    #[new]
+    #[pyo3(signature = (toml, path, jobs))]
+    fn new(toml: &str, path: &str, jobs: usize) -> PyResult<Self> {
+        let path = PathBuf::from(path);
+        let cfg = config::load_text(toml, &path).map_err(|e| ConfigError::new_err(e.to_string()))?;
+        let base = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let mut settings = Settings::from_config(&cfg, &base);
+        settings.verbose = false;
+        if jobs > 0 {
+            settings.jobs = jobs;
+        }
+        Ok(NativeCleaner { settings })
+    }
+
+    /// Clean JSON lines (one record each); returns one JSON line per record, in order, and
+    /// the messages about records that could not be read.
+    #[pyo3(signature = (lines, name, window))]
+    fn clean(
+        &self,
+        py: Python<'_>,
+        lines: Vec<u8>,
+        name: String,
+        window: usize,
+    ) -> PyResult<(Vec<u8>, Vec<String>)> {
+        let settings = &self.settings;
+        py.detach(move || {
+            let mut out = Vec::with_capacity(lines.len() * 2);
+            let mut messages = Vec::new();
+            let source = Source { name, reader: Box::new(std::io::Cursor::new(lines)) };
+            stream::clean(settings, source, StreamFormat::Jsonl, window, Emit::Every, &mut out, &mut |m| {
+                messages.push(m)
+            })
+            .map_err(|e| CleanError::new_err(e.to_string()))?;
+            Ok((out, messages))
+        })
+    }
+}
+
+/// Turn a JSON config (a dict from Python) into pipeline.toml text.
+#[pyfunction]
+fn toml_of_json(json: &str) -> PyResult<String> {
+    let value: toml::Value =
+        serde_json::from_str(json).map_err(|e| ConfigError::new_err(format!("config dict: {e}")))?;
+    toml::to_string(&value).map_err(|e| ConfigError::new_err(format!("config dict: {e}")))
+}
+
+#[pymodule]
+fn _newsprep(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeCleaner>()?;
+    m.add_function(wrap_pyfunction!(toml_of_json, m)?)?;
+    m.add("NewsprepError", m.py().get_type::<NewsprepError>())?;
+    m.add("ConfigError", m.py().get_type::<ConfigError>())?;
+    m.add("CleanError", m.py().get_type::<CleanError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -240,12 +240,15 @@ impl From<Files> for DocumentFiles {
 /// Values of `clean --input-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InputFormat {
-    /// JSONL when its first non-blank byte is `{`, else one text article.
+    /// JSONL when its first non-blank byte is `{`; one HTML page when it is named `.html` or
+    /// opens with a doctype or `<html>`; else one text article.
     Auto,
     /// One JSON record per line.
     Jsonl,
     /// The whole stream is one article.
     Text,
+    /// The whole stream is one HTML page.
+    Html,
 }
 
 impl From<InputFormat> for StreamFormat {
@@ -254,6 +257,7 @@ impl From<InputFormat> for StreamFormat {
             InputFormat::Auto => StreamFormat::Auto,
             InputFormat::Jsonl => StreamFormat::Jsonl,
             InputFormat::Text => StreamFormat::Text,
+            InputFormat::Html => StreamFormat::Html,
         }
     }
 }

@@ -280,3 +280,20 @@ fn a_feed_with_a_bad_first_line_is_read_as_records_or_says_why_not() {
         "{err}"
     );
 }
+
+#[test]
+fn an_html_page_on_stdin_is_read_as_a_page() {
+    let page = "<!-- saved -->\n<!DOCTYPE html><html><head><title>Bridge vote</title></head><body><nav><a href=/>Home</a> <a href=/news>News</a></nav><article><p>The council voted on Tuesday to rebuild the old harbour bridge, which has been closed to traffic since the storms of last winter.</p></article></body></html>";
+    for args in [&["-"][..], &["--input-format", "html", "-"][..]] {
+        let o = clean(args, page);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["title"], "Bridge vote");
+        assert!(r["text"].as_str().unwrap().starts_with("The council voted"), "{r}");
+        assert_eq!(r["removed"][0]["text"], "Home News", "the menu is a paragraph of its own, removed");
+    }
+    // Read as text, the same bytes keep their markup out but lose the page's structure.
+    let o = clean(&["--input-format", "text", "-"], page);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_ne!(r["title"], "Bridge vote");
+}

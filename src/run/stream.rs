@@ -16,7 +16,7 @@ use super::sites::{self as site_learning, SiteLearning, SitePrint};
 use crate::corpus::dedup::{Decision, Dedup, Print};
 use crate::corpus::sites::SiteCounter;
 use crate::error::RunError;
-use crate::input::{self, FormatRef, Input, InputKind, Jsonl, Record, Text, Unit};
+use crate::input::{self, FormatRef, Html, Input, InputKind, Jsonl, Record, Text, Unit};
 use crate::model::{DocId, Document, DropReason, Entry, Outcome, SourceInfo};
 use crate::output::{CorpusRecord, ManifestRow};
 use crate::settings::Settings;
@@ -51,6 +51,8 @@ pub enum StreamFormat {
     Jsonl,
     /// The whole stream is one article.
     Text,
+    /// The whole stream is one HTML page.
+    Html,
 }
 
 /// A stream to clean.
@@ -137,30 +139,30 @@ pub fn clean(
     stream.emit = emit;
     let Source { name, mut reader } = source;
     let mut summary = StreamSummary::default();
-    let jsonl = match format {
-        StreamFormat::Jsonl => true,
-        StreamFormat::Text => false,
+    let format = match format {
         StreamFormat::Auto => match first_byte(&mut reader).map_err(|e| stream.input_error(e))? {
             // Nothing but blanks: no record and no article.
             None => return Ok(summary),
-            Some(b'{') => true,
+            Some(b'{') => StreamFormat::Jsonl,
             // A file named as a feed is one, whatever its first line holds: that line is a bad
             // record, reported as such.
-            Some(_) if is_feed_name(&name) => true,
+            Some(_) if is_feed_name(&name) => StreamFormat::Jsonl,
+            Some(_) if is_page(&name, &mut reader).map_err(|e| stream.input_error(e))? => StreamFormat::Html,
             Some(_) => {
                 if let Some(n) = record_line(&mut reader).map_err(|e| stream.input_error(e))? {
                     report(format!(
                         "{name}: read as one text article: its first line is not a JSON object, but line {n} is; pass --input-format jsonl to read it as records"
                     ));
                 }
-                false
+                StreamFormat::Text
             }
         },
+        f => f,
     };
-    let written = if jsonl {
-        stream.records(&mut reader, out, report, &mut summary)
-    } else {
-        stream.article(&name, &mut reader, out, report, &mut summary)
+    let written = match format {
+        StreamFormat::Jsonl => stream.records(&mut reader, out, report, &mut summary),
+        StreamFormat::Html => stream.article(&name, FormatRef(&Html), &mut reader, out, report, &mut summary),
+        _ => stream.article(&name, FormatRef(&Text), &mut reader, out, report, &mut summary),
     };
     match written {
         Ok(()) => {}
@@ -175,6 +177,28 @@ fn is_feed_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     let n = n.strip_suffix(".gz").or_else(|| n.strip_suffix(".zst")).unwrap_or(&n);
     n.ends_with(".jsonl") || n.ends_with(".ndjson")
+}
+
+/// An HTML page: named `.html`/`.htm`, or starting (after blanks, a BOM and comments) with a
+/// doctype or an `<html>`/`<head>` tag. Nothing is consumed.
+fn is_page(name: &str, r: &mut dyn BufRead) -> std::io::Result<bool> {
+    let n = name.to_ascii_lowercase();
+    let n = n.strip_suffix(".gz").or_else(|| n.strip_suffix(".zst")).unwrap_or(&n);
+    if n.ends_with(".html") || n.ends_with(".htm") {
+        return Ok(true);
+    }
+    let buf = r.fill_buf()?;
+    let start = &buf[..buf.len().min(1024)];
+    let start = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(start).trim_ascii_start();
+    let lower = start.to_ascii_lowercase();
+    let mut t = &lower[..];
+    while let Some(rest) = t.strip_prefix(b"<!--") {
+        t = match memchr::memmem::find(rest, b"-->") {
+            Some(e) => rest[e + 3..].trim_ascii_start(),
+            None => return Ok(false),
+        };
+    }
+    Ok(t.starts_with(b"<!doctype html") || t.starts_with(b"<html") || t.starts_with(b"<head"))
 }
 
 /// The number (from 1) of the first line in the buffered start of the stream that reads as a
@@ -310,6 +334,7 @@ impl<'s> Stream<'s> {
     fn article(
         &mut self,
         name: &str,
+        format: FormatRef,
         reader: &mut dyn BufRead,
         out: &mut dyn Write,
         report: &mut dyn FnMut(String),
@@ -319,7 +344,7 @@ impl<'s> Stream<'s> {
         let limit = self.settings.read.max_file_bytes;
         let (source, encoding) = (SourceInfo::unread(name), self.settings.read.encoding);
         let doc = input::read_document(
-            FormatRef(&Text),
+            format,
             id.clone(),
             source,
             reader,

@@ -894,3 +894,114 @@ fn find_ci(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(html: &str) -> Document {
+        page(
+            DocId("p".into()),
+            SourceInfo::unread("p.html"),
+            html.as_bytes().to_vec(),
+            InputEncoding::Detect,
+            None,
+        )
+        .unwrap()
+    }
+
+    fn texts(d: &Document) -> Vec<&str> {
+        d.paragraphs.iter().map(|p| p.text.trim()).collect()
+    }
+
+    #[test]
+    fn the_charset_is_the_boms_then_the_headers_then_the_metas_then_detected() {
+        let latin = b"<meta charset=iso-8859-1><p>caf\xe9</p>".to_vec();
+        assert!(
+            matches!(encoding_for(&latin, None, InputEncoding::Detect), InputEncoding::Fixed(e) if e == encoding_rs::WINDOWS_1252)
+        );
+        // The header wins over the meta.
+        let header = encoding_for(&latin, Some("text/html; charset=\"ISO-8859-2\""), InputEncoding::Detect);
+        assert!(matches!(header, InputEncoding::Fixed(e) if e == encoding_rs::ISO_8859_2));
+        // Declared Latin-1, saved as UTF-8 with non-ASCII text: the bytes prove it wrong.
+        let utf8 = "<meta charset=iso-8859-1><p>café</p>".as_bytes();
+        assert!(matches!(encoding_for(utf8, None, InputEncoding::Detect), InputEncoding::Detect));
+        // A UTF-16 label on an ASCII-readable page, or a label nobody knows: detection.
+        assert!(matches!(
+            encoding_for(b"<meta charset=utf-16><p>a</p>", None, InputEncoding::Detect),
+            InputEncoding::Detect
+        ));
+        assert!(matches!(
+            encoding_for(b"<meta charset=klingon><p>a</p>", None, InputEncoding::Detect),
+            InputEncoding::Detect
+        ));
+        // A fixed input.encoding is the user's word.
+        let fixed = InputEncoding::Fixed(encoding_rs::UTF_8);
+        assert!(
+            matches!(encoding_for(&latin, None, fixed), InputEncoding::Fixed(e) if e == encoding_rs::UTF_8)
+        );
+        let d = page(DocId("p".into()), SourceInfo::unread("p.html"), latin, InputEncoding::Detect, None)
+            .unwrap();
+        assert_eq!((d.source.encoding, texts(&d)), ("windows-1252", vec!["café"]));
+    }
+
+    #[test]
+    fn blocks_split_at_block_elements_and_breaks_and_carry_their_dom_features() {
+        let d = read(
+            "<body><div class=post>Intro line<br>second line<p>A <a href=x>linked</a> sentence.</p>\
+             <ul class=menu><li><a href=/>Home</a></li></ul><table><tr><td>cell</td></tr></table><h2>Sub</h2></div></body>",
+        );
+        assert_eq!(texts(&d), ["Intro line", "second line", "A linked sentence.", "Home", "cell", "Sub"]);
+        let f = |i: usize| d.paragraphs[i].features;
+        assert_eq!(f(2).link_chars, "linked".len());
+        assert_eq!((f(3).block, f(3).dom.unwrap().in_list), (Block::ListItem, true));
+        assert!(f(3).dom.unwrap().marks.any(Marks::NAV), "inside ul.menu");
+        assert!(f(4).dom.unwrap().in_table);
+        assert_eq!((f(5).block, f(5).dom.unwrap().heading), (Block::Heading, 2));
+        assert!(f(0).dom.unwrap().marks.any(Marks::CONTENT), "div.post");
+    }
+
+    #[test]
+    fn hidden_inline_text_is_not_read_and_a_hidden_block_is_marked() {
+        let d = read(
+            "<p>Shown <span style='display: none'>secret</span>text.</p><div aria-hidden=true><p>Hidden block.</p></div>",
+        );
+        assert_eq!(texts(&d), ["Shown text.", "Hidden block."]);
+        assert!(!d.paragraphs[0].features.dom.unwrap().marks.any(Marks::HIDDEN));
+        assert!(d.paragraphs[1].features.dom.unwrap().marks.any(Marks::HIDDEN));
+    }
+
+    #[test]
+    fn each_text_node_is_found_again_in_the_source() {
+        let html = "<html><head><title>T</title><script>var p = '<p>not text</p>';</script></head><body>\
+                    <!-- <p>a comment</p> --><p>Fish &amp; chips</p><p>Caf&eacute; <b>au</b> lait</p><p>x</p></body></html>";
+        let d = read(html);
+        assert_eq!(texts(&d), ["Fish & chips", "Café au lait", "x"]);
+        let spans: Vec<&str> = d.paragraphs.iter().map(|p| &html[p.span.start..p.span.end]).collect();
+        assert_eq!(spans, ["Fish &amp; chips", "Caf&eacute; <b>au</b> lait", "x"]);
+    }
+
+    #[test]
+    fn metadata_comes_from_json_ld_then_meta_tags_then_the_title() {
+        let d = read(
+            r#"<html><head><title>Page title | Site</title><meta property="og:title" content="OG title">
+            <meta property="og:site_name" content="The Site"><link rel="canonical" href="https://www.site.example/a">
+            <script type="application/ld+json">{"@graph": [{"@type": "WebPage", "name": "Not it"},
+              {"@type": ["NewsArticle"], "headline": "LD headline", "datePublished": "2026-03-04T08:00:00Z",
+               "author": [{"@type": "Person", "name": "Ana Ribeiro"}, {"name": "Maria Okafor"}]}]}</script>
+            </head><body><p>Text of the page.</p><time datetime="2020-01-01">old</time></body></html>"#,
+        );
+        assert_eq!(d.meta.title.as_deref(), Some("LD headline"));
+        assert_eq!(d.meta.author.as_deref(), Some("Ana Ribeiro, Maria Okafor"));
+        assert_eq!(d.meta.published.as_deref(), Some("2026-03-04"));
+        assert_eq!(d.meta.site.as_deref(), Some("The Site"));
+        assert_eq!(d.source.site.as_deref(), Some("site.example"));
+        let plain = read(
+            "<html><head><title> Plain\n title </title></head><body><p>x</p><time datetime='2024-05-06T10:00'>May</time></body></html>",
+        );
+        assert_eq!(
+            (plain.meta.title.as_deref(), plain.meta.published.as_deref()),
+            (Some("Plain title"), Some("2024-05-06"))
+        );
+    }
+}

@@ -210,3 +210,38 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
         b = b.strip_prefix(b"\r\n").or_else(|| b.strip_prefix(b"\n")).unwrap_or(b);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_chunked_gzipped_body_is_read_as_the_server_meant_it() {
+        let page = b"<html><body><p>The page itself.</p></body></html>";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(page).unwrap();
+        let zipped = gz.finish().unwrap();
+        let (a, b) = zipped.split_at(10);
+        let mut chunked = format!("{:x};ext=1\r\n", a.len()).into_bytes();
+        chunked.extend_from_slice(a);
+        chunked.extend_from_slice(format!("\r\n{:x}\r\n", b.len()).as_bytes());
+        chunked.extend_from_slice(b);
+        chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip";
+        assert_eq!(&decoded_body(head, &chunked, 1 << 20).unwrap()[..], page);
+        assert!(decoded_body(head, &chunked, 10).unwrap_err().contains("more than 10 bytes"));
+        assert_eq!(dechunk(b"5\r\nabc"), None, "a chunk cut short is malformed");
+    }
+
+    #[test]
+    fn headers_are_found_in_any_case_and_a_response_splits_into_status_head_and_body() {
+        let payload = b"HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\n\r\n<p>gone</p>";
+        let (status, head, body) = http_response(payload).unwrap();
+        assert_eq!(
+            (status, header(head, "Content-Type").as_deref(), body),
+            (404, Some("text/html"), &b"<p>gone</p>"[..])
+        );
+        assert_eq!(http_response(b"<html>no status line</html>"), None);
+    }
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fit the boilerplate context model (src/stages/boilerplate/context.model) on the development sets.
 
-usage: train_context.py EVAL_DIR FEATURES_DIR OUT.model [--hold-out SET] [--seed N]
+usage: train_context.py EVAL_DIR FEATURES_DIR OUT.model [--hold-out SET] [--seed N] [--forms text,md|html]
   EVAL_DIR      the sets' folder (ground_truth.jsonl per set), e.g. ../shared/eval
   FEATURES_DIR  SET-FORM.jsonl files written by
                 `cargo run --release --example paragraph_features` (benches/train_context.sh
@@ -79,13 +79,13 @@ def label(text, gold):
     return None
 
 
-def rows(eval_dir, feat_dir, sets):
-    """X, y, w for the given sets; each set's rows sum to weight 1."""
+def rows(eval_dir, feat_dir, sets, forms=FORMS):
+    """X, y, w for the given sets and input forms; each set's rows sum to weight 1."""
     xs, ys, ws = [], [], []
     for s in sets:
         truth = load_truth(os.path.join(eval_dir, s, "ground_truth.jsonl"))
         px, py, pw, pages = [], [], [], collections.defaultdict(float)
-        for form in FORMS:
+        for form in forms:
             path = os.path.join(feat_dir, f"{s}-{form}.jsonl")
             if not os.path.exists(path):
                 continue
@@ -143,16 +143,18 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--hold-out", choices=SETS)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--forms", default=",".join(FORMS), help="input forms to fit on: text,md (default) or html")
     a = ap.parse_args()
     sets = [s for s in SETS if s != a.hold_out]
-    X, y, w = rows(a.eval_dir, a.feat_dir, sets)
+    forms = tuple(a.forms.split(","))
+    X, y, w = rows(a.eval_dir, a.feat_dir, sets, forms)
     order = np.random.default_rng(a.seed).permutation(len(y))
     beta = fit(X[order], y[order], w[order])
     names = names_from_source()
     assert len(names) == X.shape[1], f"{len(names)} names for {X.shape[1]} features"
     with open(a.out, "w", encoding="utf-8") as f:
         f.write("# newsprep context model: logistic weights over the context features (context.rs).\n")
-        f.write(f"# Fitted by benches/train_context.py on {', '.join(sets)} (text and markdown), seed {a.seed}.\n")
+        f.write(f"# Fitted by benches/train_context.py on {', '.join(sets)} ({' and '.join(forms)}), seed {a.seed}.\n")
         f.write(f"bias {beta[0]:.4f}\n")
         for n, b in zip(names, beta[1:]):
             f.write(f"{n} {b:.4f}\n")

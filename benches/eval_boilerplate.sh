@@ -46,25 +46,21 @@ action = "off"
 scope = "document"
 TOML
 [ ${#extra[@]} -gt 0 ] && printf '%s\n' "${extra[@]}" >> "$work/pipeline.toml"
+# A set's folder of pages in one form: as EVAL_DIR has it, else unpacked from FOLDER.tar.zst.
+unpacked() {
+  local set=$1 folder=$2
+  if [ -d "$eval_dir/$set/$folder" ]; then echo "$eval_dir/$set/$folder"; return; fi
+  mkdir -p "$work/unpacked/$set"
+  [ -d "$work/unpacked/$set/$folder" ] || tar --zstd -xf "$eval_dir/$set/$folder.tar.zst" -C "$work/unpacked/$set"
+  echo "$work/unpacked/$set/$folder"
+}
 printf '| set | form | P | R | F1 | wrecked | s |\n|---|---|---:|---:|---:|---:|---:|\n'
 for s in "${sets[@]}"; do
   for f in "${forms[@]}"; do
     case $f in
       text) in_dir=$eval_dir/$s/input ;;
-      md)
-        in_dir=$eval_dir/$s/input_md
-        if [ ! -d "$in_dir" ]; then
-          mkdir -p "$work/unpacked/$s"
-          [ -d "$work/unpacked/$s/input_md" ] || tar --zstd -xf "$eval_dir/$s/input_md.tar.zst" -C "$work/unpacked/$s"
-          in_dir=$work/unpacked/$s/input_md
-        fi ;;
-      html)
-        in_dir=$eval_dir/$s/html
-        if [ ! -d "$in_dir" ]; then
-          mkdir -p "$work/unpacked/$s"
-          [ -d "$work/unpacked/$s/html" ] || tar --zstd -xf "$eval_dir/$s/html.tar.zst" -C "$work/unpacked/$s"
-          in_dir=$work/unpacked/$s/html
-        fi ;;
+      md) in_dir=$(unpacked "$s" input_md) ;;
+      html) in_dir=$(unpacked "$s" html) ;;
       *) echo "unknown form $f (text, md or html)" >&2; exit 2 ;;
     esac
     out=$work/$s-$f

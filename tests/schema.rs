@@ -41,7 +41,7 @@ fn errors(v: &jsonschema::Validator, record: &Value) -> Vec<String> {
 fn every_record_of_every_case_matches_the_schema() {
     let v = validator();
     let mut seen = std::collections::BTreeSet::new();
-    for case in ["samples", "syndicated", "jsonl", "canonical", "sites"] {
+    for case in ["samples", "syndicated", "jsonl", "canonical", "sites", "html"] {
         let out = tempfile::tempdir().unwrap();
         let records = records(case, out.path());
         assert!(!records.is_empty(), "{case}: no records");
@@ -69,6 +69,7 @@ fn every_record_of_every_case_matches_the_schema() {
         "removed:boilerplate",
         "removed:tail",
         "removed:classifier",
+        "removed:dom",
         "removed:site",
         "removed:duplicate",
     ] {

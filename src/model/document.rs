@@ -227,7 +227,7 @@ pub enum Removal {
     /// What the page's DOM says: hidden, inside page furniture (a comment list, a share bar,
     /// a menu), or outside the element that holds the article (HTML input only).
     Dom {
-        /// Which DOM step: `hidden`, `furniture` or `outside-main`.
+        /// Which DOM step: `hidden` or `furniture` (outside the article's element, the classifier decides).
         rule: &'static str,
         /// The evidence: the element's marks, the main element's share of the page's prose.
         why: String,

@@ -355,6 +355,8 @@ struct Walker<'a> {
     ld: LdFacts,
     time: Option<String>,
     capture: Option<(Capture, String)>,
+    /// Depth inside `<svg>` and `<math>`, whose `<title>` is a picture's, not the page's.
+    foreign: usize,
 }
 
 impl<'a> Walker<'a> {
@@ -370,12 +372,16 @@ impl<'a> Walker<'a> {
             ld: LdFacts::default(),
             time: None,
             capture: None,
+            foreign: 0,
         }
     }
 
     fn open(&mut self, e: &scraper::node::Element) {
         let name = e.name();
         self.head_facts(name, e);
+        if name == "svg" || name == "math" {
+            self.foreign += 1;
+        }
         if self.skip > 0 || SKIPPED.contains(&name) {
             self.skip += 1;
             return;
@@ -408,6 +414,9 @@ impl<'a> Walker<'a> {
 
     fn close(&mut self, e: &scraper::node::Element) {
         let name = e.name();
+        if name == "svg" || name == "math" {
+            self.foreign = self.foreign.saturating_sub(1);
+        }
         if self.capture.as_ref().is_some_and(|(c, _)| match c {
             Capture::Title => name == "title",
             Capture::JsonLd => name == "script",
@@ -541,9 +550,7 @@ impl<'a> Walker<'a> {
     }
 
     fn in_svg(&self) -> bool {
-        // Skipped elements keep no frame; a title inside `<svg>` arrives while skipping a body
-        // element, a page's title while skipping `<head>` (depth 1).
-        self.skip > 1
+        self.foreign > 0
     }
 
     /// The article facts of a JSON-LD block: the first object typed as an article.

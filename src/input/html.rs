@@ -21,6 +21,7 @@ use crate::model::{
 };
 use ego_tree::iter::Edge;
 use encoding_rs::Encoding;
+use rustc_hash::FxHashMap;
 use scraper::Node;
 use std::sync::{Arc, LazyLock};
 
@@ -726,6 +727,18 @@ struct Aligner<'a> {
     text: &'a str,
     runs: Vec<Run>,
     next: usize,
+    /// Runs by the first [`PREFIX`] characters of their key, in order: where a node is looked
+    /// for beyond [`LOOKAHEAD`] (text the walk leaves out, such as a long `<select>`, can stand
+    /// between two nodes).
+    by_prefix: FxHashMap<String, Vec<usize>>,
+}
+
+/// Characters of a key that index the runs.
+const PREFIX: usize = 4;
+
+/// The first [`PREFIX`] characters of a key.
+fn prefix(key: &str) -> &str {
+    key.char_indices().nth(PREFIX).map_or(key, |(i, _)| &key[..i])
 }
 
 #[derive(Debug)]
@@ -745,7 +758,7 @@ const LOOKAHEAD: usize = 64;
 
 impl<'a> Aligner<'a> {
     fn new(text: &'a str) -> Aligner<'a> {
-        Aligner { text, runs: Vec::new(), next: usize::MAX }
+        Aligner { text, runs: Vec::new(), next: usize::MAX, by_prefix: FxHashMap::default() }
     }
 
     fn scan(&mut self) {
@@ -802,6 +815,9 @@ impl<'a> Aligner<'a> {
             start = i;
         }
         push(start, b.len(), &mut runs);
+        for (i, r) in runs.iter().enumerate() {
+            self.by_prefix.entry(prefix(&r.key).to_string()).or_default().push(i);
+        }
         self.runs = runs;
         self.next = 0;
     }
@@ -812,15 +828,24 @@ impl<'a> Aligner<'a> {
             self.scan();
         }
         let (key, len) = node_key(t);
+        let stop = (self.next + LOOKAHEAD).min(self.runs.len());
         if len == 0 {
+            // No letter or digit (`»`, `|`) to find it by: the paragraph's span is empty.
             return None;
         }
-        let stop = (self.next + LOOKAHEAD).min(self.runs.len());
-        let k = (self.next..stop).find(|&k| {
+        let matches = |k: usize| {
             let r = &self.runs[k].key;
             let m = r.len().min(key.len());
             m > 0 && r.as_bytes()[..m] == key.as_bytes()[..m]
-        })?;
+        };
+        let far = || {
+            // Past the window, only a key long enough to be told apart is looked for.
+            let p = prefix(&key);
+            let list = self.by_prefix.get(p).filter(|_| p.chars().count() == PREFIX)?;
+            let from = list.partition_point(|&i| i < stop);
+            list[from..].iter().copied().find(|&k| matches(k))
+        };
+        let k = (self.next..stop).find(|&k| matches(k)).or_else(far)?;
         let mut got = self.runs[k].len;
         let mut end = self.runs[k].end;
         let mut j = k + 1;
@@ -847,13 +872,168 @@ fn node_key(t: &str) -> (String, usize) {
     (key, n)
 }
 
-/// [`node_key`] of a source run, its character references left out.
+/// [`node_key`] of a source run, its character references read as the parser reads them where
+/// they stand for a letter or digit (`&uuml;`, `&#252;`), and left out where they do not.
 fn run_key(t: &str) -> (String, usize) {
     static ENTITY: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});?").unwrap()
+        regex::Regex::new(r"&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z][a-zA-Z0-9]{1,31}));?")
+            .unwrap()
     });
-    if t.contains('&') { node_key(&ENTITY.replace_all(t, " ")) } else { node_key(t) }
+    if !t.contains('&') {
+        return node_key(t);
+    }
+    let decoded = ENTITY.replace_all(t, |c: &regex::Captures| {
+        let code = match (c.get(1), c.get(2), c.get(3)) {
+            (Some(d), _, _) => d.as_str().parse().ok(),
+            (_, Some(h), _) => u32::from_str_radix(h.as_str(), 16).ok(),
+            (_, _, Some(n)) => LETTER_ENTITIES
+                .binary_search_by(|(name, _)| name.cmp(&n.as_str()))
+                .ok()
+                .map(|i| LETTER_ENTITIES[i].1 as u32),
+            _ => None,
+        };
+        code.and_then(char::from_u32).map_or_else(|| " ".to_string(), |c| c.to_string())
+    });
+    node_key(&decoded)
 }
+
+/// The named character references that stand for a letter or digit, sorted by name (HTML's
+/// table; the others only ever stand for punctuation and spaces, which keys leave out).
+const LETTER_ENTITIES: &[(&str, char)] = &[
+    ("AElig", '\u{c6}'),
+    ("Aacute", '\u{c1}'),
+    ("Acirc", '\u{c2}'),
+    ("Agrave", '\u{c0}'),
+    ("Alpha", '\u{391}'),
+    ("Aring", '\u{c5}'),
+    ("Atilde", '\u{c3}'),
+    ("Auml", '\u{c4}'),
+    ("Beta", '\u{392}'),
+    ("Ccedil", '\u{c7}'),
+    ("Chi", '\u{3a7}'),
+    ("Delta", '\u{394}'),
+    ("ETH", '\u{d0}'),
+    ("Eacute", '\u{c9}'),
+    ("Ecirc", '\u{ca}'),
+    ("Egrave", '\u{c8}'),
+    ("Epsilon", '\u{395}'),
+    ("Eta", '\u{397}'),
+    ("Euml", '\u{cb}'),
+    ("Gamma", '\u{393}'),
+    ("Iacute", '\u{cd}'),
+    ("Icirc", '\u{ce}'),
+    ("Igrave", '\u{cc}'),
+    ("Iota", '\u{399}'),
+    ("Iuml", '\u{cf}'),
+    ("Kappa", '\u{39a}'),
+    ("Lambda", '\u{39b}'),
+    ("Mu", '\u{39c}'),
+    ("Ntilde", '\u{d1}'),
+    ("Nu", '\u{39d}'),
+    ("OElig", '\u{152}'),
+    ("Oacute", '\u{d3}'),
+    ("Ocirc", '\u{d4}'),
+    ("Ograve", '\u{d2}'),
+    ("Omega", '\u{3a9}'),
+    ("Omicron", '\u{39f}'),
+    ("Oslash", '\u{d8}'),
+    ("Otilde", '\u{d5}'),
+    ("Ouml", '\u{d6}'),
+    ("Phi", '\u{3a6}'),
+    ("Pi", '\u{3a0}'),
+    ("Psi", '\u{3a8}'),
+    ("Rho", '\u{3a1}'),
+    ("Scaron", '\u{160}'),
+    ("Sigma", '\u{3a3}'),
+    ("THORN", '\u{de}'),
+    ("Tau", '\u{3a4}'),
+    ("Theta", '\u{398}'),
+    ("Uacute", '\u{da}'),
+    ("Ucirc", '\u{db}'),
+    ("Ugrave", '\u{d9}'),
+    ("Upsilon", '\u{3a5}'),
+    ("Uuml", '\u{dc}'),
+    ("Xi", '\u{39e}'),
+    ("Yacute", '\u{dd}'),
+    ("Yuml", '\u{178}'),
+    ("Zeta", '\u{396}'),
+    ("aacute", '\u{e1}'),
+    ("acirc", '\u{e2}'),
+    ("aelig", '\u{e6}'),
+    ("agrave", '\u{e0}'),
+    ("alefsym", '\u{2135}'),
+    ("alpha", '\u{3b1}'),
+    ("aring", '\u{e5}'),
+    ("atilde", '\u{e3}'),
+    ("auml", '\u{e4}'),
+    ("beta", '\u{3b2}'),
+    ("ccedil", '\u{e7}'),
+    ("chi", '\u{3c7}'),
+    ("circ", '\u{2c6}'),
+    ("delta", '\u{3b4}'),
+    ("eacute", '\u{e9}'),
+    ("ecirc", '\u{ea}'),
+    ("egrave", '\u{e8}'),
+    ("epsilon", '\u{3b5}'),
+    ("eta", '\u{3b7}'),
+    ("eth", '\u{f0}'),
+    ("euml", '\u{eb}'),
+    ("fnof", '\u{192}'),
+    ("frac12", '\u{bd}'),
+    ("frac14", '\u{bc}'),
+    ("frac34", '\u{be}'),
+    ("gamma", '\u{3b3}'),
+    ("iacute", '\u{ed}'),
+    ("icirc", '\u{ee}'),
+    ("igrave", '\u{ec}'),
+    ("image", '\u{2111}'),
+    ("iota", '\u{3b9}'),
+    ("iuml", '\u{ef}'),
+    ("kappa", '\u{3ba}'),
+    ("lambda", '\u{3bb}'),
+    ("micro", '\u{b5}'),
+    ("mu", '\u{3bc}'),
+    ("ntilde", '\u{f1}'),
+    ("nu", '\u{3bd}'),
+    ("oacute", '\u{f3}'),
+    ("ocirc", '\u{f4}'),
+    ("oelig", '\u{153}'),
+    ("ograve", '\u{f2}'),
+    ("omega", '\u{3c9}'),
+    ("omicron", '\u{3bf}'),
+    ("ordf", '\u{aa}'),
+    ("ordm", '\u{ba}'),
+    ("oslash", '\u{f8}'),
+    ("otilde", '\u{f5}'),
+    ("ouml", '\u{f6}'),
+    ("phi", '\u{3c6}'),
+    ("pi", '\u{3c0}'),
+    ("piv", '\u{3d6}'),
+    ("psi", '\u{3c8}'),
+    ("real", '\u{211c}'),
+    ("rho", '\u{3c1}'),
+    ("scaron", '\u{161}'),
+    ("sigma", '\u{3c3}'),
+    ("sigmaf", '\u{3c2}'),
+    ("sup1", '\u{b9}'),
+    ("sup2", '\u{b2}'),
+    ("sup3", '\u{b3}'),
+    ("szlig", '\u{df}'),
+    ("tau", '\u{3c4}'),
+    ("theta", '\u{3b8}'),
+    ("thetasym", '\u{3d1}'),
+    ("thorn", '\u{fe}'),
+    ("uacute", '\u{fa}'),
+    ("ucirc", '\u{fb}'),
+    ("ugrave", '\u{f9}'),
+    ("upsih", '\u{3d2}'),
+    ("upsilon", '\u{3c5}'),
+    ("uuml", '\u{fc}'),
+    ("xi", '\u{3be}'),
+    ("yacute", '\u{fd}'),
+    ("yuml", '\u{ff}'),
+    ("zeta", '\u{3b6}'),
+];
 
 /// Where a tag whose name ends at `at` ends (after its `>`), quoted attribute values skipped.
 fn tag_end(b: &[u8], mut at: usize) -> usize {
@@ -986,6 +1166,28 @@ mod tests {
         assert_eq!(texts(&d), ["Fish & chips", "Café au lait", "x"]);
         let spans: Vec<&str> = d.paragraphs.iter().map(|p| &html[p.span.start..p.span.end]).collect();
         assert_eq!(spans, ["Fish &amp; chips", "Caf&eacute; <b>au</b> lait", "x"]);
+    }
+
+    #[test]
+    fn a_letter_written_as_a_reference_is_found_too() {
+        let html = "<ul><li>Gr&uuml;&szlig;e aus M&#xFC;nchen</li></ul>";
+        let d = read(html);
+        assert_eq!(texts(&d), ["Grüße aus München"]);
+        let p = &d.paragraphs[0];
+        assert_eq!(&html[p.span.start..p.span.end], "Gr&uuml;&szlig;e aus M&#xFC;nchen");
+    }
+
+    #[test]
+    fn text_the_dom_leaves_out_does_not_lose_the_spans_after_it() {
+        // A country menu of 300 options (text runs the walk skips) above the article.
+        let options: String = (0..300).map(|i| format!("<option>Country {i}</option>")).collect();
+        let html = format!(
+            "<html><body><select>{options}</select><p>Fish &amp; chips by the harbour.</p></body></html>"
+        );
+        let d = read(&html);
+        assert_eq!(texts(&d), ["Fish & chips by the harbour."]);
+        let p = &d.paragraphs[0];
+        assert_eq!(&html[p.span.start..p.span.end], "Fish &amp; chips by the harbour.");
     }
 
     #[test]

@@ -41,6 +41,16 @@ pub struct Decoded {
     pub scrubbed: Option<(usize, usize)>,
 }
 
+impl Decoded {
+    /// What decoding changed, for the manifest row: the stray control bytes read as spaces.
+    pub fn note(&self) -> Option<String> {
+        self.scrubbed.map(|(n, first)| {
+            let s = if n == 1 { "" } else { "s" };
+            format!("{n} stray control byte{s} (NUL or C0) read as spaces, the first at offset {first}")
+        })
+    }
+}
+
 /// How much of a file's start decides whether it looks binary.
 const BINARY_BLOCK: usize = 8 << 10;
 

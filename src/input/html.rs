@@ -65,10 +65,7 @@ pub fn page(
         Err(e) => return Err((source, e)),
     };
     source.encoding = d.encoding.name();
-    source.note = d.scrubbed.map(|(n, first)| {
-        let s = if n == 1 { "" } else { "s" };
-        format!("{n} stray control byte{s} (NUL or C0) read as spaces, the first at offset {first}")
-    });
+    source.note = d.note();
     let read = read_dom(&d.text);
     if source.site.is_none() {
         source.site = read.meta.url.as_deref().and_then(host);
@@ -114,13 +111,11 @@ fn encoding_for(bytes: &[u8], declared: Option<&str>, choice: InputEncoding) -> 
     let Some(enc) = label.and_then(|l| Encoding::for_label(l.trim().as_bytes())) else {
         return InputEncoding::Detect;
     };
-    // UTF-8 is what detection finds first anyway; a UTF-16 label in a page that could be read
-    // as ASCII is wrong by definition (browsers read it as UTF-8).
-    if !enc.is_single_byte() && enc != encoding_rs::SHIFT_JIS && enc != encoding_rs::GBK {
-        let multi = [encoding_rs::EUC_JP, encoding_rs::EUC_KR, encoding_rs::BIG5, encoding_rs::GB18030];
-        if !multi.contains(&enc) {
-            return InputEncoding::Detect;
-        }
+    // UTF-8 is what detection finds first anyway; a UTF-16 (or `replacement`) label in a page
+    // read as ASCII is wrong by definition, and browsers read it as UTF-8 (the labels whose
+    // output encoding is UTF-8); 7-bit ISO-2022-JP is found by detection.
+    if enc.output_encoding() == encoding_rs::UTF_8 || enc == encoding_rs::ISO_2022_JP {
+        return InputEncoding::Detect;
     }
     if !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() {
         return InputEncoding::Detect;
@@ -305,14 +300,9 @@ fn read_dom(text: &str) -> Read {
 /// Where `<title` opens a title that is never closed, or closed only after page markup (more
 /// than 1 KiB later, with a `<p`, `<div` or `<body` in between).
 fn unclosed_title(text: &str) -> Option<usize> {
-    let lower_head = text[..floor(text, text.len().min(1 << 16))].to_ascii_lowercase();
-    let at = lower_head.find("<title")?;
-    let after = at + "<title".len();
-    let close = text[after..].char_indices().find_map(|(i, _)| {
-        let rest = &text.as_bytes()[after + i..];
-        (rest.len() >= 7 && rest[..7].eq_ignore_ascii_case(b"</title")).then_some(after + i)
-    });
-    match close {
+    let b = text.as_bytes();
+    let at = find_ci(&b[..b.len().min(1 << 16)], 0, b"<title")?;
+    match find_ci(b, at + "<title".len(), b"</title") {
         None => Some(at),
         Some(c) if c - at > 1024 => {
             let inner = text[at..c].to_ascii_lowercase();
@@ -320,13 +310,6 @@ fn unclosed_title(text: &str) -> Option<usize> {
         }
         Some(_) => None,
     }
-}
-
-fn floor(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// What a capture collects.
@@ -389,7 +372,9 @@ impl<'a> Walker<'a> {
         }
         let top = *self.frames.last().expect("the root frame stays");
         let own = marks_of(name, e);
-        let block = BLOCKS.contains(&name);
+        // The block's tag as a `&'static str` (the element's own name is borrowed from the DOM).
+        let block_tag = BLOCKS.iter().find(|t| **t == name).copied();
+        let block = block_tag.is_some();
         if block {
             self.flush();
         }
@@ -398,8 +383,7 @@ impl<'a> Walker<'a> {
         } else {
             Frame { inline_hidden: top.inline_hidden || own.any(Marks::HIDDEN), block, ..top }
         };
-        if block && name != "br" && name != "hr" {
-            let tag = BLOCKS.iter().find(|t| **t == name).copied().unwrap_or("other");
+        if let Some(tag) = block_tag.filter(|t| *t != "br" && *t != "hr") {
             f.element = self.tree.elements.len() as u32;
             self.tree.elements.push(DomElement { parent: top.element, tag, marks: own });
         }
@@ -437,14 +421,9 @@ impl<'a> Walker<'a> {
             self.skip -= 1;
             return;
         }
-        if let Some(f) = self.frames.pop()
-            && f.block
-        {
+        // Every element not skipped pushed a frame at its start, so the root frame stays.
+        if self.frames.pop().expect("a frame per open element").block {
             self.flush();
-        }
-        if self.frames.is_empty() {
-            // An end without its start cannot happen in a parsed tree; keep the root anyway.
-            self.frames.push(Frame::ROOT);
         }
     }
 

@@ -31,12 +31,7 @@ impl Format for Text {
             Ok(d) => {
                 source.encoding = d.encoding.name();
                 source.site = stated_site(&d.text);
-                source.note = d.scrubbed.map(|(n, first)| {
-                    let s = if n == 1 { "" } else { "s" };
-                    format!(
-                        "{n} stray control byte{s} (NUL or C0) read as spaces, the first at offset {first}"
-                    )
-                });
+                source.note = d.note();
                 Ok(Document::mapped(id, source, d.text, d.map))
             }
             Err(e) => Err((source, e)),

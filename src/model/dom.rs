@@ -82,7 +82,7 @@ impl Marks {
 pub struct DomElement {
     /// Index of its parent element in [`DomTree::elements`] (`u32::MAX` for the root).
     pub parent: u32,
-    /// Its tag name, lowercase (`div`, `td`); `other` for names newsprep does not know.
+    /// Its tag name, lowercase (`div`, `td`): one of the elements that hold blocks of text.
     pub tag: &'static str,
     /// What its own tag and attribute names say (not its ancestors').
     pub marks: Marks,

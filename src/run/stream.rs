@@ -174,16 +174,20 @@ pub fn clean(
 
 /// A name that says JSONL: `.jsonl` or `.ndjson`, also under `.gz` or `.zst`.
 fn is_feed_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    let n = n.strip_suffix(".gz").or_else(|| n.strip_suffix(".zst")).unwrap_or(&n);
+    let n = plain_name(name);
     n.ends_with(".jsonl") || n.ends_with(".ndjson")
+}
+
+/// A stream's name, lowercase, without a `.gz` or `.zst` it was decompressed from.
+fn plain_name(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    n.strip_suffix(".gz").or_else(|| n.strip_suffix(".zst")).unwrap_or(&n).to_string()
 }
 
 /// An HTML page: named `.html`/`.htm`, or starting (after blanks, a BOM and comments) with a
 /// doctype or an `<html>`/`<head>` tag. Nothing is consumed.
 fn is_page(name: &str, r: &mut dyn BufRead) -> std::io::Result<bool> {
-    let n = name.to_ascii_lowercase();
-    let n = n.strip_suffix(".gz").or_else(|| n.strip_suffix(".zst")).unwrap_or(&n);
+    let n = plain_name(name);
     if n.ends_with(".html") || n.ends_with(".htm") {
         return Ok(true);
     }

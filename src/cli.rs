@@ -44,6 +44,65 @@ pub enum Command {
     /// Exit codes: 0 every record was read (or the reader of stdout stopped early); 1 some
     /// records could not be read; 2 the stream could not be cleaned at all.
     Clean(CleanArgs),
+    /// One phase of a sharded run over a JSONL feed, for an engine (Ray, Spark) that runs the
+    /// phases on many processes: they exchange Parquet tables in the work folder, and the
+    /// shards' output files, concatenated in shard order, are what `newsprep run` writes for
+    /// the feed. `all` runs every phase here, one after another. Prints what the phase did as
+    /// JSON. See "Running on a cluster" in the README.
+    Shard(ShardArgs),
+}
+
+/// Flags of `newsprep shard`.
+#[derive(Debug, Clone, Args)]
+pub struct ShardArgs {
+    /// The phase: sites, learn, prints, decide, apply (per shard or global, in this order), or all.
+    #[arg(value_enum)]
+    pub phase: Phase,
+    /// The JSONL feed (`.gz` and `.zst` are decompressed).
+    #[arg(long, value_name = "FILE")]
+    pub feed: Option<PathBuf>,
+    /// Folder for the tables the phases exchange.
+    #[arg(long, value_name = "DIR")]
+    pub work: PathBuf,
+    /// Which shard, from 0 (the per-shard phases).
+    #[arg(long, value_name = "I")]
+    pub shard: Option<u32>,
+    /// How many shards.
+    #[arg(long, value_name = "N")]
+    pub shards: u32,
+    /// Where `apply` writes the shard's corpus, manifest and duplicates files.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Pipeline config (as for `run`; [input] path and [output] are not used).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Worker threads; 0 = one per core (overrides run.jobs).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// The phases of `newsprep shard`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Phase {
+    /// Per shard: count short lines for site learning.
+    Sites,
+    /// Global: learn the site lines from every shard's counts.
+    Learn,
+    /// Per shard: clean and fingerprint; write the prints.
+    Prints,
+    /// Global: dedup over every shard's prints, in order; write each shard's decisions.
+    Decide,
+    /// Per shard: clean, apply the decisions, write the shard's output.
+    Apply,
+    /// Every phase, every shard, in this process.
+    All,
+}
+
+impl ShardArgs {
+    /// The flags as overrides of the config file.
+    pub fn overrides(&self) -> Overrides {
+        Overrides { config: self.config.clone(), jobs: self.jobs, quiet: true, ..Default::default() }
+    }
 }
 
 /// Flags of `newsprep clean`.

@@ -5,13 +5,14 @@ mod cli;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, RunArgs, SitesArgs};
+use cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, Phase, RunArgs, ShardArgs, SitesArgs};
 use newsprep::check::report;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::run;
 use newsprep::run::stream::{self, Source};
 use newsprep::settings::Settings;
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -89,6 +90,7 @@ fn main() -> ExitCode {
         Command::Sites(args) => sites(&args),
         Command::Check(args) => check(&args),
         Command::Clean(args) => clean(&args),
+        Command::Shard(args) => shard(&args),
     };
     match result {
         Ok(code) => code,
@@ -176,6 +178,48 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
     }
     // The reader of stdout stopping early (`| head -1`) is how a pipe ends, not a failure.
     Ok(if d.error > 0 && !summary.closed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn shard(args: &ShardArgs) -> anyhow::Result<ExitCode> {
+    use newsprep::run::shards::{self, Shard};
+    let s = Settings::resolve(&args.overrides())?;
+    let work = &args.work;
+    let feed = || args.feed.as_deref().context("this phase reads the feed: give --feed");
+    let one = || -> anyhow::Result<Shard> {
+        let i = args.shard.context("a per-shard phase needs --shard")?;
+        Ok(Shard::new(i, args.shards)?)
+    };
+    let output = || args.output.as_deref().context("apply writes the shard's output: give --output");
+    let n = args.shards;
+    let summary = match args.phase {
+        Phase::Sites => vec![shards::site_lines(&s, feed()?, one()?, work)?],
+        Phase::Learn => vec![shards::learn_sites(&s, feed()?, n, work)?],
+        Phase::Prints => vec![shards::prints(&s, feed()?, one()?, work)?],
+        Phase::Decide => vec![shards::decide(&s, n, work)?],
+        Phase::Apply => vec![shards::apply(&s, feed()?, one()?, work, output()?)?],
+        Phase::All => {
+            let (feed, out) = (feed()?, output()?);
+            let each = |f: &dyn Fn(Shard) -> Result<shards::PhaseSummary, newsprep::error::RunError>| {
+                (0..n).map(|i| f(Shard::new(i, n)?)).collect::<Result<Vec<_>, _>>()
+            };
+            let mut all = Vec::new();
+            if s.boilerplate.sites.enabled {
+                all.extend(each(&|sh| shards::site_lines(&s, feed, sh, work))?);
+                all.push(shards::learn_sites(&s, feed, n, work)?);
+            }
+            all.extend(each(&|sh| shards::prints(&s, feed, sh, work))?);
+            all.push(shards::decide(&s, n, work)?);
+            all.extend(each(&|sh| shards::apply(&s, feed, sh, work, out))?);
+            all
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for x in summary {
+        serde_json::to_writer(&mut out, &x)?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {

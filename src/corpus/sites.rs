@@ -76,26 +76,46 @@ impl SiteCounter {
     /// Count one document's paragraphs (its short, distinct ones; see [`short_lines`]).
     /// `file` is the corpus position of its raw file: files are counted in corpus order.
     pub fn add(&mut self, site: &str, lines: Vec<(u64, String)>, file: u32) {
-        let sid = match self.site_ids.get(site) {
+        let sid = self.site_id(site);
+        for (key, text) in lines {
+            self.add_line(sid, key, text, file);
+        }
+    }
+
+    /// One more document of site `sid` with line `key`.
+    fn add_line(&mut self, sid: u32, key: u64, text: String, file: u32) {
+        let e = self.counts.entry(key).or_insert(Count { site: sid, docs: 0, learned_at: None });
+        e.docs += 1;
+        let (docs, learned) = (e.docs, e.learned_at.is_some());
+        if docs == 2 {
+            self.texts.entry(key).or_insert(text);
+        }
+        // A learned line stays learned as documents are added: no prose check again.
+        if !learned && docs >= self.needed(key) {
+            self.counts.get_mut(&key).expect("counted above").learned_at = Some(file);
+            self.fresh.push(key);
+        }
+    }
+
+    /// Count `docs` documents of `site` that have the line `key` at once, as [`add`](Self::add)
+    /// would one after another: `texts` are its texts in the first two of them (a shard's
+    /// counts, added in shard order, give what one pass over the shards gives).
+    pub fn add_many(&mut self, site: &str, key: u64, docs: u32, texts: [Option<&str>; 2], file: u32) {
+        let sid = self.site_id(site);
+        for n in 0..docs {
+            let text = texts.get(n as usize).copied().flatten().unwrap_or_default();
+            self.add_line(sid, key, text.to_string(), file);
+        }
+    }
+
+    fn site_id(&mut self, site: &str) -> u32 {
+        match self.site_ids.get(site) {
             Some(&s) => s,
             None => {
                 let s = self.sites.len() as u32;
                 self.sites.push(site.to_string());
                 self.site_ids.insert(site.to_string(), s);
                 s
-            }
-        };
-        for (key, text) in lines {
-            let e = self.counts.entry(key).or_insert(Count { site: sid, docs: 0, learned_at: None });
-            e.docs += 1;
-            let (docs, learned) = (e.docs, e.learned_at.is_some());
-            if docs == 2 {
-                self.texts.entry(key).or_insert(text);
-            }
-            // A learned line stays learned as documents are added: no prose check again.
-            if !learned && docs >= self.needed(key) {
-                self.counts.get_mut(&key).expect("counted above").learned_at = Some(file);
-                self.fresh.push(key);
             }
         }
     }

@@ -57,16 +57,23 @@ impl IdRegister {
             Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, _)) => (&d.id, &d.source),
             Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source),
         };
+        match self.claim(id, &source.path, source.line) {
+            Some(error) => Entry::Failed { id: id.clone(), source: source.clone(), error },
+            None => e,
+        }
+    }
+
+    /// Give `id` to the source `path` (at JSONL line `line`), unless an earlier source took it:
+    /// then the collision, for a record (a file's collision was found at discovery).
+    pub(crate) fn claim(&mut self, id: &DocId, path: &str, line: Option<u64>) -> Option<FileError> {
         match self.seen.get(id) {
-            Some(first) if source.line.is_some() => {
-                let error =
-                    FileError::IdCollision { id: id.0.clone(), first: first.clone(), line: source.line };
-                Entry::Failed { id: id.clone(), source: source.clone(), error }
+            Some(first) if line.is_some() => {
+                Some(FileError::IdCollision { id: id.0.clone(), first: first.clone(), line })
             }
-            Some(_) => e,
+            Some(_) => None,
             None => {
-                self.note(id.clone(), &source.path, source.line);
-                e
+                self.note(id.clone(), path, line);
+                None
             }
         }
     }

@@ -99,6 +99,11 @@ impl Chain {
         o.then(&self.metadata).then(boilerplate).then(&self.fingerprints)
     }
 
+    /// The stages after normalize, with the site knowledge the chain was built with.
+    pub fn finish(&self, o: Outcome) -> Outcome {
+        self.finish_with(o, &self.boilerplate)
+    }
+
     /// The boilerplate stage reading `knowledge`: what a run's chunk is finished with once the
     /// lines it completes are learned.
     pub fn with_knowledge(&self, knowledge: Arc<SiteKnowledge>) -> StripBoilerplate {

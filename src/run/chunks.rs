@@ -2,7 +2,7 @@
 //! chunk's per-document stages with the ordered barrier and writing of the one before.
 
 use crate::error::RunError;
-use crate::input::{self, Input, Unit};
+use crate::input::{Input, Unit};
 use rayon::prelude::*;
 
 /// Files per chunk: large enough to keep threads busy, small enough to bound memory.
@@ -18,7 +18,7 @@ pub const CHUNK_BYTES: u64 = 128 << 20;
 /// input order. The ordered part then does not leave the threads waiting.
 pub(super) fn pipelined<'a, T: Send>(
     pool: &rayon::ThreadPool,
-    units: input::Units<'a>,
+    units: impl Iterator<Item = Unit<'a>> + Send,
     stage: impl Fn(&Unit<'a>) -> T + Sync,
     mut finish: impl FnMut(Vec<T>, u64) -> Result<(), RunError> + Send,
 ) -> Result<(), RunError> {
@@ -47,7 +47,7 @@ pub(super) fn pipelined<'a, T: Send>(
 /// (the unit that crosses the byte limit ends its chunk), in order. The byte limit bounds what
 /// a chunk of large files holds between reading and writing; it depends on the input only, so
 /// output stays the same at any thread count.
-fn chunks(mut units: input::Units<'_>) -> impl Iterator<Item = Vec<Unit<'_>>> {
+fn chunks<'a>(mut units: impl Iterator<Item = Unit<'a>>) -> impl Iterator<Item = Vec<Unit<'a>>> {
     std::iter::from_fn(move || {
         let (mut chunk, mut bytes) = (Vec::new(), 0u64);
         while chunk.len() < CHUNK && bytes < CHUNK_BYTES {

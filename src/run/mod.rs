@@ -16,6 +16,8 @@ pub mod barrier;
 pub mod chain;
 pub mod chunks;
 pub mod plan;
+#[cfg(feature = "parquet")]
+pub mod shards;
 pub mod sites;
 pub mod stream;
 

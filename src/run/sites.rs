@@ -28,6 +28,13 @@ pub struct SitePrint {
     lines: Vec<(u64, String)>,
 }
 
+impl SitePrint {
+    /// Its site and its (key, text) lines.
+    pub fn into_parts(self) -> (String, Vec<(u64, String)>) {
+        (self.site, self.lines)
+    }
+}
+
 /// A normalized document's print, on its own thread (none when learning is off or the
 /// document was dropped).
 pub fn print(s: &SitesSettings, o: &Outcome) -> Option<SitePrint> {

@@ -1,0 +1,1002 @@
+//! Part of the run: one corpus run over a feed cut into shards and phases that exchange plain
+//! Parquet, so an engine (Ray, Spark) can spread the shards over many processes or machines
+//! and still decide exactly what one `newsprep run` over the feed decides. newsprep schedules
+//! nothing here: each phase is one call, and the engine runs them.
+//!
+//! A shard is a contiguous range of the feed's records, so the global order key (shard,
+//! position) is the feed's order. The phases, with what they write into the work folder:
+//!
+//! 1. [`site_lines`], per shard: read and normalize, count each short line's documents ->
+//!    `sites-00000.parquet` (site, key, documents, its first two texts).
+//! 2. [`learn_sites`], global: the shards' counts added in shard order, as one machine counts a
+//!    feed ahead of cleaning it -> `.newsprep/sites.json`, the lines learned from the batch.
+//! 3. [`prints`], per shard: clean with those lines, fingerprint -> `prints-00000.parquet`
+//!    (a row per record: id, status, body fingerprint) and `paragraphs-00000.parquet` (a row
+//!    per paragraph that dedup compares: fingerprint and span). No text.
+//! 4. [`decide`], global: the prints in global order through the same dedup barrier and id
+//!    register as one machine -> `decisions-00000.parquet` per shard (a row per record the
+//!    barrier changes, and per paragraph it removes).
+//! 5. [`apply`], per shard: clean again (the stages are pure, so the documents are the ones
+//!    printed) and apply the decisions -> `corpus-00000.jsonl`, `manifest-00000.csv`,
+//!    `duplicates-00000.csv`, whose concatenation in shard order is one run's corpus.jsonl,
+//!    manifest.csv and duplicates.csv.
+//!
+//! Cleaning twice (3 and 5) costs the stages' time again but keeps what crosses between
+//! processes to prints: the documents themselves never travel.
+
+use super::barrier::IdRegister;
+use super::chain::Chain;
+use super::chunks::{CHUNK, pipelined};
+use super::sites as site_learning;
+use crate::corpus::dedup::{Decision, Dedup, Lookups, ParaPrint, Print};
+use crate::corpus::sites::SiteCounter;
+use crate::error::{FileError, RunError};
+use crate::input::{self, Input, InputKind, Unit};
+use crate::model::{
+    DocId, DropReason, DuplicateBasis, Entry, Fingerprint, Outcome, ParaMatch, ParaRef, Sketch,
+};
+use crate::output::{CorpusRecord, DuplicateRow, ManifestRow, file};
+use crate::settings::Settings;
+use crate::stages::boilerplate::sites::{self as site_knowledge, SiteKnowledge};
+use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, UInt32Type, UInt64Type};
+use arrow_array::{ArrayRef, Float32Array, ListArray, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One of `count` contiguous ranges of a feed's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which, from 0.
+    pub index: u32,
+    /// How many in all.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Shard `index` of `count`; an index past the count is an error.
+    pub fn new(index: u32, count: u32) -> Result<Shard, RunError> {
+        if count == 0 || index >= count {
+            return Err(RunError::Stream { message: format!("shard {index} of {count} does not exist") });
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The records of this shard among `n`: the `index`-th of `count` near-equal ranges.
+    fn range(self, n: u64) -> std::ops::Range<u64> {
+        let at = |i: u32| n * u64::from(i) / u64::from(self.count);
+        at(self.index)..at(self.index + 1)
+    }
+
+    /// `stem-00003.ext`.
+    pub fn file(self, stem: &str, ext: &str) -> String {
+        shard_file(stem, self.index, ext)
+    }
+}
+
+fn shard_file(stem: &str, index: u32, ext: &str) -> String {
+    format!("{stem}-{index:05}.{ext}")
+}
+
+/// What a phase did to a shard, for the engine's log and the scale figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PhaseSummary {
+    /// Records of the shard (or of the feed, for a global phase).
+    pub records: u64,
+    /// Documents kept (after dedup, for [`apply`] and [`decide`]).
+    pub kept: u64,
+    /// Paragraphs printed ([`prints`]) or rows written.
+    pub rows: u64,
+    /// Bytes of the files written.
+    pub bytes: u64,
+}
+
+fn phase_err(path: &Path, message: impl std::fmt::Display) -> RunError {
+    RunError::State { path: path.to_path_buf(), message: message.to_string() }
+}
+
+/// The feed, as the one records input of a run.
+fn open_feed(s: &Settings, feed: &Path) -> Result<Vec<Input>, RunError> {
+    let inputs = input::discover(feed, &s.read)?;
+    match inputs.as_slice() {
+        [i] if i.kind == InputKind::Records => Ok(inputs),
+        _ => Err(RunError::Input {
+            path: feed.to_path_buf(),
+            source: std::io::Error::other(
+                "a sharded run reads one JSONL feed (.jsonl, .jsonl.gz or .jsonl.zst)",
+            ),
+        }),
+    }
+}
+
+fn pool(s: &Settings) -> Result<rayon::ThreadPool, RunError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(s.jobs)
+        .build()
+        .map_err(|e| RunError::Stream { message: format!("cannot start threads: {e}") })
+}
+
+/// The shard's units, each with its position in the shard.
+fn shard_units<'a>(
+    chain: &Chain,
+    inputs: &'a [Input],
+    shard: Shard,
+) -> impl Iterator<Item = Unit<'a>> + Send + use<'a> {
+    let n = chain.units(inputs).count() as u64;
+    let r = shard.range(n);
+    chain.units(inputs).skip(r.start as usize).take((r.end - r.start) as usize)
+}
+
+/// Phase 1, per shard: each short line's documents, per site (see the module docs).
+pub fn site_lines(s: &Settings, feed: &Path, shard: Shard, work: &Path) -> Result<PhaseSummary, RunError> {
+    let inputs = open_feed(s, feed)?;
+    let chain = Chain::new(s, Arc::new(SiteKnowledge::default()));
+    let sites = s.boilerplate.sites;
+    let mut lines: HashMap<u64, LineCount> = HashMap::new();
+    let mut records = 0u64;
+    pipelined(
+        &pool(s)?,
+        shard_units(&chain, &inputs, shard),
+        |u| chain.read(u).ok().and_then(|d| site_learning::print(&sites, &chain.normalize(d))),
+        |prints, _| {
+            records += prints.len() as u64;
+            for p in prints.into_iter().flatten() {
+                let (site, found) = p.into_parts();
+                for (key, text) in found {
+                    let c = lines.entry(key).or_insert_with(|| LineCount {
+                        site: site.clone(),
+                        docs: 0,
+                        texts: [None, None],
+                    });
+                    if c.docs < 2 {
+                        c.texts[c.docs as usize] = Some(text);
+                    }
+                    c.docs += 1;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let mut rows: Vec<(u64, LineCount)> = lines.into_iter().collect();
+    rows.sort_unstable_by_key(|(k, _)| *k);
+    let text = |i: usize| -> ArrayRef {
+        Arc::new(rows.iter().map(|(_, c)| c.texts[i].as_deref()).collect::<StringArray>())
+    };
+    let batch = batch(
+        &[
+            ("site", DataType::Utf8, false),
+            ("key", DataType::UInt64, false),
+            ("docs", DataType::UInt32, false),
+            ("text1", DataType::Utf8, true),
+            ("text2", DataType::Utf8, true),
+        ],
+        vec![
+            Arc::new(rows.iter().map(|(_, c)| Some(c.site.as_str())).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|(k, _)| *k).collect::<UInt64Array>()),
+            Arc::new(rows.iter().map(|(_, c)| c.docs).collect::<UInt32Array>()),
+            text(0),
+            text(1),
+        ],
+    );
+    let bytes = write_parquet(&work.join(shard.file("sites", "parquet")), std::iter::once(batch))?;
+    Ok(PhaseSummary { records, kept: 0, rows: rows.len() as u64, bytes })
+}
+
+/// A short line's documents in one shard, with the texts of its first two.
+struct LineCount {
+    site: String,
+    docs: u32,
+    texts: [Option<String>; 2],
+}
+
+/// Phase 2, global: the site lines learned from the whole feed, written to
+/// `WORK/.newsprep/sites.json`. The shards' counts are added in shard order, so each line
+/// keeps the text of its second document in feed order, as one machine's counter does.
+pub fn learn_sites(s: &Settings, feed: &Path, shards: u32, work: &Path) -> Result<PhaseSummary, RunError> {
+    let mut counter = SiteCounter::new(s.boilerplate.sites.min_docs);
+    let mut rows = 0u64;
+    for i in 0..shards {
+        let path = work.join(shard_file("sites", i, "parquet"));
+        for b in read_parquet(&path)? {
+            let (site, key, docs) =
+                (str_col(&b, "site", &path)?, u64_col(&b, "key", &path)?, u32_col(&b, "docs", &path)?);
+            let (t1, t2) = (str_col(&b, "text1", &path)?, str_col(&b, "text2", &path)?);
+            for r in 0..b.num_rows() {
+                let texts = [t1, t2].map(|c| (!c.is_null(r)).then(|| c.value(r)));
+                counter.add_many(site.value(r), key.value(r), docs.value(r), texts, 0);
+                rows += 1;
+            }
+        }
+    }
+    let knowledge = counter.learn();
+    let inputs = open_feed(s, feed)?;
+    let bytes = knowledge.encode(|_| inputs[0].rel.as_str());
+    let path = work.join(site_knowledge::FILE);
+    write_atomic(&path, &bytes)?;
+    Ok(PhaseSummary { records: 0, kept: knowledge.len() as u64, rows, bytes: bytes.len() as u64 })
+}
+
+/// The chain with the lines [`learn_sites`] learned (none when site learning is off).
+fn chain_with_sites(s: &Settings, work: &Path) -> Result<Chain, RunError> {
+    let knowledge = if s.boilerplate.sites.enabled {
+        let path = work.join(site_knowledge::FILE);
+        if !path.exists() {
+            return Err(phase_err(
+                &path,
+                "missing: the site lines are learned (phase 2) before shards are cleaned",
+            ));
+        }
+        SiteKnowledge::load(work)?
+    } else {
+        SiteKnowledge::default()
+    };
+    Ok(Chain::new(s, Arc::new(knowledge)))
+}
+
+/// Every per-document stage on the shard's records, in order, chunk by chunk.
+fn clean_shard(
+    s: &Settings,
+    chain: &Chain,
+    inputs: &[Input],
+    shard: Shard,
+    mut each: impl FnMut(Vec<Entry>) -> Result<(), RunError> + Send,
+) -> Result<(), RunError> {
+    pipelined(
+        &pool(s)?,
+        shard_units(chain, inputs, shard),
+        |u| match chain.read(u) {
+            Ok(d) => Entry::Done(chain.finish(chain.normalize(d))),
+            Err(e) => *e,
+        },
+        |entries, _| each(entries),
+    )
+}
+
+/// Phase 3, per shard: clean and fingerprint; write the prints (see the module docs).
+pub fn prints(s: &Settings, feed: &Path, shard: Shard, work: &Path) -> Result<PhaseSummary, RunError> {
+    let inputs = open_feed(s, feed)?;
+    let chain = chain_with_sites(s, work)?;
+    write_atomic(&work.join(FEED_FILE), format!("{}\n", inputs[0].rel).as_bytes())?;
+    let mut docs = TableFile::create(&work.join(shard.file("prints", "parquet")), doc_schema())?;
+    let mut paras = TableFile::create(&work.join(shard.file("paragraphs", "parquet")), para_schema())?;
+    let mut sum = PhaseSummary::default();
+    clean_shard(s, &chain, &inputs, shard, |entries| {
+        let prints: Vec<PrintRow> = entries.par_iter().map(|e| PrintRow::of(e, s)).collect();
+        let first = sum.records;
+        sum.records += prints.len() as u64;
+        sum.kept += prints.iter().filter(|p| p.print.is_some()).count() as u64;
+        sum.rows +=
+            prints.iter().filter_map(|p| p.print.as_ref()).map(|p| p.paragraphs.len() as u64).sum::<u64>();
+        docs.write(doc_batch(shard, first, &prints))?;
+        paras.write(para_batch(shard, first, &prints))?;
+        Ok(())
+    })?;
+    sum.bytes = docs.finish()? + paras.finish()?;
+    Ok(sum)
+}
+
+/// A record as phase 3 prints it.
+struct PrintRow {
+    id: DocId,
+    line: Option<u64>,
+    status: &'static str,
+    print: Option<Print>,
+}
+
+impl PrintRow {
+    fn of(e: &Entry, s: &Settings) -> PrintRow {
+        let (id, source) = match e {
+            Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, _)) => (&d.id, &d.source),
+            Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source),
+        };
+        let (status, print) = match e {
+            Entry::Done(Outcome::Keep(d)) => ("kept", Some(Print::of(d, &s.dedup))),
+            Entry::Done(Outcome::Drop(..)) => ("dropped", None),
+            Entry::Failed { .. } => ("failed", None),
+            Entry::Skipped { .. } => ("skipped", None),
+        };
+        PrintRow { id: id.clone(), line: source.line, status, print }
+    }
+}
+
+fn doc_schema() -> Arc<Schema> {
+    schema(&[
+        ("shard", DataType::UInt32, false),
+        ("position", DataType::UInt64, false),
+        ("id", DataType::Utf8, false),
+        ("line", DataType::UInt64, true),
+        ("status", DataType::Utf8, false),
+        ("exact", DataType::UInt64, true),
+        ("simhash", DataType::UInt64, true),
+        ("tokens", DataType::UInt32, true),
+        ("sketch", sketch_type(), true),
+        ("kept", DataType::UInt32, true),
+        ("chars", DataType::UInt64, true),
+        ("published", DataType::Utf8, true),
+    ])
+}
+
+fn para_schema() -> Arc<Schema> {
+    schema(&[
+        ("shard", DataType::UInt32, false),
+        ("position", DataType::UInt64, false),
+        ("paragraph", DataType::UInt32, false),
+        ("exact", DataType::UInt64, false),
+        ("simhash", DataType::UInt64, false),
+        ("tokens", DataType::UInt32, false),
+        ("sketch", sketch_type(), false),
+        ("start", DataType::UInt64, false),
+        ("end", DataType::UInt64, false),
+        ("chars", DataType::UInt32, false),
+    ])
+}
+
+fn sketch_type() -> DataType {
+    DataType::List(Arc::new(Field::new("item", DataType::UInt32, true)))
+}
+
+fn sketch_array<'a>(sketches: impl Iterator<Item = Option<&'a Sketch>>) -> ArrayRef {
+    Arc::new(ListArray::from_iter_primitive::<UInt32Type, _, _>(
+        sketches.map(|s| s.map(|s| s.values().iter().map(|&v| Some(v)).collect::<Vec<_>>())),
+    ))
+}
+
+fn doc_batch(shard: Shard, first: u64, rows: &[PrintRow]) -> RecordBatch {
+    let body = |f: fn(&Print) -> Option<u64>| -> UInt64Array {
+        rows.iter().map(|r| r.print.as_ref().and_then(f)).collect()
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from(vec![shard.index; rows.len()])),
+        Arc::new((first..first + rows.len() as u64).collect::<UInt64Array>()),
+        Arc::new(rows.iter().map(|r| Some(r.id.0.as_str())).collect::<StringArray>()),
+        Arc::new(rows.iter().map(|r| r.line).collect::<UInt64Array>()),
+        Arc::new(rows.iter().map(|r| Some(r.status)).collect::<StringArray>()),
+        Arc::new(body(|p| Some(p.body.exact))),
+        Arc::new(body(|p| Some(p.body.simhash))),
+        Arc::new(rows.iter().map(|r| r.print.as_ref().map(|p| p.body.tokens)).collect::<UInt32Array>()),
+        sketch_array(rows.iter().map(|r| r.print.as_ref().map(|p| &p.body.sketch))),
+        Arc::new(rows.iter().map(|r| r.print.as_ref().map(|p| p.kept)).collect::<UInt32Array>()),
+        Arc::new(body(|p| Some(p.chars))),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.print.as_ref().and_then(|p| p.published.as_deref()))
+                .collect::<StringArray>(),
+        ),
+    ];
+    RecordBatch::try_new(doc_schema(), columns).expect("columns match the schema")
+}
+
+fn para_batch(shard: Shard, first: u64, rows: &[PrintRow]) -> RecordBatch {
+    let paras: Vec<(u64, &ParaPrint)> = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            r.print.iter().flat_map(move |p| p.paragraphs.iter().map(move |pp| (first + i as u64, pp)))
+        })
+        .collect();
+    let u64s = |f: fn(&ParaPrint) -> u64| -> ArrayRef {
+        Arc::new(paras.iter().map(|(_, p)| f(p)).collect::<UInt64Array>())
+    };
+    let u32s = |f: fn(&ParaPrint) -> u32| -> ArrayRef {
+        Arc::new(paras.iter().map(|(_, p)| f(p)).collect::<UInt32Array>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from(vec![shard.index; paras.len()])),
+        Arc::new(paras.iter().map(|(pos, _)| *pos).collect::<UInt64Array>()),
+        u32s(|p| p.index),
+        u64s(|p| p.fingerprint.exact),
+        u64s(|p| p.fingerprint.simhash),
+        u32s(|p| p.fingerprint.tokens),
+        sketch_array(paras.iter().map(|(_, p)| Some(&p.fingerprint.sketch))),
+        u64s(|p| p.start),
+        u64s(|p| p.end),
+        u32s(|p| p.chars),
+    ];
+    RecordBatch::try_new(para_schema(), columns).expect("columns match the schema")
+}
+
+/// One record of the prints tables, read back.
+struct PrintedRecord {
+    id: DocId,
+    line: Option<u64>,
+    print: Option<Print>,
+}
+
+/// The records of one shard's prints tables, in order.
+fn read_prints(work: &Path, index: u32) -> Result<Vec<PrintedRecord>, RunError> {
+    let path = work.join(shard_file("prints", index, "parquet"));
+    let mut out = Vec::new();
+    for b in read_parquet(&path)? {
+        let (id, line, status) =
+            (str_col(&b, "id", &path)?, u64_col(&b, "line", &path)?, str_col(&b, "status", &path)?);
+        let (exact, simhash, tokens) =
+            (u64_col(&b, "exact", &path)?, u64_col(&b, "simhash", &path)?, u32_col(&b, "tokens", &path)?);
+        let (sketch, kept, chars) =
+            (list_col(&b, "sketch", &path)?, u32_col(&b, "kept", &path)?, u64_col(&b, "chars", &path)?);
+        let published = str_col(&b, "published", &path)?;
+        for r in 0..b.num_rows() {
+            let print = (status.value(r) == "kept").then(|| -> Result<Print, RunError> {
+                Ok(Print {
+                    id: DocId(id.value(r).to_string()),
+                    body: Fingerprint {
+                        exact: exact.value(r),
+                        simhash: simhash.value(r),
+                        sketch: sketch_at(sketch, r, &path)?,
+                        tokens: tokens.value(r),
+                    },
+                    paragraphs: Vec::new(),
+                    kept: kept.value(r),
+                    chars: chars.value(r),
+                    published: (!published.is_null(r)).then(|| published.value(r).to_string()),
+                })
+            });
+            out.push(PrintedRecord {
+                id: DocId(id.value(r).to_string()),
+                line: (!line.is_null(r)).then(|| line.value(r)),
+                print: print.transpose()?,
+            });
+        }
+    }
+    let path = work.join(shard_file("paragraphs", index, "parquet"));
+    for b in read_parquet(&path)? {
+        let (pos, index, exact) =
+            (u64_col(&b, "position", &path)?, u32_col(&b, "paragraph", &path)?, u64_col(&b, "exact", &path)?);
+        let (simhash, tokens, sketch) =
+            (u64_col(&b, "simhash", &path)?, u32_col(&b, "tokens", &path)?, list_col(&b, "sketch", &path)?);
+        let (start, end, chars) =
+            (u64_col(&b, "start", &path)?, u64_col(&b, "end", &path)?, u32_col(&b, "chars", &path)?);
+        for r in 0..b.num_rows() {
+            let print =
+                out.get_mut(pos.value(r) as usize).and_then(|p| p.print.as_mut()).ok_or_else(|| {
+                    phase_err(&path, format!("row {r} is of position {}, which has no print", pos.value(r)))
+                })?;
+            print.paragraphs.push(ParaPrint {
+                index: index.value(r),
+                fingerprint: Fingerprint {
+                    exact: exact.value(r),
+                    simhash: simhash.value(r),
+                    sketch: sketch_at(sketch, r, &path)?,
+                    tokens: tokens.value(r),
+                },
+                start: start.value(r),
+                end: end.value(r),
+                chars: chars.value(r),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Phase 4, global: every shard's prints, in global order, through the dedup barrier and the
+/// id register as one run's barrier sees them (chunks of [`CHUNK`] looked up on every
+/// thread, then checked in order); the decisions go to each shard's `decisions` table.
+pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, RunError> {
+    refuse_settling(s)?;
+    let pool = pool(s)?;
+    let mut dedup = Dedup::new(&s.dedup);
+    let mut ids = IdRegister::default();
+    let mut sum = PhaseSummary::default();
+    // The feed's name in an id collision's message, as one run has it.
+    let source = feed_name(work)?;
+    for i in 0..shards {
+        let records = read_prints(work, i)?;
+        let mut out =
+            TableFile::create(&work.join(shard_file("decisions", i, "parquet")), decision_schema())?;
+        let mut rows = DecisionRows::default();
+        for (c, chunk) in records.chunks(CHUNK).enumerate() {
+            let sealed: Vec<Option<Lookups>> = pool
+                .install(|| chunk.par_iter().map(|r| r.print.as_ref().map(|p| dedup.look_up(p))).collect());
+            for (k, (r, sealed)) in chunk.iter().zip(sealed).enumerate() {
+                let position = (c * CHUNK + k) as u64;
+                if let Some(error) = ids.claim(&r.id, &source, r.line) {
+                    rows.collision(position, &r.id, &error);
+                    continue;
+                }
+                let (Some(print), Some(sealed)) = (&r.print, sealed) else { continue };
+                let d = dedup.check(print, sealed);
+                if matches!(d, Decision::Keep(_)) {
+                    sum.kept += 1;
+                }
+                rows.decision(position, &r.id, d);
+            }
+            dedup.seal();
+        }
+        sum.records += records.len() as u64;
+        sum.rows += rows.position.len() as u64;
+        out.write(rows.batch())?;
+        sum.bytes += out.finish()?;
+    }
+    Ok(sum)
+}
+
+/// Canonical copies other than the first are settled over the whole corpus after dedup, which
+/// the sharded phases do not do yet.
+fn refuse_settling(s: &Settings) -> Result<(), RunError> {
+    if s.dedup.canonical != CanonicalPolicy::First && s.dedup.document_action != DocumentAction::Off {
+        return Err(RunError::Stream {
+            message: format!(
+                "a sharded run keeps the first copy of a duplicate; dedup.document.canonical = \"{}\" is not supported there yet",
+                s.dedup.canonical.name()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The feed's name as a run's sources give it, as [`prints`] left it.
+fn feed_name(work: &Path) -> Result<String, RunError> {
+    let path = work.join(FEED_FILE);
+    std::fs::read_to_string(&path).map(|t| t.trim_end().to_string()).map_err(|e| phase_err(&path, e))
+}
+
+/// Where [`prints`] leaves the feed's name for [`decide`].
+const FEED_FILE: &str = ".newsprep/feed";
+
+fn decision_schema() -> Arc<Schema> {
+    schema(&[
+        ("position", DataType::UInt64, false),
+        ("id", DataType::Utf8, false),
+        ("kind", DataType::Utf8, false),
+        ("of", DataType::Utf8, true),
+        ("distance", DataType::UInt32, true),
+        ("similarity", DataType::Float32, true),
+        ("basis", DataType::Utf8, true),
+        ("share", DataType::Float32, true),
+        ("detail", DataType::Utf8, true),
+        ("paragraph", DataType::UInt32, true),
+        ("of_id", DataType::Utf8, true),
+        ("of_paragraph", DataType::UInt32, true),
+        ("of_start", DataType::UInt64, true),
+        ("of_end", DataType::UInt64, true),
+        ("of_distance", DataType::UInt32, true),
+        ("of_similarity", DataType::UInt32, true),
+    ])
+}
+
+/// The decisions table's columns: a row per record the barrier changes and per paragraph it
+/// found repeated (a decision's fields repeat on each of its paragraph rows).
+#[derive(Default)]
+struct DecisionRows {
+    position: Vec<u64>,
+    id: Vec<String>,
+    kind: Vec<&'static str>,
+    of: Vec<Option<String>>,
+    distance: Vec<Option<u32>>,
+    similarity: Vec<Option<f32>>,
+    basis: Vec<Option<&'static str>>,
+    share: Vec<Option<f32>>,
+    detail: Vec<Option<String>>,
+    repeat: Vec<Option<ParaMatch>>,
+}
+
+/// A decision's own fields, before its repeats.
+struct Head {
+    kind: &'static str,
+    of: Option<String>,
+    distance: Option<u32>,
+    similarity: Option<f32>,
+    basis: Option<&'static str>,
+    share: Option<f32>,
+    detail: Option<String>,
+}
+
+impl DecisionRows {
+    fn collision(&mut self, position: u64, id: &DocId, error: &FileError) {
+        let FileError::IdCollision { first, .. } = error else { return };
+        let head = Head {
+            kind: "collision",
+            of: Some(first.clone()),
+            distance: None,
+            similarity: None,
+            basis: None,
+            share: None,
+            detail: None,
+        };
+        self.push(position, id, &head, Vec::new());
+    }
+
+    fn decision(&mut self, position: u64, id: &DocId, d: Decision) {
+        let none = |kind| Head {
+            kind,
+            of: None,
+            distance: None,
+            similarity: None,
+            basis: None,
+            share: None,
+            detail: None,
+        };
+        let (head, repeats) = match d {
+            Decision::Keep(r) if r.is_empty() => return,
+            Decision::Keep(r) => (none("repeats"), r),
+            Decision::Drop(r, DropReason::Empty { detail }) => {
+                (Head { detail: Some(detail), ..none("empty") }, r)
+            }
+            Decision::Drop(_, DropReason::Duplicate { of, distance, similarity, basis, repeats }) => {
+                let (basis, share) = match basis {
+                    DuplicateBasis::Body => ("body", None),
+                    DuplicateBasis::Containment(s) => ("containment", Some(s)),
+                };
+                let head = Head {
+                    of: Some(of.0),
+                    distance: Some(distance),
+                    similarity: Some(similarity),
+                    basis: Some(basis),
+                    share,
+                    ..none("duplicate")
+                };
+                (head, repeats)
+            }
+        };
+        self.push(position, id, &head, repeats);
+    }
+
+    fn push(&mut self, position: u64, id: &DocId, h: &Head, repeats: Vec<ParaMatch>) {
+        let n = repeats.len().max(1);
+        let mut repeats = repeats.into_iter().map(Some).collect::<Vec<_>>();
+        if repeats.is_empty() {
+            repeats.push(None);
+        }
+        for r in repeats {
+            self.position.push(position);
+            self.id.push(id.0.clone());
+            self.kind.push(h.kind);
+            self.of.push(h.of.clone());
+            self.distance.push(h.distance);
+            self.similarity.push(h.similarity);
+            self.basis.push(h.basis);
+            self.share.push(h.share);
+            self.detail.push(h.detail.clone());
+            self.repeat.push(r);
+        }
+        debug_assert!(self.repeat.len() >= n);
+    }
+
+    fn batch(&self) -> RecordBatch {
+        let rep = &self.repeat;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from(self.position.clone())),
+            Arc::new(self.id.iter().map(|s| Some(s.as_str())).collect::<StringArray>()),
+            Arc::new(self.kind.iter().map(|s| Some(*s)).collect::<StringArray>()),
+            Arc::new(self.of.iter().map(Option::as_deref).collect::<StringArray>()),
+            Arc::new(UInt32Array::from(self.distance.clone())),
+            Arc::new(Float32Array::from(self.similarity.clone())),
+            Arc::new(self.basis.iter().copied().collect::<StringArray>()),
+            Arc::new(Float32Array::from(self.share.clone())),
+            Arc::new(self.detail.iter().map(Option::as_deref).collect::<StringArray>()),
+            Arc::new(rep.iter().map(|m| m.as_ref().map(|m| m.paragraph as u32)).collect::<UInt32Array>()),
+            Arc::new(rep.iter().map(|m| m.as_ref().map(|m| m.of.id.0.as_str())).collect::<StringArray>()),
+            Arc::new(rep.iter().map(|m| m.as_ref().map(|m| m.of.paragraph as u32)).collect::<UInt32Array>()),
+            Arc::new(rep.iter().map(|m| m.as_ref().map(|m| m.of.start as u64)).collect::<UInt64Array>()),
+            Arc::new(rep.iter().map(|m| m.as_ref().map(|m| m.of.end as u64)).collect::<UInt64Array>()),
+            Arc::new(rep.iter().map(|m| m.as_ref().map(|m| m.distance)).collect::<UInt32Array>()),
+            Arc::new(
+                rep.iter().map(|m| m.as_ref().map(|m| u32::from(m.similarity))).collect::<UInt32Array>(),
+            ),
+        ];
+        RecordBatch::try_new(decision_schema(), columns).expect("columns match the schema")
+    }
+}
+
+/// A decision read back: the barrier's, or an id collision.
+enum Decided {
+    Barrier(Decision),
+    Collision(String),
+}
+
+/// One shard's decisions by position.
+fn read_decisions(work: &Path, shard: Shard) -> Result<HashMap<u64, Decided>, RunError> {
+    let path = work.join(shard.file("decisions", "parquet"));
+    let mut out: HashMap<u64, Decided> = HashMap::new();
+    for b in read_parquet(&path)? {
+        let pos = u64_col(&b, "position", &path)?;
+        let kind = str_col(&b, "kind", &path)?;
+        let of = str_col(&b, "of", &path)?;
+        let (distance, similarity) = (u32_col(&b, "distance", &path)?, f32_col(&b, "similarity", &path)?);
+        let (basis, share, detail) =
+            (str_col(&b, "basis", &path)?, f32_col(&b, "share", &path)?, str_col(&b, "detail", &path)?);
+        let (paragraph, of_id, of_paragraph) = (
+            u32_col(&b, "paragraph", &path)?,
+            str_col(&b, "of_id", &path)?,
+            u32_col(&b, "of_paragraph", &path)?,
+        );
+        let (of_start, of_end) = (u64_col(&b, "of_start", &path)?, u64_col(&b, "of_end", &path)?);
+        let (of_distance, of_similarity) =
+            (u32_col(&b, "of_distance", &path)?, u32_col(&b, "of_similarity", &path)?);
+        for r in 0..b.num_rows() {
+            let repeat = (!paragraph.is_null(r)).then(|| ParaMatch {
+                paragraph: paragraph.value(r) as usize,
+                of: ParaRef {
+                    id: DocId(of_id.value(r).to_string()),
+                    paragraph: of_paragraph.value(r) as usize,
+                    start: of_start.value(r) as usize,
+                    end: of_end.value(r) as usize,
+                },
+                distance: of_distance.value(r),
+                similarity: of_similarity.value(r) as u16,
+            });
+            let entry = out.entry(pos.value(r)).or_insert_with(|| match kind.value(r) {
+                "collision" => Decided::Collision(of.value(r).to_string()),
+                "repeats" => Decided::Barrier(Decision::Keep(Vec::new())),
+                "empty" => Decided::Barrier(Decision::Drop(
+                    Vec::new(),
+                    DropReason::Empty { detail: detail.value(r).to_string() },
+                )),
+                _ => Decided::Barrier(Decision::Drop(
+                    Vec::new(),
+                    DropReason::Duplicate {
+                        of: DocId(of.value(r).to_string()),
+                        distance: distance.value(r),
+                        similarity: similarity.value(r),
+                        basis: if basis.value(r) == "containment" {
+                            DuplicateBasis::Containment(share.value(r))
+                        } else {
+                            DuplicateBasis::Body
+                        },
+                        repeats: Vec::new(),
+                    },
+                )),
+            });
+            if let (Decided::Barrier(d), Some(m)) = (entry, repeat) {
+                match d {
+                    Decision::Keep(v) | Decision::Drop(v, DropReason::Empty { .. }) => v.push(m),
+                    Decision::Drop(_, DropReason::Duplicate { repeats, .. }) => repeats.push(m),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Phase 5, per shard: clean again, apply the decisions, and write the shard's corpus,
+/// manifest and duplicates files (see the module docs).
+pub fn apply(
+    s: &Settings,
+    feed: &Path,
+    shard: Shard,
+    work: &Path,
+    out: &Path,
+) -> Result<PhaseSummary, RunError> {
+    refuse_settling(s)?;
+    let inputs = open_feed(s, feed)?;
+    let chain = chain_with_sites(s, work)?;
+    let mut decisions = read_decisions(work, shard)?;
+    std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.to_path_buf(), source })?;
+    let mut files = ShardFiles::create(out, shard)?;
+    let flag = s.dedup.document_action == DocumentAction::Flag;
+    let mut sum = PhaseSummary::default();
+    clean_shard(s, &chain, &inputs, shard, |entries| {
+        for e in entries {
+            let position = sum.records;
+            sum.records += 1;
+            let e = match (decisions.remove(&position), e) {
+                (Some(Decided::Collision(first)), e) => collided(e, first),
+                (d, Entry::Done(Outcome::Keep(doc))) => {
+                    let d = match d {
+                        Some(Decided::Barrier(d)) => d,
+                        _ => Decision::Keep(Vec::new()),
+                    };
+                    Entry::Done(d.apply(doc))
+                }
+                (_, e) => e,
+            };
+            if matches!(e, Entry::Done(Outcome::Keep(_))) {
+                sum.kept += 1;
+            }
+            files.write(&e, flag)?;
+        }
+        Ok(())
+    })?;
+    sum.bytes = files.finish()?;
+    Ok(sum)
+}
+
+/// The entry of a record whose id an earlier record took.
+fn collided(e: Entry, first: String) -> Entry {
+    let (id, source) = match e {
+        Entry::Done(Outcome::Keep(d) | Outcome::Drop(d, _)) => (d.id, d.source),
+        Entry::Failed { id, source, .. } | Entry::Skipped { id, source, .. } => (id, source),
+    };
+    let error = FileError::IdCollision { id: id.0.clone(), first, line: source.line };
+    Entry::Failed { id, source, error }
+}
+
+/// A shard's output files, written as a run writes its own.
+struct ShardFiles {
+    corpus: (PathBuf, std::io::BufWriter<tempfile::NamedTempFile>),
+    manifest: (PathBuf, csv::Writer<tempfile::NamedTempFile>),
+    duplicates: (PathBuf, csv::Writer<tempfile::NamedTempFile>),
+}
+
+impl ShardFiles {
+    fn create(out: &Path, shard: Shard) -> Result<ShardFiles, RunError> {
+        let temp = |name: String| {
+            let path = out.join(name);
+            file::temp_in(out).map(|t| (path.clone(), t)).map_err(|source| RunError::Output { path, source })
+        };
+        let (cp, c) = temp(shard.file("corpus", "jsonl"))?;
+        let (mp, m) = temp(shard.file("manifest", "csv"))?;
+        let (dp, d) = temp(shard.file("duplicates", "csv"))?;
+        let mut duplicates = csv::WriterBuilder::new().has_headers(false).from_writer(d);
+        duplicates
+            .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
+            .map_err(|e| RunError::Output { path: dp.clone(), source: e.into() })?;
+        Ok(ShardFiles {
+            corpus: (cp, std::io::BufWriter::with_capacity(1 << 20, c)),
+            manifest: (mp, csv::Writer::from_writer(m)),
+            duplicates: (dp, duplicates),
+        })
+    }
+
+    fn write(&mut self, e: &Entry, flag: bool) -> Result<(), RunError> {
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: std::io::Error| RunError::Output { path, source: e }
+        };
+        if let Entry::Done(o) = e {
+            let duplicate_of = match o {
+                Outcome::Keep(_) => Some(None),
+                Outcome::Drop(_, DropReason::Duplicate { of, .. }) if flag => Some(Some(of)),
+                Outcome::Drop(..) => None,
+            };
+            if let Some(duplicate_of) = duplicate_of {
+                let (path, w) = &mut self.corpus;
+                let record = CorpusRecord { duplicate_of, ..CorpusRecord::new(o.doc()) };
+                serde_json::to_writer(&mut *w, &record).map_err(|e| err(path)(e.into()))?;
+                w.write_all(b"\n").map_err(err(path))?;
+            }
+            for row in DuplicateRow::of(o) {
+                let (path, w) = &mut self.duplicates;
+                w.serialize(row).map_err(|e| err(path)(e.into()))?;
+            }
+        }
+        let (path, w) = &mut self.manifest;
+        w.serialize(ManifestRow::new(e)).map_err(|e| err(path)(e.into()))?;
+        Ok(())
+    }
+
+    /// Flush and move the three files into place; returns their bytes.
+    fn finish(self) -> Result<u64, RunError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: std::io::Error| RunError::Output { path, source: e }
+        };
+        let (cp, c) = self.corpus;
+        let c = c.into_inner().map_err(|e| io(&cp)(e.into_error()))?;
+        let (mp, m) = self.manifest;
+        let m = m.into_inner().map_err(|e| io(&mp)(e.into_error()))?;
+        let (dp, d) = self.duplicates;
+        let d = d.into_inner().map_err(|e| io(&dp)(e.into_error()))?;
+        let mut bytes = 0;
+        for (path, t) in [(cp, c), (mp, m), (dp, d)] {
+            t.as_file().sync_all().map_err(io(&path))?;
+            bytes += t.as_file().metadata().map_err(io(&path))?.len();
+            t.persist(&path).map_err(|e| io(&path)(e.error))?;
+        }
+        Ok(bytes)
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file beside it.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let io = |source| RunError::Output { path: path.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut t = file::temp_in(dir).map_err(io)?;
+    t.write_all(bytes).map_err(io)?;
+    t.as_file().sync_all().map_err(io)?;
+    t.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+fn schema(fields: &[(&str, DataType, bool)]) -> Arc<Schema> {
+    Arc::new(Schema::new(
+        fields.iter().map(|(n, t, null)| Field::new(*n, t.clone(), *null)).collect::<Vec<_>>(),
+    ))
+}
+
+fn batch(fields: &[(&str, DataType, bool)], columns: Vec<ArrayRef>) -> RecordBatch {
+    RecordBatch::try_new(schema(fields), columns).expect("columns match the schema")
+}
+
+/// A Parquet file being written through a temporary file beside it, moved into place by
+/// [`finish`](Self::finish).
+struct TableFile {
+    path: PathBuf,
+    writer: ArrowWriter<tempfile::NamedTempFile>,
+}
+
+impl TableFile {
+    fn create(path: &Path, schema: Arc<Schema>) -> Result<TableFile, RunError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let io = |source| RunError::Output { path: path.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let t = file::temp_in(dir).map_err(io)?;
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build();
+        let writer = ArrowWriter::try_new(t, schema, Some(props)).map_err(|e| phase_err(path, e))?;
+        Ok(TableFile { path: path.to_path_buf(), writer })
+    }
+
+    fn write(&mut self, b: RecordBatch) -> Result<(), RunError> {
+        self.writer.write(&b).map_err(|e| phase_err(&self.path, e))
+    }
+
+    /// Close the file and move it into place; returns its bytes.
+    fn finish(self) -> Result<u64, RunError> {
+        let t = self.writer.into_inner().map_err(|e| phase_err(&self.path, e))?;
+        let io = |source| RunError::Output { path: self.path.clone(), source };
+        t.as_file().sync_all().map_err(io)?;
+        let bytes = t.as_file().metadata().map_err(io)?.len();
+        t.persist(&self.path).map_err(|e| io(e.error))?;
+        Ok(bytes)
+    }
+}
+
+fn write_parquet(path: &Path, batches: impl Iterator<Item = RecordBatch>) -> Result<u64, RunError> {
+    let mut batches = batches.peekable();
+    let schema = batches.peek().map(|b| b.schema()).expect("one batch at least");
+    let mut t = TableFile::create(path, schema)?;
+    for b in batches {
+        t.write(b)?;
+    }
+    t.finish()
+}
+
+fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, RunError> {
+    let f = std::fs::File::open(path).map_err(|e| phase_err(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .and_then(|b| b.build())
+        .map_err(|e| phase_err(path, e))?;
+    reader.map(|b| b.map_err(|e| phase_err(path, e))).collect()
+}
+
+fn column<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b ArrayRef, RunError> {
+    b.column_by_name(name).ok_or_else(|| phase_err(path, format!("no column `{name}`")))
+}
+
+fn str_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b StringArray, RunError> {
+    column(b, name, path)?
+        .as_string_opt::<i32>()
+        .ok_or_else(|| phase_err(path, format!("column `{name}` is not text")))
+}
+
+fn u64_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b UInt64Array, RunError> {
+    column(b, name, path)?
+        .as_primitive_opt::<UInt64Type>()
+        .ok_or_else(|| phase_err(path, format!("column `{name}` is not uint64")))
+}
+
+fn u32_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b UInt32Array, RunError> {
+    column(b, name, path)?
+        .as_primitive_opt::<UInt32Type>()
+        .ok_or_else(|| phase_err(path, format!("column `{name}` is not uint32")))
+}
+
+fn f32_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Float32Array, RunError> {
+    column(b, name, path)?
+        .as_primitive_opt::<Float32Type>()
+        .ok_or_else(|| phase_err(path, format!("column `{name}` is not float32")))
+}
+
+fn list_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b ListArray, RunError> {
+    column(b, name, path)?
+        .as_list_opt::<i32>()
+        .ok_or_else(|| phase_err(path, format!("column `{name}` is not a list")))
+}
+
+fn sketch_at(l: &ListArray, r: usize, path: &Path) -> Result<Sketch, RunError> {
+    let v = l.value(r);
+    let vals = v.as_primitive_opt::<UInt32Type>().ok_or_else(|| phase_err(path, "a sketch is not uint32"))?;
+    Sketch::from_values(vals.values())
+        .ok_or_else(|| phase_err(path, format!("row {r}: a sketch is not sorted or too long")))
+}

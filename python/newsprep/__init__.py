@@ -51,17 +51,7 @@ class Cleaner:
 
     def __init__(self, config: str | os.PathLike[str] | Mapping[str, Any] | None = None, *, jobs: int = 0,
                  dedup_window: int = 0) -> None:
-        if config is None:
-            toml, path = "", "<defaults>"
-        elif isinstance(config, Mapping):
-            toml, path = toml_of_json(json.dumps(config)), "<config dict>"
-        else:
-            path = os.fspath(config)
-            try:
-                with open(path, encoding="utf-8") as f:
-                    toml = f.read()
-            except OSError as e:
-                raise ConfigError(f"cannot read config {path}: {e.strerror or e}") from None
+        toml, path = config_text(config)
         self._native = NativeCleaner(toml, path, jobs)
         self._window = dedup_window
 
@@ -76,6 +66,20 @@ class Cleaner:
 
             return pa.RecordBatch.from_pylist(rows, schema=_schema())
         return rows
+
+
+def config_text(config: str | os.PathLike[str] | Mapping[str, Any] | None) -> tuple[str, str]:
+    """A config as (pipeline.toml text, the path that names it in errors)."""
+    if config is None:
+        return "", "<defaults>"
+    if isinstance(config, Mapping):
+        return toml_of_json(json.dumps(config)), "<config dict>"
+    path = os.fspath(config)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(), path
+    except OSError as e:
+        raise ConfigError(f"cannot read config {path}: {e.strerror or e}") from None
 
 
 def _records(batch: Any) -> tuple[list[dict[str, Any]], bool]:

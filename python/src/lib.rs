@@ -66,6 +66,44 @@ impl NativeCleaner {
             Ok((out, messages))
         })
     }
+
+    /// Run one phase of a sharded run (`newsprep shard`): `sites`, `prints` and `apply` on
+    /// shard `shard` of `shards`, `learn` and `decide` over all of them. Returns what the phase
+    /// did, as JSON.
+    #[pyo3(signature = (phase, feed, work, shard, shards, output))]
+    fn shard(
+        &self,
+        py: Python<'_>,
+        phase: &str,
+        feed: PathBuf,
+        work: PathBuf,
+        shard: u32,
+        shards: u32,
+        output: PathBuf,
+    ) -> PyResult<String> {
+        use newsprep::run::shards::{self as phases, Shard};
+        let s = &self.settings;
+        py.detach(move || {
+            let err = |e: newsprep::error::RunError| CleanError::new_err(e.to_string());
+            let one = || Shard::new(shard, shards).map_err(err);
+            let summary = match phase {
+                "sites" => phases::site_lines(s, &feed, one()?, &work),
+                "learn" => phases::learn_sites(s, &feed, shards, &work),
+                "prints" => phases::prints(s, &feed, one()?, &work),
+                "decide" => phases::decide(s, shards, &work),
+                "apply" => phases::apply(s, &feed, one()?, &work, &output),
+                other => return Err(CleanError::new_err(format!("no phase `{other}`"))),
+            }
+            .map_err(err)?;
+            Ok(serde_json::to_string(&summary).expect("plain data serializes"))
+        })
+    }
+
+    /// Is site learning on (the sites and learn phases run only then)?
+    #[getter]
+    fn learns_sites(&self) -> bool {
+        self.settings.boilerplate.sites.enabled
+    }
 }
 
 /// Turn a JSON config (a dict from Python) into pipeline.toml text.

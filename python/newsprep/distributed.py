@@ -1,0 +1,181 @@
+"""A newsprep corpus run over a JSONL feed on a cluster, through an existing engine.
+
+    python -m newsprep.distributed --engine ray --input FEED --shards N --output DIR
+
+The feed is cut into N contiguous shards. The phases of ``newsprep shard`` run as the engine's
+tasks and exchange plain Parquet tables in a work folder (``DIR/.work`` unless ``--work`` says):
+
+1. per shard, ``sites``: each short line's documents (``sites-00000.parquet``);
+2. global, ``learn``: the site lines learned from the whole feed (``.newsprep/sites.json``);
+3. per shard, ``prints``: clean and fingerprint (``prints-*.parquet``, ``paragraphs-*.parquet``);
+4. global, ``decide``: dedup over every print in feed order (``decisions-*.parquet``);
+5. per shard, ``apply``: clean again, apply the decisions, write ``corpus-00000.jsonl``,
+   ``manifest-00000.csv`` and ``duplicates-00000.csv`` into DIR.
+
+Concatenated in shard order, the shards' files are what one ``newsprep run`` over the feed
+writes. Steps 1-2 run only when site learning is on. Every task reads and writes by path, so
+the feed, the work folder and DIR must be on storage every worker sees (a shared or network
+file system); on one machine that is any folder.
+
+Engines: ``ray`` (Ray Data; local unless ``RAY_ADDRESS`` names a cluster), ``spark``
+(``mapInArrow`` over a one-row-per-shard DataFrame; a local session unless ``--spark-master``),
+and ``local`` (the phases one after another in this process, no engine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import CleanError, NativeCleaner, NewsprepError, config_text
+
+__all__ = ["run", "PER_SHARD", "GLOBAL"]
+
+#: Phases run once per shard, and once over all shards, in the order they run.
+PER_SHARD = ("sites", "prints", "apply")
+GLOBAL = ("learn", "decide")
+
+
+class _Phases:
+    """What a task needs to run a phase: plain strings, so it pickles to any worker."""
+
+    def __init__(self, toml: str, path: str, feed: str, work: str, output: str, shards: int) -> None:
+        self.toml, self.path = toml, path
+        self.feed, self.work, self.output, self.shards = feed, work, output, shards
+
+    def __call__(self, phase: str, shard: int = 0, jobs: int = 1) -> dict[str, Any]:
+        native = NativeCleaner(self.toml, self.path, jobs)
+        started = time.monotonic()
+        summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output))
+        summary.update(phase=phase, shard=shard, seconds=round(time.monotonic() - started, 3),
+                       peak_rss_mb=_peak_rss_mb())
+        return summary
+
+    def learns_sites(self) -> bool:
+        return NativeCleaner(self.toml, self.path, 1).learns_sites
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory so far (a worker's, in a task)."""
+    try:
+        import resource
+
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return round(kb / 1024 * (1 / 1024 if sys.platform == "darwin" else 1), 1)
+    except ImportError:  # pragma: no cover - Windows
+        return 0.0
+
+
+Engine = Callable[[_Phases, str], list[dict[str, Any]]]
+
+
+def _local(phases: _Phases, phase: str) -> list[dict[str, Any]]:
+    if phase in GLOBAL:
+        return [phases(phase, 0, 0)]
+    return [phases(phase, i, 0) for i in range(phases.shards)]
+
+
+def _ray(phases: _Phases, phase: str) -> list[dict[str, Any]]:
+    import ray
+
+    if phase in GLOBAL:
+        # One task; it takes the cores of its node.
+        task = ray.remote(num_cpus=1)(lambda: phases(phase, 0, 0))
+        return [ray.get(task.remote())]
+    ds = ray.data.from_items([{"shard": i} for i in range(phases.shards)], override_num_blocks=phases.shards)
+    rows = ds.map(lambda row: {"summary": json.dumps(phases(phase, int(row["shard"]), 1))}, num_cpus=1).take_all()
+    return sorted((json.loads(r["summary"]) for r in rows), key=lambda s: s["shard"])
+
+
+def _spark(phases: _Phases, phase: str, master: str | None = None) -> list[dict[str, Any]]:
+    from pyspark.sql import SparkSession
+
+    # Local workers run the driver's Python (where newsprep is installed) unless told otherwise.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = SparkSession.builder.master(master or "local[*]").appName("newsprep").getOrCreate()
+    shards = 1 if phase in GLOBAL else phases.shards
+
+    def task(batches: Any) -> Any:
+        import pyarrow as pa
+
+        for b in batches:
+            out = [json.dumps(phases(phase, int(s), 0 if phase in GLOBAL else 1)) for s in b.column("shard").to_pylist()]
+            yield pa.RecordBatch.from_pydict({"summary": out})
+
+    df = spark.createDataFrame([(i,) for i in range(shards)], "shard int").repartition(shards, "shard")
+    rows = df.mapInArrow(task, "summary string").collect()
+    return sorted((json.loads(r["summary"]) for r in rows), key=lambda s: s["shard"])
+
+
+def run(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str], *,
+        config: str | os.PathLike[str] | Mapping[str, Any] | None = None, engine: str = "ray",
+        work: str | os.PathLike[str] | None = None, spark_master: str | None = None) -> list[dict[str, Any]]:
+    """Run every phase over ``feed`` in ``shards`` shards on ``engine``; the shards' files go to
+    ``output``. Returns each task's summary (phase, shard, records, kept, rows, bytes written,
+    seconds, the worker's peak memory in MB), in the order the phases ran."""
+    if shards < 1:
+        raise CleanError(f"--shards must be 1 or more, not {shards}")
+    if isinstance(config, (str, os.PathLike)):
+        config = os.path.abspath(config)
+    toml, path = config_text(config)
+    output = os.path.abspath(output)
+    work = os.path.abspath(work) if work is not None else os.path.join(output, ".work")
+    phases = _Phases(toml, path, os.path.abspath(feed), work, output, shards)
+    engines: dict[str, Engine] = {
+        "local": _local,
+        "ray": _ray,
+        "spark": lambda p, ph: _spark(p, ph, spark_master),
+    }
+    if engine not in engines:
+        raise CleanError(f"no engine `{engine}` (ray, spark or local)")
+    if engine == "ray":
+        import ray
+
+        # RAY_ADDRESS, when set, names the cluster to join; otherwise Ray starts on this machine.
+        ray.init(ignore_reinit_error=True, include_dashboard=False, log_to_driver=False,
+                 logging_level="WARNING")
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False
+    order = [p for p in ("sites", "learn") if phases.learns_sites()] + ["prints", "decide", "apply"]
+    summaries: list[dict[str, Any]] = []
+    for phase in order:
+        summaries.extend(engines[engine](phases, phase))
+    return summaries
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m newsprep.distributed", description=__doc__.split("\n\n")[0])
+    p.add_argument("--engine", choices=("ray", "spark", "local"), default="ray")
+    p.add_argument("--input", required=True, help="the JSONL feed (.jsonl, .jsonl.gz, .jsonl.zst)")
+    p.add_argument("--shards", type=int, required=True)
+    p.add_argument("--output", required=True, help="folder for the shards' corpus, manifest and duplicates files")
+    p.add_argument("--config", help="pipeline.toml (defaults if not given)")
+    p.add_argument("--work", help="folder for the tables the phases exchange (default OUTPUT/.work)")
+    p.add_argument("--spark-master", help="Spark master URL (default local[*])")
+    p.add_argument("--summary", help="write every task's summary here as JSON lines")
+    a = p.parse_args(argv)
+    started = time.monotonic()
+    try:
+        summaries = run(a.input, a.shards, a.output, config=a.config, engine=a.engine, work=a.work,
+                        spark_master=a.spark_master)
+    except NewsprepError as e:
+        print(f"newsprep: error: {e}", file=sys.stderr)
+        return 2
+    if a.summary:
+        with open(a.summary, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(s) + "\n" for s in summaries)
+    kept = sum(s["kept"] for s in summaries if s["phase"] == "apply")
+    records = sum(s["records"] for s in summaries if s["phase"] == "apply")
+    print(f"newsprep: {records} records in {a.shards} shards, {kept} kept, on {a.engine} "
+          f"in {time.monotonic() - started:.1f} s -> {a.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -71,6 +71,7 @@ impl NativeCleaner {
     /// shard `shard` of `shards`, `learn` and `decide` over all of them. Returns what the phase
     /// did, as JSON.
     #[pyo3(signature = (phase, feed, work, shard, shards, output))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn shard(
         &self,
         py: Python<'_>,

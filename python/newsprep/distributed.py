@@ -49,6 +49,7 @@ class _Phases:
         self.feed, self.work, self.output, self.shards = feed, work, output, shards
 
     def __call__(self, phase: str, shard: int = 0, jobs: int = 1) -> dict[str, Any]:
+        _reset_peak_rss()
         native = NativeCleaner(self.toml, self.path, jobs)
         started = time.monotonic()
         summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output))
@@ -60,8 +61,25 @@ class _Phases:
         return NativeCleaner(self.toml, self.path, 1).learns_sites
 
 
+def _reset_peak_rss() -> None:
+    """Start this process's peak-memory count afresh (Linux), so a worker that ran other tasks
+    before reports this task's peak."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def _peak_rss_mb() -> float:
-    """This process's peak resident memory so far (a worker's, in a task)."""
+    """This process's peak resident memory since the last reset (a worker's, in a task)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     try:
         import resource
 
@@ -84,8 +102,10 @@ def _ray(phases: _Phases, phase: str) -> list[dict[str, Any]]:
     import ray
 
     if phase in GLOBAL:
-        # One task; it takes the cores of its node.
-        task = ray.remote(num_cpus=1)(lambda: phases(phase, 0, 0))
+        # One task, in a process of its own (max_calls=1: the worker leaves after it, so its
+        # memory, the dedup index, is not carried into the next phase's tasks); it takes the
+        # cores of its node.
+        task = ray.remote(num_cpus=1, max_calls=1)(lambda: phases(phase, 0, 0))
         return [ray.get(task.remote())]
     ds = ray.data.from_items([{"shard": i} for i in range(phases.shards)], override_num_blocks=phases.shards)
     rows = ds.map(lambda row: {"summary": json.dumps(phases(phase, int(row["shard"]), 1))}, num_cpus=1).take_all()

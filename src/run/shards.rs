@@ -411,21 +411,55 @@ struct PrintedRecord {
     print: Option<Print>,
 }
 
-/// The records of one shard's prints tables, in order.
-fn read_prints(work: &Path, index: u32) -> Result<Vec<PrintedRecord>, RunError> {
-    let path = work.join(shard_file("prints", index, "parquet"));
-    let mut out = Vec::new();
-    for b in read_parquet(&path)? {
-        let (id, line, status) =
-            (str_col(&b, "id", &path)?, u64_col(&b, "line", &path)?, str_col(&b, "status", &path)?);
+/// One shard's prints tables read back a chunk of records at a time, in order: the paragraph
+/// table is walked beside the record table (both are in position order), so what the global
+/// phase holds besides its index is one chunk.
+struct PrintReader {
+    docs_path: PathBuf,
+    docs: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    paras_path: PathBuf,
+    paras: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    /// The paragraph batch being walked, and the next row in it.
+    para: Option<(RecordBatch, usize)>,
+}
+
+fn open_parquet(path: &Path) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, RunError> {
+    let f = std::fs::File::open(path).map_err(|e| phase_err(path, e))?;
+    ParquetRecordBatchReaderBuilder::try_new(f)
+        .map(|b| b.with_batch_size(CHUNK))
+        .and_then(|b| b.build())
+        .map_err(|e| phase_err(path, e))
+}
+
+impl PrintReader {
+    fn open(work: &Path, index: u32) -> Result<PrintReader, RunError> {
+        let docs_path = work.join(shard_file("prints", index, "parquet"));
+        let paras_path = work.join(shard_file("paragraphs", index, "parquet"));
+        Ok(PrintReader {
+            docs: open_parquet(&docs_path)?,
+            docs_path,
+            paras: open_parquet(&paras_path)?,
+            paras_path,
+            para: None,
+        })
+    }
+
+    /// The next records (up to [`CHUNK`]), with their first position; `None` at the end.
+    fn next_chunk(&mut self) -> Result<Option<(u64, Vec<PrintedRecord>)>, RunError> {
+        let Some(b) = self.docs.next() else { return Ok(None) };
+        let path = self.docs_path.clone();
+        let b = b.map_err(|e| phase_err(&path, e))?;
+        let (pos, id, line, status) =
+            (u64_col(&b, "position", &path)?, str_col(&b, "id", &path)?, u64_col(&b, "line", &path)?, str_col(&b, "status", &path)?);
         let (exact, simhash, tokens) =
             (u64_col(&b, "exact", &path)?, u64_col(&b, "simhash", &path)?, u32_col(&b, "tokens", &path)?);
         let (sketch, kept, chars) =
             (list_col(&b, "sketch", &path)?, u32_col(&b, "kept", &path)?, u64_col(&b, "chars", &path)?);
         let published = str_col(&b, "published", &path)?;
+        let mut out = Vec::with_capacity(b.num_rows());
         for r in 0..b.num_rows() {
-            let print = (status.value(r) == "kept").then(|| -> Result<Print, RunError> {
-                Ok(Print {
+            let print = if status.value(r) == "kept" {
+                let mut p = Print {
                     id: DocId(id.value(r).to_string()),
                     body: Fingerprint {
                         exact: exact.value(r),
@@ -437,43 +471,58 @@ fn read_prints(work: &Path, index: u32) -> Result<Vec<PrintedRecord>, RunError> 
                     kept: kept.value(r),
                     chars: chars.value(r),
                     published: (!published.is_null(r)).then(|| published.value(r).to_string()),
-                })
-            });
+                };
+                self.paragraphs_of(pos.value(r), &mut p.paragraphs)?;
+                Some(p)
+            } else {
+                None
+            };
             out.push(PrintedRecord {
                 id: DocId(id.value(r).to_string()),
                 line: (!line.is_null(r)).then(|| line.value(r)),
-                print: print.transpose()?,
+                print,
             });
         }
+        let first = if b.num_rows() > 0 { pos.value(0) } else { 0 };
+        Ok(Some((first, out)))
     }
-    let path = work.join(shard_file("paragraphs", index, "parquet"));
-    for b in read_parquet(&path)? {
-        let (pos, index, exact) =
-            (u64_col(&b, "position", &path)?, u32_col(&b, "paragraph", &path)?, u64_col(&b, "exact", &path)?);
-        let (simhash, tokens, sketch) =
-            (u64_col(&b, "simhash", &path)?, u32_col(&b, "tokens", &path)?, list_col(&b, "sketch", &path)?);
-        let (start, end, chars) =
-            (u64_col(&b, "start", &path)?, u64_col(&b, "end", &path)?, u32_col(&b, "chars", &path)?);
-        for r in 0..b.num_rows() {
-            let print =
-                out.get_mut(pos.value(r) as usize).and_then(|p| p.print.as_mut()).ok_or_else(|| {
-                    phase_err(&path, format!("row {r} is of position {}, which has no print", pos.value(r)))
-                })?;
-            print.paragraphs.push(ParaPrint {
-                index: index.value(r),
+
+    /// The paragraph rows of the record at `position`, which come next in the table.
+    fn paragraphs_of(&mut self, position: u64, out: &mut Vec<ParaPrint>) -> Result<(), RunError> {
+        let path = self.paras_path.clone();
+        loop {
+            if self.para.as_ref().is_none_or(|(b, r)| *r >= b.num_rows()) {
+                match self.paras.next() {
+                    None => return Ok(()),
+                    Some(b) => self.para = Some((b.map_err(|e| phase_err(&path, e))?, 0)),
+                }
+                continue;
+            }
+            let (b, r) = self.para.as_mut().expect("a batch is open");
+            let row = *r;
+            let pos = u64_col(b, "position", &path)?.value(row);
+            if pos < position {
+                return Err(phase_err(&path, format!("paragraph row of position {pos}, which has no print")));
+            }
+            if pos > position {
+                return Ok(());
+            }
+            let sketch = list_col(b, "sketch", &path)?;
+            out.push(ParaPrint {
+                index: u32_col(b, "paragraph", &path)?.value(row),
                 fingerprint: Fingerprint {
-                    exact: exact.value(r),
-                    simhash: simhash.value(r),
-                    sketch: sketch_at(sketch, r, &path)?,
-                    tokens: tokens.value(r),
+                    exact: u64_col(b, "exact", &path)?.value(row),
+                    simhash: u64_col(b, "simhash", &path)?.value(row),
+                    sketch: sketch_at(sketch, row, &path)?,
+                    tokens: u32_col(b, "tokens", &path)?.value(row),
                 },
-                start: start.value(r),
-                end: end.value(r),
-                chars: chars.value(r),
+                start: u64_col(b, "start", &path)?.value(row),
+                end: u64_col(b, "end", &path)?.value(row),
+                chars: u32_col(b, "chars", &path)?.value(row),
             });
+            *r += 1;
         }
     }
-    Ok(out)
 }
 
 /// Phase 4, global: every shard's prints, in global order, through the dedup barrier and the
@@ -488,15 +537,15 @@ pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, Ru
     // The feed's name in an id collision's message, as one run has it.
     let source = feed_name(work)?;
     for i in 0..shards {
-        let records = read_prints(work, i)?;
+        let mut prints = PrintReader::open(work, i)?;
         let mut out =
             TableFile::create(&work.join(shard_file("decisions", i, "parquet")), decision_schema())?;
-        let mut rows = DecisionRows::default();
-        for (c, chunk) in records.chunks(CHUNK).enumerate() {
+        while let Some((first, chunk)) = prints.next_chunk()? {
+            let mut rows = DecisionRows::default();
             let sealed: Vec<Option<Lookups>> = pool
                 .install(|| chunk.par_iter().map(|r| r.print.as_ref().map(|p| dedup.look_up(p))).collect());
             for (k, (r, sealed)) in chunk.iter().zip(sealed).enumerate() {
-                let position = (c * CHUNK + k) as u64;
+                let position = first + k as u64;
                 if let Some(error) = ids.claim(&r.id, &source, r.line) {
                     rows.collision(position, &r.id, &error);
                     continue;
@@ -509,10 +558,10 @@ pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, Ru
                 rows.decision(position, &r.id, d);
             }
             dedup.seal();
+            sum.records += chunk.len() as u64;
+            sum.rows += rows.position.len() as u64;
+            out.write(rows.batch())?;
         }
-        sum.records += records.len() as u64;
-        sum.rows += rows.position.len() as u64;
-        out.write(rows.batch())?;
         sum.bytes += out.finish()?;
     }
     Ok(sum)

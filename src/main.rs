@@ -5,14 +5,13 @@ mod cli;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, Phase, RunArgs, ShardArgs, SitesArgs};
+use cli::{CheckArgs, CleanArgs, Cli, Command, ExplainArgs, RunArgs, ShardArgs, SitesArgs};
 use newsprep::check::report;
 use newsprep::progress::{Bar, Reporter};
 use newsprep::run;
 use newsprep::run::stream::{self, Source};
 use newsprep::settings::Settings;
 use newsprep::stages::boilerplate::sites::{self, SiteKnowledge};
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -180,8 +179,19 @@ fn clean(args: &CleanArgs) -> anyhow::Result<ExitCode> {
     Ok(if d.error > 0 && !summary.closed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+#[cfg(not(feature = "parquet"))]
 fn shard(args: &ShardArgs) -> anyhow::Result<ExitCode> {
+    Settings::resolve(&args.overrides())?;
+    anyhow::bail!(
+        "this newsprep was built without Parquet (the `parquet` feature), which the sharded phases exchange"
+    )
+}
+
+#[cfg(feature = "parquet")]
+fn shard(args: &ShardArgs) -> anyhow::Result<ExitCode> {
+    use cli::Phase;
     use newsprep::run::shards::{self, Shard};
+    use std::io::Write;
     let s = Settings::resolve(&args.overrides())?;
     let work = &args.work;
     let feed = || args.feed.as_deref().context("this phase reads the feed: give --feed");

@@ -1,7 +1,7 @@
 //! `corpus.parquet` (feature `parquet`): read back with the parquet crate's Arrow reader, every
 //! row equals its corpus.jsonl record, on the bundled cases (articles, a JSONL feed with `line`,
 //! flagged duplicates with `duplicate_of`), and an incremental run's file covers the whole
-//! corpus. Run with `cargo test --features parquet`.
+//! corpus. Needs the `parquet` feature (on by default).
 #![cfg(feature = "parquet")]
 
 use assert_cmd::Command;

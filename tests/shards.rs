@@ -2,6 +2,7 @@
 //! shards' corpus, manifest and duplicates files, concatenated in shard order, are byte for byte
 //! what one run writes, at any shard count, with site lines learned, duplicate documents,
 //! reused paragraphs, an id taken twice and a broken line in the feed.
+#![cfg(feature = "parquet")]
 
 use assert_cmd::Command;
 use std::fs;

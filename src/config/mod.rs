@@ -601,7 +601,7 @@ fn check(cfg: &PipelineConfig, text: &str) -> Vec<ConfigIssue> {
     if cfg.output.parquet && !cfg!(feature = "parquet") {
         issues.push(at(
             "output.parquet",
-            "this newsprep was built without Parquet support: build it with `--features parquet`".into(),
+            "this newsprep was built without Parquet support (`--no-default-features`): build it with the `parquet` feature".into(),
         ));
     }
     let builtin = builtin_pack();

@@ -449,8 +449,12 @@ impl PrintReader {
         let Some(b) = self.docs.next() else { return Ok(None) };
         let path = self.docs_path.clone();
         let b = b.map_err(|e| phase_err(&path, e))?;
-        let (pos, id, line, status) =
-            (u64_col(&b, "position", &path)?, str_col(&b, "id", &path)?, u64_col(&b, "line", &path)?, str_col(&b, "status", &path)?);
+        let (pos, id, line, status) = (
+            u64_col(&b, "position", &path)?,
+            str_col(&b, "id", &path)?,
+            u64_col(&b, "line", &path)?,
+            str_col(&b, "status", &path)?,
+        );
         let (exact, simhash, tokens) =
             (u64_col(&b, "exact", &path)?, u64_col(&b, "simhash", &path)?, u32_col(&b, "tokens", &path)?);
         let (sketch, kept, chars) =

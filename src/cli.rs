@@ -55,7 +55,8 @@ pub enum Command {
 /// Flags of `newsprep shard`.
 #[derive(Debug, Clone, Args)]
 pub struct ShardArgs {
-    /// The phase: sites, learn, prints, decide, apply (per shard or global, in this order), or all.
+    /// The phase: sites, learn, prints, [bands, pairs,] decide, apply (per shard, per partition
+    /// or global, in this order), or all.
     #[arg(value_enum)]
     pub phase: Phase,
     /// The JSONL feed (`.gz` and `.zst` are decompressed).
@@ -64,9 +65,13 @@ pub struct ShardArgs {
     /// Folder for the tables the phases exchange.
     #[arg(long, value_name = "DIR")]
     pub work: PathBuf,
-    /// Which shard, from 0 (the per-shard phases).
+    /// Which shard, from 0 (the per-shard phases), or which partition (`pairs`).
     #[arg(long, value_name = "I")]
     pub shard: Option<u32>,
+    /// Decide from candidate pairs grouped by band key in this many partitions (`bands`,
+    /// `pairs`, `decide`, `all`) instead of one index of every fingerprint.
+    #[arg(long, value_name = "P")]
+    pub partitions: Option<u32>,
     /// How many shards.
     #[arg(long, value_name = "N")]
     pub shards: u32,
@@ -90,6 +95,10 @@ pub enum Phase {
     Learn,
     /// Per shard: clean and fingerprint; write the prints.
     Prints,
+    /// Per shard: each compared text under its band keys, into one file per partition.
+    Bands,
+    /// Per partition (`--shard P`): group the band rows by key and verify the pairs in each group.
+    Pairs,
     /// Global: dedup over every shard's prints, in order; write each shard's decisions.
     Decide,
     /// Per shard: clean, apply the decisions, write the shard's output.

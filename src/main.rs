@@ -205,7 +205,20 @@ fn shard(args: &ShardArgs) -> anyhow::Result<ExitCode> {
         Phase::Sites => vec![shards::site_lines(&s, feed()?, one()?, work)?],
         Phase::Learn => vec![shards::learn_sites(&s, feed()?, n, work)?],
         Phase::Prints => vec![shards::prints(&s, feed()?, one()?, work)?],
-        Phase::Decide => vec![shards::decide(&s, n, work)?],
+        Phase::Bands => {
+            let p = args.partitions.context("bands needs --partitions")?;
+            vec![shards::bands(&s, one()?, p, work)?]
+        }
+        Phase::Pairs => {
+            let p = args.partitions.context("pairs needs --partitions")?;
+            let part = args.shard.context("pairs needs --shard, the partition")?;
+            Shard::new(part, p)?;
+            vec![shards::pairs(&s, part, n, work)?]
+        }
+        Phase::Decide => match args.partitions {
+            Some(p) => vec![shards::decide_pairs(&s, n, p, work)?],
+            None => vec![shards::decide(&s, n, work)?],
+        },
         Phase::Apply => vec![shards::apply(&s, feed()?, one()?, work, output()?)?],
         Phase::All => {
             let (feed, out) = (feed()?, output()?);
@@ -218,7 +231,16 @@ fn shard(args: &ShardArgs) -> anyhow::Result<ExitCode> {
                 all.push(shards::learn_sites(&s, feed, n, work)?);
             }
             all.extend(each(&|sh| shards::prints(&s, feed, sh, work))?);
-            all.push(shards::decide(&s, n, work)?);
+            match args.partitions {
+                Some(p) => {
+                    all.extend(each(&|sh| shards::bands(&s, sh, p, work))?);
+                    for part in 0..p {
+                        all.push(shards::pairs(&s, part, n, work)?);
+                    }
+                    all.push(shards::decide_pairs(&s, n, p, work)?);
+                }
+                None => all.push(shards::decide(&s, n, work)?),
+            }
             all.extend(each(&|sh| shards::apply(&s, feed, sh, work, out))?);
             all
         }

@@ -94,28 +94,93 @@ fn shards_concatenated_are_one_run_at_any_shard_count() {
     assert!(one[1].contains("already taken") && one[1].contains("line 24"), "{}", one[1]);
 
     for n in [1u32, 2, 3, 7] {
-        let (work, out) = (format!("work{n}"), format!("out{n}"));
-        let o = newsprep(
-            &[
-                "shard",
-                "all",
-                "--feed",
-                "raw/feed.jsonl",
-                "--work",
-                &work,
-                "--shards",
-                &n.to_string(),
-                "-o",
-                &out,
-            ],
-            d.path(),
-        );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let sharded = outputs(&d.path().join(&out), Some(n));
-        for (k, name) in ["corpus.jsonl", "manifest.csv", "duplicates.csv"].iter().enumerate() {
-            assert!(sharded[k] == one[k], "{name} differs at {n} shards");
+        // Decided by one index of every print, and by pairs grouped by band key.
+        for partitions in [None, Some("2"), Some("5")] {
+            let (work, out) = (format!("work{n}{partitions:?}"), format!("out{n}{partitions:?}"));
+            let n_text = n.to_string();
+            let mut args = vec!["shard", "all", "--feed", "raw/feed.jsonl", "--work", &work, "-o", &out];
+            args.extend(["--shards", &n_text]);
+            if let Some(p) = partitions {
+                args.extend(["--partitions", p]);
+            }
+            let o = newsprep(&args, d.path());
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let sharded = outputs(&d.path().join(&out), Some(n));
+            for (k, name) in ["corpus.jsonl", "manifest.csv", "duplicates.csv"].iter().enumerate() {
+                assert!(sharded[k] == one[k], "{name} differs at {n} shards, partitions {partitions:?}");
+            }
         }
     }
+}
+
+/// A feed where one paragraph, lightly edited, recurs in 400 records: its sketch values are
+/// band keys of more texts than are paired one by one, so their sketch-key buckets are searched
+/// by the global phase itself.
+fn crowded_feed() -> String {
+    // Over 40 words, so never a site line: a repeated paragraph, for dedup alone.
+    let template = format!("{} {}", STORIES[0], STORIES[3]);
+    let base: Vec<&str> = template.split(' ').collect();
+    let mut out = String::new();
+    for i in 0..400usize {
+        let mut words = base.clone();
+        let (a, b) = (format!("w{}", i % 17), format!("x{}", i % 13));
+        words[(i * 7) % base.len()] = &a;
+        words[(i * 11 + 3) % base.len()] = &b;
+        let text = format!(
+            "Wire report {i}\n\n{}\n\n{} {} The desk filed this as note {i}.",
+            words.join(" "),
+            STORIES[1 + i % 5],
+            STORIES[(2 + i / 5) % 6]
+        );
+        out.push_str(
+            &serde_json::json!({"id": format!("c{i:04}"), "site": "wire", "text": text}).to_string(),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn groups_too_large_to_pair_decide_as_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    let raw = d.path().join("raw");
+    fs::create_dir_all(&raw).unwrap();
+    fs::write(raw.join("feed.jsonl"), crowded_feed()).unwrap();
+    let o = newsprep(&["run", "-q", "--format", "none", "-i", "raw", "-o", "one"], d.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let one = outputs(&d.path().join("one"), None);
+    let o = newsprep(
+        &[
+            "shard",
+            "all",
+            "--feed",
+            "raw/feed.jsonl",
+            "--work",
+            "w",
+            "--shards",
+            "4",
+            "--partitions",
+            "3",
+            "-o",
+            "out",
+        ],
+        d.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(outputs(&d.path().join("out"), Some(4)), one);
+    // Some band key's group was cut (written to the cuts tables), so the buckets were searched.
+    let cut: usize = (0..3)
+        .map(|p| {
+            let f = fs::File::open(d.path().join(format!("w/cuts-{p:05}.parquet"))).unwrap();
+            let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+                .unwrap()
+                .build()
+                .unwrap();
+            r.map(|b| b.unwrap().num_rows()).sum::<usize>()
+        })
+        .sum();
+    assert!(cut > 0, "no group was cut: the test no longer covers the bucket search");
+    assert!(one[2].lines().count() > 100, "the recurring paragraph is removed as a repeat");
 }
 
 #[test]

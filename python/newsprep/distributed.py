@@ -8,7 +8,12 @@ tasks and exchange plain Parquet tables in a work folder (``DIR/.work`` unless `
 1. per shard, ``sites``: each short line's documents (``sites-00000.parquet``);
 2. global, ``learn``: the site lines learned from the whole feed (``.newsprep/sites.json``);
 3. per shard, ``prints``: clean and fingerprint (``prints-*.parquet``, ``paragraphs-*.parquet``);
-4. global, ``decide``: dedup over every print in feed order (``decisions-*.parquet``);
+4. dedup, in three steps: per shard, ``bands``: every compared text under each of its band
+   keys, hash-partitioned into P files (``bands-SSSSS-PPPPP.parquet``: the shuffle); per
+   partition, ``pairs``: the rows grouped by key and the pairs in each group verified
+   (``pairs-PPPPP.parquet``); global, ``decide``: the verified pairs replayed in feed order
+   through the dedup barrier (``decisions-*.parquet``). With ``--partitions 0``, ``decide``
+   alone does it, with one index of every print;
 5. per shard, ``apply``: clean again, apply the decisions, write ``corpus-00000.jsonl``,
    ``manifest-00000.csv`` and ``duplicates-00000.csv`` into DIR.
 
@@ -34,25 +39,35 @@ from typing import Any
 
 from . import CleanError, NativeCleaner, NewsprepError, config_text
 
-__all__ = ["run", "PER_SHARD", "GLOBAL"]
+__all__ = ["run", "PER_SHARD", "PER_PARTITION", "GLOBAL"]
 
-#: Phases run once per shard, and once over all shards, in the order they run.
-PER_SHARD = ("sites", "prints", "apply")
+#: Phases run once per shard, once per partition, and once over all shards.
+PER_SHARD = ("sites", "prints", "bands", "apply")
+PER_PARTITION = ("pairs",)
 GLOBAL = ("learn", "decide")
 
 
 class _Phases:
     """What a task needs to run a phase: plain strings, so it pickles to any worker."""
 
-    def __init__(self, toml: str, path: str, feed: str, work: str, output: str, shards: int) -> None:
+    def __init__(self, toml: str, path: str, feed: str, work: str, output: str, shards: int,
+                 partitions: int) -> None:
         self.toml, self.path = toml, path
         self.feed, self.work, self.output, self.shards = feed, work, output, shards
+        self.partitions = partitions
+
+    def tasks(self, phase: str) -> int:
+        """How many tasks the phase has."""
+        if phase in GLOBAL:
+            return 1
+        return self.partitions if phase in PER_PARTITION else self.shards
 
     def __call__(self, phase: str, shard: int = 0, jobs: int = 1) -> dict[str, Any]:
         _reset_peak_rss()
         native = NativeCleaner(self.toml, self.path, jobs)
         started = time.monotonic()
-        summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output))
+        summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output,
+                                          self.partitions))
         summary.update(phase=phase, shard=shard, seconds=round(time.monotonic() - started, 3),
                        peak_rss_mb=_peak_rss_mb())
         return summary
@@ -95,7 +110,7 @@ Engine = Callable[[_Phases, str], list[dict[str, Any]]]
 def _local(phases: _Phases, phase: str) -> list[dict[str, Any]]:
     if phase in GLOBAL:
         return [phases(phase, 0, 0)]
-    return [phases(phase, i, 0) for i in range(phases.shards)]
+    return [phases(phase, i, 0) for i in range(phases.tasks(phase))]
 
 
 def _ray(phases: _Phases, phase: str) -> list[dict[str, Any]]:
@@ -107,7 +122,8 @@ def _ray(phases: _Phases, phase: str) -> list[dict[str, Any]]:
         # cores of its node.
         task = ray.remote(num_cpus=1, max_calls=1)(lambda: phases(phase, 0, 0))
         return [ray.get(task.remote())]
-    ds = ray.data.from_items([{"shard": i} for i in range(phases.shards)], override_num_blocks=phases.shards)
+    n = phases.tasks(phase)
+    ds = ray.data.from_items([{"shard": i} for i in range(n)], override_num_blocks=n)
     rows = ds.map(lambda row: {"summary": json.dumps(phases(phase, int(row["shard"]), 1))}, num_cpus=1).take_all()
     return sorted((json.loads(r["summary"]) for r in rows), key=lambda s: s["shard"])
 
@@ -118,7 +134,7 @@ def _spark(phases: _Phases, phase: str, master: str | None = None) -> list[dict[
     # Local workers run the driver's Python (where newsprep is installed) unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = SparkSession.builder.master(master or "local[*]").appName("newsprep").getOrCreate()
-    shards = 1 if phase in GLOBAL else phases.shards
+    shards = phases.tasks(phase)
 
     def task(batches: Any) -> Any:
         import pyarrow as pa
@@ -134,18 +150,24 @@ def _spark(phases: _Phases, phase: str, master: str | None = None) -> list[dict[
 
 def run(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str], *,
         config: str | os.PathLike[str] | Mapping[str, Any] | None = None, engine: str = "ray",
-        work: str | os.PathLike[str] | None = None, spark_master: str | None = None) -> list[dict[str, Any]]:
+        work: str | os.PathLike[str] | None = None, spark_master: str | None = None,
+        partitions: int | None = None) -> list[dict[str, Any]]:
     """Run every phase over ``feed`` in ``shards`` shards on ``engine``; the shards' files go to
-    ``output``. Returns each task's summary (phase, shard, records, kept, rows, bytes written,
-    seconds, the worker's peak memory in MB), in the order the phases ran."""
+    ``output``. Dedup pairs texts grouped by band key in ``partitions`` partitions (default: as
+    many as shards; 0: one index of every print in the global task instead). Returns each
+    task's summary (phase, shard or partition, records, kept, rows, bytes written, seconds, the
+    task's peak memory in MB), in the order the phases ran."""
     if shards < 1:
         raise CleanError(f"--shards must be 1 or more, not {shards}")
+    partitions = shards if partitions is None else partitions
+    if partitions < 0:
+        raise CleanError(f"--partitions must be 0 or more, not {partitions}")
     if isinstance(config, (str, os.PathLike)):
         config = os.path.abspath(config)
     toml, path = config_text(config)
     output = os.path.abspath(output)
     work = os.path.abspath(work) if work is not None else os.path.join(output, ".work")
-    phases = _Phases(toml, path, os.path.abspath(feed), work, output, shards)
+    phases = _Phases(toml, path, os.path.abspath(feed), work, output, shards, partitions)
     engines: dict[str, Engine] = {
         "local": _local,
         "ray": _ray,
@@ -162,7 +184,9 @@ def run(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.print_on_execution_start = False
-    order = [p for p in ("sites", "learn") if phases.learns_sites()] + ["prints", "decide", "apply"]
+    order = [p for p in ("sites", "learn") if phases.learns_sites()] + ["prints"]
+    order += ["bands", "pairs"] if partitions > 0 else []
+    order += ["decide", "apply"]
     summaries: list[dict[str, Any]] = []
     for phase in order:
         summaries.extend(engines[engine](phases, phase))
@@ -177,13 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", required=True, help="folder for the shards' corpus, manifest and duplicates files")
     p.add_argument("--config", help="pipeline.toml (defaults if not given)")
     p.add_argument("--work", help="folder for the tables the phases exchange (default OUTPUT/.work)")
+    p.add_argument("--partitions", type=int,
+                   help="partitions of the band-key group-by (default: the number of shards; 0: no group-by, "
+                        "the global task holds one index of every print)")
     p.add_argument("--spark-master", help="Spark master URL (default local[*])")
     p.add_argument("--summary", help="write every task's summary here as JSON lines")
     a = p.parse_args(argv)
     started = time.monotonic()
     try:
         summaries = run(a.input, a.shards, a.output, config=a.config, engine=a.engine, work=a.work,
-                        spark_master=a.spark_master)
+                        spark_master=a.spark_master, partitions=a.partitions)
     except NewsprepError as e:
         print(f"newsprep: error: {e}", file=sys.stderr)
         return 2

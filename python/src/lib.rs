@@ -67,10 +67,11 @@ impl NativeCleaner {
         })
     }
 
-    /// Run one phase of a sharded run (`newsprep shard`): `sites`, `prints` and `apply` on
-    /// shard `shard` of `shards`, `learn` and `decide` over all of them. Returns what the phase
-    /// did, as JSON.
-    #[pyo3(signature = (phase, feed, work, shard, shards, output))]
+    /// Run one phase of a sharded run (`newsprep shard`): `sites`, `prints`, `bands` and
+    /// `apply` on shard `shard` of `shards`, `pairs` on partition `shard` of `partitions`,
+    /// `learn` and `decide` over all of them (`decide` from the pairs when `partitions` > 0,
+    /// else with one index of every print). Returns what the phase did, as JSON.
+    #[pyo3(signature = (phase, feed, work, shard, shards, output, partitions))]
     #[allow(clippy::too_many_arguments)] // Python's keyword arguments
     fn shard(
         &self,
@@ -81,6 +82,7 @@ impl NativeCleaner {
         shard: u32,
         shards: u32,
         output: PathBuf,
+        partitions: u32,
     ) -> PyResult<String> {
         use newsprep::run::shards::{self as phases, Shard};
         let s = &self.settings;
@@ -91,6 +93,12 @@ impl NativeCleaner {
                 "sites" => phases::site_lines(s, &feed, one()?, &work),
                 "learn" => phases::learn_sites(s, &feed, shards, &work),
                 "prints" => phases::prints(s, &feed, one()?, &work),
+                "bands" => phases::bands(s, one()?, partitions, &work),
+                "pairs" => {
+                    Shard::new(shard, partitions).map_err(err)?;
+                    phases::pairs(s, shard, shards, &work)
+                }
+                "decide" if partitions > 0 => phases::decide_pairs(s, shards, partitions, &work),
                 "decide" => phases::decide(s, shards, &work),
                 "apply" => phases::apply(s, &feed, one()?, &work, &output),
                 other => return Err(CleanError::new_err(format!("no phase `{other}`"))),

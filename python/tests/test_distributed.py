@@ -59,15 +59,17 @@ def test_ray_at_4_shards_decides_what_one_run_decides(one_run, tmp_path):
     summaries = distributed.run(feed, 4, tmp_path / "out", engine="ray")
     assert concatenated(tmp_path / "out", 4) == files
     phases = [s["phase"] for s in summaries]
-    assert phases == ["sites"] * 4 + ["learn"] + ["prints"] * 4 + ["decide"] + ["apply"] * 4
+    assert phases == ["sites"] * 4 + ["learn"] + ["prints"] * 4 + ["bands"] * 4 + ["pairs"] * 4 + ["decide"] + ["apply"] * 4
     assert sum(s["records"] for s in summaries if s["phase"] == "apply") == 2000  # every line, the broken one too
 
 
 def test_spark_and_the_local_engine_give_the_same(one_run, tmp_path):
     feed, files = one_run
-    distributed.run(feed, 3, tmp_path / "spark", engine="spark")
+    distributed.run(feed, 3, tmp_path / "spark", engine="spark", partitions=5)
     assert concatenated(tmp_path / "spark", 3) == files
-    distributed.run(feed, 7, tmp_path / "local", engine="local")
+    # Without the band-key group-by: the global task holds one index of every print.
+    summaries = distributed.run(feed, 7, tmp_path / "local", engine="local", partitions=0)
+    assert "pairs" not in [s["phase"] for s in summaries]
     assert concatenated(tmp_path / "local", 7) == files
 
 

@@ -133,14 +133,25 @@ pub struct Lookups {
     paragraphs: Vec<Option<Hit>>,
 }
 
+impl Lookups {
+    /// Lookups made elsewhere (a sharded run's global phase answers from candidate pairs):
+    /// the body's, and one per paragraph of the print, in order.
+    pub fn new(body: Option<Hit>, paragraphs: Vec<Option<Hit>>) -> Self {
+        Lookups { body, paragraphs }
+    }
+}
+
 /// The corpus-wide barrier: what has been kept so far, and the checks against it.
+///
+/// The two indexes are the in-memory [`FingerprintIndex`]es, or, for a sharded run's global
+/// phase, indexes that answer from candidate pairs found beforehand (see [`CorpusIndex`]).
 #[derive(Debug)]
-pub struct Dedup {
+pub struct Dedup<P = FingerprintIndex<Para>, B = FingerprintIndex<usize>> {
     settings: DedupSettings,
     /// Paragraphs of kept documents.
-    paragraphs: FingerprintIndex<Para>,
+    paragraphs: P,
     /// Bodies of kept documents; the value is the position in `docs`.
-    bodies: FingerprintIndex<usize>,
+    bodies: B,
     /// Kept documents in input order: id and body fingerprint.
     docs: Vec<(DocId, Fingerprint)>,
     /// Position of each kept document in `docs`.
@@ -203,6 +214,13 @@ pub struct Para {
     paragraph: u32,
     start: u64,
     end: u64,
+}
+
+impl Para {
+    /// The kept document (its place among kept documents, in input order) and the paragraph.
+    pub fn item(&self) -> (u32, u32) {
+        (self.doc, self.paragraph)
+    }
 }
 
 /// In the log: the number of entries, then each entry's document (as the difference from the
@@ -274,11 +292,6 @@ pub struct Marks {
 }
 
 impl Dedup {
-    /// The settings it checks by (a print is made under them).
-    pub fn settings(&self) -> &DedupSettings {
-        &self.settings
-    }
-
     /// What the corpus holds so far.
     pub fn marks(&self) -> Marks {
         Marks {
@@ -382,6 +395,59 @@ impl Dedup {
     pub fn seal(&mut self) {
         self.bodies.seal();
         self.paragraphs.seal();
+    }
+}
+
+/// An index of kept texts as the barrier's check uses it: what was inserted since the last
+/// seal is searched by the check itself ([`find_recent`](Self::find_recent)); everything before
+/// is looked up ahead, for a whole chunk, into [`Lookups`].
+pub trait CorpusIndex<V> {
+    /// The match among the entries inserted since the last seal.
+    fn find_recent(&self, fp: &Fingerprint) -> Option<Hit>;
+    /// The value and figures of a hit.
+    fn resolve(&self, hit: Option<Hit>) -> Option<index::Found<'_, V>>;
+    /// Add an entry.
+    fn insert(&mut self, fp: &Fingerprint, value: V);
+}
+
+impl<V> CorpusIndex<V> for FingerprintIndex<V> {
+    fn find_recent(&self, fp: &Fingerprint) -> Option<Hit> {
+        FingerprintIndex::find_recent(self, fp)
+    }
+    fn resolve(&self, hit: Option<Hit>) -> Option<index::Found<'_, V>> {
+        FingerprintIndex::resolve(self, hit)
+    }
+    fn insert(&mut self, fp: &Fingerprint, value: V) {
+        FingerprintIndex::insert(self, fp, value)
+    }
+}
+
+impl<P: CorpusIndex<Para>, B: CorpusIndex<usize>> Dedup<P, B> {
+    /// A corpus over these (empty) indexes.
+    pub fn with_indexes(settings: &DedupSettings, paragraphs: P, bodies: B) -> Self {
+        Dedup {
+            settings: *settings,
+            paragraphs,
+            bodies,
+            docs: Vec::new(),
+            order: HashMap::new(),
+            clusters: Clusters::default(),
+        }
+    }
+
+    /// The settings it checks by (a print is made under them).
+    pub fn settings(&self) -> &DedupSettings {
+        &self.settings
+    }
+
+    /// The indexes, to be looked up in.
+    pub fn indexes(&self) -> (&P, &B) {
+        (&self.paragraphs, &self.bodies)
+    }
+
+    /// Is document dedup on, and are paragraphs compared across documents?
+    pub fn compares(&self) -> (bool, bool) {
+        (self.document_dedup(), self.index_paragraphs())
     }
 
     /// Is document dedup on (`drop` or `flag`)?

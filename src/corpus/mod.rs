@@ -6,4 +6,5 @@
 
 pub mod clusters;
 pub mod dedup;
+pub mod pairs;
 pub mod sites;

@@ -28,16 +28,18 @@ use super::barrier::IdRegister;
 use super::chain::Chain;
 use super::chunks::{CHUNK, pipelined};
 use super::sites as site_learning;
-use crate::corpus::dedup::{Decision, Dedup, Lookups, ParaPrint, Print};
+use crate::corpus::dedup::{Decision, Dedup, Lookups, Para, ParaPrint, Print};
+use crate::corpus::pairs::{Candidate, PairIndex, paragraph_item};
 use crate::corpus::sites::SiteCounter;
 use crate::error::{FileError, RunError};
 use crate::input::{self, Input, InputKind, Unit};
 use crate::model::{
-    DocId, DropReason, DuplicateBasis, Entry, Fingerprint, Outcome, ParaMatch, ParaRef, Sketch,
+    DocId, DropReason, DuplicateBasis, Entry, Fingerprint, Outcome, ParaMatch, ParaRef, SKETCH, Sketch,
 };
 use crate::output::{CorpusRecord, DuplicateRow, ManifestRow, file};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self as site_knowledge, SiteKnowledge};
+use crate::stages::dedup::index::{KEY_BUCKET_CAP, KEY_MAX_DISTANCE, NearIndex};
 use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
@@ -48,7 +50,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1052,4 +1054,473 @@ fn sketch_at(l: &ListArray, r: usize, path: &Path) -> Result<Sketch, RunError> {
     let vals = v.as_primitive_opt::<UInt32Type>().ok_or_else(|| phase_err(path, "a sketch is not uint32"))?;
     Sketch::from_values(vals.values())
         .ok_or_else(|| phase_err(path, format!("row {r}: a sketch is not sorted or too long")))
+}
+
+/// Sketch values per text that are its band keys: two texts whose sketches are at least
+/// `min_similarity` alike share one of their first this many values (of the 16 smallest hashes
+/// of the union, at most `16 (1 - min_similarity)` are in one sketch only, so the first hash the
+/// two share comes after at most that many of either's own), so every pair the barrier could
+/// confirm meets in some band key's group.
+fn band_keys(min_similarity: f32) -> usize {
+    let unshared = (SKETCH as f32 * (1.0 - min_similarity)).floor() as usize;
+    (unshared + 1).clamp(1, SKETCH)
+}
+
+/// A band key: the text's kind (0 body, 1 paragraph) and one of its sketch values; a text with
+/// an empty sketch has the one key of its kind's empty sketches.
+fn band_key(kind: u8, value: Option<u32>) -> u64 {
+    (u64::from(kind) << 33) | value.map_or(1 << 32, u64::from)
+}
+
+/// The partition (of `partitions`) a band key's group goes to.
+fn partition_of(key: u64, partitions: u32) -> u32 {
+    (xxhash_rust::xxh3::xxh3_64(&key.to_le_bytes()) % u64::from(partitions)) as u32
+}
+
+fn band_schema() -> Arc<Schema> {
+    schema(&[
+        ("key", DataType::UInt64, false),
+        ("doc", DataType::UInt64, false),
+        ("part", DataType::UInt32, false),
+        ("exact", DataType::UInt64, false),
+        ("simhash", DataType::UInt64, false),
+        ("sketch", sketch_type(), false),
+    ])
+}
+
+/// A text in a band key's group.
+#[derive(Debug, Clone)]
+struct Member {
+    key: u64,
+    /// Its document's global place: shard << 32 | position.
+    doc: u64,
+    /// 0 for the body, the paragraph's index + 1.
+    part: u32,
+    exact: u64,
+    simhash: u64,
+    sketch: Sketch,
+}
+
+/// Phase 4a, per shard: each text the barrier compares (bodies, with document dedup; the
+/// paragraphs of its prints) under each of its band keys, into `partitions` files by key
+/// (`bands-SSSSS-PPPPP.parquet`): the engine's shuffle for the group-by of phase 4b.
+pub fn bands(s: &Settings, shard: Shard, partitions: u32, work: &Path) -> Result<PhaseSummary, RunError> {
+    refuse_settling(s)?;
+    if partitions == 0 {
+        return Err(RunError::Stream { message: "0 partitions: give at least 1".into() });
+    }
+    let n_keys = band_keys(s.dedup.min_similarity);
+    let (documents, paragraphs) = Dedup::new(&s.dedup).compares();
+    let mut files = (0..partitions)
+        .map(|p| {
+            TableFile::create(&work.join(format!("bands-{:05}-{p:05}.parquet", shard.index)), band_schema())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut prints = PrintReader::open(work, shard.index)?;
+    let mut sum = PhaseSummary::default();
+    while let Some((first, chunk)) = prints.next_chunk()? {
+        let mut parts: Vec<Vec<Member>> = vec![Vec::new(); partitions as usize];
+        for (k, r) in chunk.iter().enumerate() {
+            sum.records += 1;
+            let Some(p) = &r.print else { continue };
+            sum.kept += 1;
+            let doc = (u64::from(shard.index) << 32) | (first + k as u64);
+            let texts = documents.then_some((0u8, 0u32, &p.body)).into_iter().chain(
+                p.paragraphs.iter().filter(|_| paragraphs).map(|pp| (1, pp.index + 1, &pp.fingerprint)),
+            );
+            for (kind, part, fp) in texts {
+                let values = fp.sketch.values();
+                let keys: Vec<u64> = if values.is_empty() {
+                    vec![band_key(kind, None)]
+                } else {
+                    values.iter().take(n_keys).map(|&v| band_key(kind, Some(v))).collect()
+                };
+                for key in keys {
+                    let m =
+                        Member { key, doc, part, exact: fp.exact, simhash: fp.simhash, sketch: fp.sketch };
+                    parts[partition_of(key, partitions) as usize].push(m);
+                    sum.rows += 1;
+                }
+            }
+        }
+        for (f, members) in files.iter_mut().zip(parts) {
+            f.write(member_batch(&members))?;
+        }
+    }
+    for f in files {
+        sum.bytes += f.finish()?;
+    }
+    Ok(sum)
+}
+
+fn member_batch(m: &[Member]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(m.iter().map(|m| m.key).collect::<UInt64Array>()),
+        Arc::new(m.iter().map(|m| m.doc).collect::<UInt64Array>()),
+        Arc::new(m.iter().map(|m| m.part).collect::<UInt32Array>()),
+        Arc::new(m.iter().map(|m| m.exact).collect::<UInt64Array>()),
+        Arc::new(m.iter().map(|m| m.simhash).collect::<UInt64Array>()),
+        sketch_array(m.iter().map(|m| Some(&m.sketch))),
+    ];
+    RecordBatch::try_new(band_schema(), columns).expect("columns match the schema")
+}
+
+fn edge_schema() -> Arc<Schema> {
+    schema(&[
+        ("doc", DataType::UInt64, false),
+        ("kind", DataType::UInt32, false),
+        ("part", DataType::UInt32, false),
+        ("of_doc", DataType::UInt64, false),
+        ("of_part", DataType::UInt32, false),
+        ("distance", DataType::UInt32, false),
+        ("similarity", DataType::Float32, false),
+        ("near", DataType::UInt32, false),
+        ("keys", DataType::UInt32, false),
+    ])
+}
+
+/// A verified pair: the later text (`doc`, `kind`, `part`) and an earlier one it may repeat.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Edge {
+    doc: u64,
+    kind: u8,
+    part: u32,
+    of_doc: u64,
+    of_part: u32,
+    distance: u32,
+    similarity: f32,
+    near: bool,
+    keys: u8,
+}
+
+/// Largest band key group whose members are all paired for the sketch-key path. A shingle
+/// common across the corpus can be among the smallest hashes of a large share of all texts
+/// (278,607 of 1.8 million paragraphs share one at 200,000 articles); pairing all of them is
+/// quadratic, and its bucket holds only the first [`KEY_BUCKET_CAP`] texts kept anyway, which
+/// the global phase keeps itself for such a key (see `corpus::pairs`).
+const GROUP_CUT: usize = 4 * KEY_BUCKET_CAP;
+
+/// Groups up to this size are searched pair by pair for near texts; larger ones through a
+/// SimHash index of the group.
+const SMALL_GROUP: usize = 64;
+
+/// Phase 4b, per partition: the band rows of every shard for this partition, grouped by key
+/// (sorted); in each group, the pairs the barrier could confirm, verified with its own
+/// thresholds -> `pairs-PPPPP.parquet` (sorted by the later text) and the keys whose groups
+/// were cut, `cuts-PPPPP.parquet`.
+pub fn pairs(s: &Settings, partition: u32, shards: u32, work: &Path) -> Result<PhaseSummary, RunError> {
+    refuse_settling(s)?;
+    let mut members = Vec::new();
+    for i in 0..shards {
+        let path = work.join(format!("bands-{i:05}-{partition:05}.parquet"));
+        for b in read_parquet(&path)? {
+            let (key, doc, part) =
+                (u64_col(&b, "key", &path)?, u64_col(&b, "doc", &path)?, u32_col(&b, "part", &path)?);
+            let (exact, simhash, sketch) = (
+                u64_col(&b, "exact", &path)?,
+                u64_col(&b, "simhash", &path)?,
+                list_col(&b, "sketch", &path)?,
+            );
+            for r in 0..b.num_rows() {
+                members.push(Member {
+                    key: key.value(r),
+                    doc: doc.value(r),
+                    part: part.value(r),
+                    exact: exact.value(r),
+                    simhash: simhash.value(r),
+                    sketch: sketch_at(sketch, r, &path)?,
+                });
+            }
+        }
+    }
+    members.sort_unstable_by_key(|m| (m.key, m.doc, m.part));
+    let d = &s.dedup;
+    let n_keys = band_keys(d.min_similarity);
+    let mut edges = Vec::new();
+    let mut cuts: Vec<u64> = Vec::new();
+    let groups: Vec<&[Member]> = members.chunk_by(|a, b| a.key == b.key).collect();
+    let found: Vec<(Vec<Edge>, Option<u64>)> =
+        pool(s)?.install(|| groups.par_iter().map(|g| group_pairs(g, d, n_keys)).collect());
+    for (e, cut) in found {
+        edges.extend(e);
+        cuts.extend(cut);
+    }
+    edges.sort_unstable_by(|a, b| {
+        (a.doc, a.kind, a.part, a.of_doc, a.of_part)
+            .cmp(&(b.doc, b.kind, b.part, b.of_doc, b.of_part))
+            .then(a.keys.cmp(&b.keys))
+            .then(a.near.cmp(&b.near))
+    });
+    let mut sum = PhaseSummary { records: members.len() as u64, kept: 0, rows: edges.len() as u64, bytes: 0 };
+    let mut out = TableFile::create(&work.join(format!("pairs-{partition:05}.parquet")), edge_schema())?;
+    for chunk in edges.chunks(64 * 1024) {
+        out.write(edge_batch(chunk))?;
+    }
+    sum.bytes += out.finish()?;
+    let cut_batch = batch(&[("key", DataType::UInt64, false)], vec![Arc::new(UInt64Array::from(cuts))]);
+    sum.bytes +=
+        write_parquet(&work.join(format!("cuts-{partition:05}.parquet")), std::iter::once(cut_batch))?;
+    Ok(sum)
+}
+
+/// The verified pairs of one band key's group (members in input order), and its key if the
+/// group is longer than [`GROUP_CUT`] (cut: no sketch-key pairs).
+fn group_pairs(
+    g: &[Member],
+    d: &crate::stages::dedup::DedupSettings,
+    n_keys: usize,
+) -> (Vec<Edge>, Option<u64>) {
+    let key = g[0].key;
+    let kind = (key >> 33) as u8;
+    let value = (key & (1 << 32) == 0).then_some(key as u32);
+    let near_k = if kind == 0 { d.document_max_distance } else { d.paragraph_max_distance }.min(7);
+    let first = |m: &Member, n: usize| m.sketch.values().iter().take(n).position(|&v| Some(v) == value);
+    // Is this group's key the smallest band key the two share? Then the near pair is written here.
+    let owns = |a: &Member, b: &Member| {
+        let (x, y) = (
+            &a.sketch.values()[..a.sketch.values().len().min(n_keys)],
+            &b.sketch.values()[..b.sketch.values().len().min(n_keys)],
+        );
+        x.iter().filter(|v| y.contains(v)).min().copied() == value || value.is_none()
+    };
+    let mut edges = Vec::new();
+    let mut check = |e: &Member, q: &Member, near_found: bool| {
+        if e.doc == q.doc || e.exact == q.exact {
+            return;
+        }
+        let distance = (e.simhash ^ q.simhash).count_ones();
+        if distance > KEY_MAX_DISTANCE.max(near_k) {
+            return;
+        }
+        let near = near_found && distance <= near_k && owns(e, q);
+        let keys = match (first(e, d.sketch_keys), first(q, d.sketch_keys)) {
+            (Some(i), Some(_)) if distance <= KEY_MAX_DISTANCE && !near_found => 1u8 << i,
+            _ => 0,
+        };
+        if !near && keys == 0 {
+            return;
+        }
+        let similarity = q.sketch.similarity(&e.sketch);
+        if similarity < d.min_similarity {
+            return;
+        }
+        edges.push(Edge {
+            doc: q.doc,
+            kind,
+            part: q.part,
+            of_doc: e.doc,
+            of_part: e.part,
+            distance,
+            similarity,
+            near,
+            keys,
+        });
+    };
+    // The sketch-key path: every earlier member, unless the group is cut (then the global
+    // phase searches the key's bucket itself).
+    if g.len() <= GROUP_CUT {
+        for (i, q) in g.iter().enumerate() {
+            for e in &g[..i] {
+                check(e, q, false);
+            }
+        }
+    }
+    // The SimHash path: every earlier member within the distance.
+    if g.len() <= SMALL_GROUP {
+        for (i, q) in g.iter().enumerate() {
+            for e in &g[..i] {
+                if (e.simhash ^ q.simhash).count_ones() <= near_k {
+                    check(e, q, true);
+                }
+            }
+        }
+    } else {
+        let mut index: NearIndex = NearIndex::new(near_k);
+        for (i, q) in g.iter().enumerate() {
+            let mut near = Vec::new();
+            index.for_each_within(q.simhash, |_, id| near.push(id as usize));
+            near.sort_unstable();
+            near.dedup();
+            for j in near {
+                check(&g[j], q, true);
+            }
+            index.insert(q.simhash, i as u32);
+        }
+    }
+    (edges, (g.len() > GROUP_CUT).then_some(key))
+}
+
+fn edge_batch(e: &[Edge]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(e.iter().map(|e| e.doc).collect::<UInt64Array>()),
+        Arc::new(e.iter().map(|e| u32::from(e.kind)).collect::<UInt32Array>()),
+        Arc::new(e.iter().map(|e| e.part).collect::<UInt32Array>()),
+        Arc::new(e.iter().map(|e| e.of_doc).collect::<UInt64Array>()),
+        Arc::new(e.iter().map(|e| e.of_part).collect::<UInt32Array>()),
+        Arc::new(e.iter().map(|e| e.distance).collect::<UInt32Array>()),
+        Arc::new(e.iter().map(|e| e.similarity).collect::<Float32Array>()),
+        Arc::new(e.iter().map(|e| u32::from(e.near)).collect::<UInt32Array>()),
+        Arc::new(e.iter().map(|e| u32::from(e.keys)).collect::<UInt32Array>()),
+    ];
+    RecordBatch::try_new(edge_schema(), columns).expect("columns match the schema")
+}
+
+/// The partitions' pair files read together in the later text's order: all pairs of one
+/// document at a time.
+struct PairReader {
+    files: Vec<Cursor>,
+}
+
+/// A Parquet file read batch by batch: its path, its reader, and the batch being walked with
+/// the next row in it.
+type Cursor = (PathBuf, parquet::arrow::arrow_reader::ParquetRecordBatchReader, Option<(RecordBatch, usize)>);
+
+impl PairReader {
+    fn open(work: &Path, partitions: u32) -> Result<PairReader, RunError> {
+        let files = (0..partitions)
+            .map(|p| {
+                let path = work.join(format!("pairs-{p:05}.parquet"));
+                open_parquet(&path).map(|r| (path, r, None))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(PairReader { files })
+    }
+
+    /// Every pair whose later text is in document `doc` (earlier documents' are behind).
+    fn of_doc(&mut self, doc: u64) -> Result<Vec<Edge>, RunError> {
+        let mut out = Vec::new();
+        for (path, reader, open) in &mut self.files {
+            loop {
+                if open.as_ref().is_none_or(|(b, r)| *r >= b.num_rows()) {
+                    match reader.next() {
+                        None => break,
+                        Some(b) => *open = Some((b.map_err(|e| phase_err(path, e))?, 0)),
+                    }
+                    continue;
+                }
+                let (b, r) = open.as_mut().expect("a batch is open");
+                let at = *r;
+                let d = u64_col(b, "doc", path)?.value(at);
+                if d > doc {
+                    break;
+                }
+                if d < doc {
+                    return Err(phase_err(
+                        path,
+                        format!("pairs of document {d} after document {doc}: not sorted"),
+                    ));
+                }
+                out.push(Edge {
+                    doc: d,
+                    kind: u32_col(b, "kind", path)?.value(at) as u8,
+                    part: u32_col(b, "part", path)?.value(at),
+                    of_doc: u64_col(b, "of_doc", path)?.value(at),
+                    of_part: u32_col(b, "of_part", path)?.value(at),
+                    distance: u32_col(b, "distance", path)?.value(at),
+                    similarity: f32_col(b, "similarity", path)?.value(at),
+                    near: u32_col(b, "near", path)?.value(at) != 0,
+                    keys: u32_col(b, "keys", path)?.value(at) as u8,
+                });
+                *r += 1;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The cut groups' sketch values, per kind (bodies, paragraphs).
+fn read_cuts(work: &Path, partitions: u32) -> Result<[HashSet<u32, rustc_hash::FxBuildHasher>; 2], RunError> {
+    let mut cuts: [HashSet<u32, rustc_hash::FxBuildHasher>; 2] = Default::default();
+    for p in 0..partitions {
+        let path = work.join(format!("cuts-{p:05}.parquet"));
+        for b in read_parquet(&path)? {
+            let key = u64_col(&b, "key", &path)?;
+            for k in key.values() {
+                if k & (1 << 32) == 0 {
+                    cuts[((k >> 33) & 1) as usize].insert(*k as u32);
+                }
+            }
+        }
+    }
+    Ok(cuts)
+}
+
+/// Phase 4c, global: [`decide`]'s decisions, from the verified pairs of phase 4b instead of an
+/// index of every fingerprint: the same barrier, over [`PairIndex`]es that hold a value, a
+/// hash and a byte per kept text (and the buckets of the cut band keys).
+pub fn decide_pairs(
+    s: &Settings,
+    shards: u32,
+    partitions: u32,
+    work: &Path,
+) -> Result<PhaseSummary, RunError> {
+    refuse_settling(s)?;
+    let d = &s.dedup;
+    let [body_cuts, para_cuts] = read_cuts(work, partitions)?;
+    let mut dedup = Dedup::with_indexes(
+        d,
+        PairIndex::<Para>::new(d.paragraph_max_distance, d.min_similarity, d.sketch_keys, para_cuts),
+        PairIndex::<usize>::new(d.document_max_distance, d.min_similarity, d.sketch_keys, body_cuts),
+    );
+    let (documents, paragraphs) = dedup.compares();
+    let mut pairs = PairReader::open(work, partitions)?;
+    let mut kept: HashMap<u64, u32, rustc_hash::FxBuildHasher> = HashMap::default();
+    let mut ids = IdRegister::default();
+    let mut sum = PhaseSummary::default();
+    let source = feed_name(work)?;
+    for i in 0..shards {
+        let mut prints = PrintReader::open(work, i)?;
+        let mut out =
+            TableFile::create(&work.join(shard_file("decisions", i, "parquet")), decision_schema())?;
+        while let Some((first, chunk)) = prints.next_chunk()? {
+            let mut rows = DecisionRows::default();
+            for (k, r) in chunk.iter().enumerate() {
+                let position = first + k as u64;
+                let doc = (u64::from(i) << 32) | position;
+                // A printed document's pairs are taken even when its id turns out taken.
+                let edges = if r.print.is_some() { pairs.of_doc(doc)? } else { Vec::new() };
+                if let Some(error) = ids.claim(&r.id, &source, r.line) {
+                    rows.collision(position, &r.id, &error);
+                    continue;
+                }
+                let Some(print) = &r.print else { continue };
+                let candidates = |kind: u8, part: u32| {
+                    let kept = &kept;
+                    edges.iter().filter(move |e| e.kind == kind && e.part == part).filter_map(move |e| {
+                        let n = *kept.get(&e.of_doc)?;
+                        let item = if kind == 0 { u64::from(n) } else { paragraph_item(n, e.of_part - 1) };
+                        Some(Candidate {
+                            item,
+                            distance: e.distance,
+                            similarity: e.similarity,
+                            near: e.near,
+                            keys: e.keys,
+                        })
+                    })
+                };
+                let (paras, bodies) = dedup.indexes();
+                let body = documents.then(|| bodies.look_up(&print.body, candidates(0, 0))).flatten();
+                let found = if paragraphs {
+                    print
+                        .paragraphs
+                        .iter()
+                        .map(|pp| paras.look_up(&pp.fingerprint, candidates(1, pp.index + 1)))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let decision = dedup.check(print, Lookups::new(body, found));
+                if matches!(decision, Decision::Keep(_)) {
+                    kept.insert(doc, sum.kept as u32);
+                    sum.kept += 1;
+                }
+                rows.decision(position, &r.id, decision);
+            }
+            sum.records += chunk.len() as u64;
+            sum.rows += rows.position.len() as u64;
+            out.write(rows.batch())?;
+        }
+        sum.bytes += out.finish()?;
+    }
+    Ok(sum)
 }

@@ -511,7 +511,7 @@ mod blob {
 /// benchmark, true paragraph matches sat at distance 17 or less (all but 0.2%), while pairs that
 /// only share a sentence (Jaccard under 0.5, yet a bottom-16 sketch that reached 0.6 by chance)
 /// sat mostly at 15 to 26. The check also costs one 8-byte load where the sketch costs 68.
-const KEY_MAX_DISTANCE: u32 = 16;
+pub const KEY_MAX_DISTANCE: u32 = 16;
 
 /// Hand a candidate found by a sketch key on, unless its SimHash is too far to be a copy.
 #[inline]
@@ -526,7 +526,7 @@ fn key_candidate(fp: u64, other: u64, id: u32, each: &mut dyn FnMut(u32, u32)) {
 /// hash happens to be small is among the smallest hashes of a large share of all texts; its
 /// bucket stops growing here (the first entries stay, so the result is still fixed by input
 /// order), and those texts are still found through their other keys and SimHash.
-const KEY_BUCKET_CAP: usize = 32;
+pub const KEY_BUCKET_CAP: usize = 32;
 
 /// Candidates by shared small shingle hashes, in the manner of MinHash: two shingle sets share
 /// their smallest hash with probability equal to their Jaccard similarity, so texts too edited

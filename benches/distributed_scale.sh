@@ -5,7 +5,8 @@
 #   benches/distributed_scale.sh CORPUS_DIR [SHARDS...]    (default shards: 2 4)
 #
 # CORPUS_DIR holds articles.jsonl (../shared/bench/make_bench_corpus.py --docs 200000 --seed 1
-# --out CORPUS_DIR). PYTHON is a Python with newsprep and ray installed (default python3).
+# --out CORPUS_DIR). PYTHON is a Python with newsprep and ray installed (default python3);
+# PARTITIONS, when set, is passed as --partitions (0: decide with one index, no group-by).
 # Writes into ${SCALE_OUT:-/tmp/newsprep-scale}.
 set -euo pipefail
 corpus=${1:?usage: distributed_scale.sh CORPUS_DIR [SHARDS...]}
@@ -29,7 +30,8 @@ for n in "${shards[@]}"; do
   echo "== ray, $n shards"
   /usr/bin/time -f "%e s, driver peak %M KB" -o "$out/ray$n.time" \
     "$python" -m newsprep.distributed --engine ray --input "$out/feed/articles.jsonl" --shards "$n" \
-    --output "$out/ray$n" --summary "$out/ray$n.summary.jsonl" 2>"$out/ray$n.log"
+    --output "$out/ray$n" --summary "$out/ray$n.summary.jsonl" ${PARTITIONS:+--partitions "$PARTITIONS"} \
+    2>"$out/ray$n.log"
   cat "$out/ray$n.time"
   for f in corpus.jsonl manifest.csv duplicates.csv; do
     stem=${f%.*}; ext=${f##*.}
@@ -44,7 +46,7 @@ for n in "${shards[@]}"; do
 import json, pathlib, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 work = pathlib.Path(sys.argv[2])
-for phase in ("sites", "learn", "prints", "decide", "apply"):
+for phase in ("sites", "learn", "prints", "bands", "pairs", "decide", "apply"):
     rs = [r for r in rows if r["phase"] == phase]
     if rs:
         print(f"  {phase:7} tasks {len(rs)}: longest {max(r['seconds'] for r in rs):7.1f} s, "
@@ -57,7 +59,11 @@ p, q = size("prints-*.parquet"), size("paragraphs-*.parquet")
 print(f"  prints: {p + q:,} bytes for {docs:,} documents and {paras:,} paragraphs: "
       f"{p / max(docs, 1):.0f} B per document row + {q / max(paras, 1):.0f} B per paragraph row "
       f"({(p + q) / max(docs, 1):.0f} B per kept document in all)")
-print(f"  read by the global decide phase: {p + q:,} bytes; written: {size('decisions-*.parquet'):,} bytes of decisions")
+bands, pairs = size("bands-*.parquet"), size("pairs-*.parquet") + size("cuts-*.parquet")
+print(f"  shuffled (band rows, written per shard, read per partition): {bands:,} bytes "
+      f"({bands / max(docs, 1):.0f} B per document)")
+print(f"  read by the global decide phase: {p + q + pairs:,} bytes (prints {p + q:,}, verified pairs {pairs:,}); "
+      f"written: {size('decisions-*.parquet'):,} bytes of decisions")
 print(f"  site line counts: {size('sites-*.parquet'):,} bytes")
 PY
 done

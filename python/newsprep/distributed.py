@@ -24,7 +24,10 @@ file system); on one machine that is any folder.
 
 Engines: ``ray`` (Ray Data; local unless ``RAY_ADDRESS`` names a cluster), ``spark``
 (``mapInArrow`` over a one-row-per-shard DataFrame; a local session unless ``--spark-master``),
-and ``local`` (the phases one after another in this process, no engine).
+and ``local`` (the phases one after another in this process, no engine). On Spark the band rows
+are shuffled by Spark SQL itself (``DISTRIBUTE BY key SORT BY key, doc, part``: each shard
+writes one band file, and each Spark partition's rows go to the pairs step in a mapInArrow
+task); on Ray and locally, through the per-partition band files.
 """
 
 from __future__ import annotations
@@ -62,13 +65,23 @@ class _Phases:
             return 1
         return self.partitions if phase in PER_PARTITION else self.shards
 
-    def __call__(self, phase: str, shard: int = 0, jobs: int = 1) -> dict[str, Any]:
+    def __call__(self, phase: str, shard: int = 0, jobs: int = 1, partitions: int | None = None) -> dict[str, Any]:
         _reset_peak_rss()
         native = NativeCleaner(self.toml, self.path, jobs)
         started = time.monotonic()
-        summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output,
-                                          self.partitions))
+        parts = self.partitions if partitions is None else partitions
+        summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output, parts))
         summary.update(phase=phase, shard=shard, seconds=round(time.monotonic() - started, 3),
+                       peak_rss_mb=_peak_rss_mb())
+        return summary
+
+    def pairs_of(self, partition: int, files: list[str], jobs: int = 1) -> dict[str, Any]:
+        """The pairs phase over band rows the engine partitioned by key itself."""
+        _reset_peak_rss()
+        native = NativeCleaner(self.toml, self.path, jobs)
+        started = time.monotonic()
+        summary = json.loads(native.pairs_of(partition, files, self.work))
+        summary.update(phase="pairs", shard=partition, seconds=round(time.monotonic() - started, 3),
                        peak_rss_mb=_peak_rss_mb())
         return summary
 
@@ -133,19 +146,63 @@ def _spark(phases: _Phases, phase: str, master: str | None = None) -> list[dict[
 
     # Local workers run the driver's Python (where newsprep is installed) unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = SparkSession.builder.master(master or "local[*]").appName("newsprep").getOrCreate()
+    spark = (SparkSession.builder.master(master or "local[*]").appName("newsprep")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    if phase == "pairs":
+        return _spark_pairs(spark, phases)
     shards = phases.tasks(phase)
+    # Spark shuffles the band rows itself (see _spark_pairs): each shard writes them in one file.
+    partitions = 1 if phase == "bands" else None
 
     def task(batches: Any) -> Any:
         import pyarrow as pa
 
         for b in batches:
-            out = [json.dumps(phases(phase, int(s), 0 if phase in GLOBAL else 1)) for s in b.column("shard").to_pylist()]
+            jobs = 0 if phase in GLOBAL else 1
+            out = [json.dumps(phases(phase, int(s), jobs, partitions)) for s in b.column("shard").to_pylist()]
             yield pa.RecordBatch.from_pydict({"summary": out})
 
     df = spark.createDataFrame([(i,) for i in range(shards)], "shard int").repartition(shards, "shard")
     rows = df.mapInArrow(task, "summary string").collect()
     return sorted((json.loads(r["summary"]) for r in rows), key=lambda s: s["shard"])
+
+
+def _spark_pairs(spark: Any, phases: _Phases) -> list[dict[str, Any]]:
+    """The band-key group-by in Spark SQL: the shards' band rows distributed by key into the run's
+    partitions and sorted there (Spark's shuffle), then each partition's pairs verified by
+    newsprep in a mapInArrow task."""
+    import pyarrow as pa
+
+    work, n = phases.work, phases.partitions
+    files = [os.path.join(work, f"bands-{i:05d}-00000.parquet") for i in range(phases.shards)]
+    spark.conf.set("spark.sql.shuffle.partitions", str(n))
+    spark.read.parquet(*files).createOrReplaceTempView("newsprep_bands")
+    grouped = spark.sql("SELECT * FROM newsprep_bands DISTRIBUTE BY key SORT BY key, doc, part")
+
+    def task(batches: Any) -> Any:
+        import pyarrow.parquet as pq
+        from pyspark import TaskContext
+
+        p = TaskContext.get().partitionId()
+        # Spark reads unsigned 64-bit columns as decimals and 32-bit ones as longs: back to newsprep's types.
+        got = list(batches)
+        table = pa.Table.from_batches(got).cast(_band_schema()) if got else _band_schema().empty_table()
+        path = os.path.join(work, f"grouped-{p:05d}.parquet")
+        pq.write_table(table, path)
+        yield pa.RecordBatch.from_pydict({"summary": [json.dumps(phases.pairs_of(p, [path]))]})
+
+    rows = [json.loads(r["summary"]) for r in grouped.mapInArrow(task, "summary string").collect()]
+    done = {r["shard"] for r in rows}
+    # A partition no key went to still needs its (empty) pairs and cuts files.
+    rows += [phases.pairs_of(p, []) for p in range(n) if p not in done]
+    return sorted(rows, key=lambda s: s["shard"])
+
+
+def _band_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("key", pa.uint64()), ("doc", pa.uint64()), ("part", pa.uint32()), ("exact", pa.uint64()),
+                      ("simhash", pa.uint64()), ("sketch", pa.list_(pa.uint32()))])
 
 
 def run(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str], *,

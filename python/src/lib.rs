@@ -108,6 +108,24 @@ impl NativeCleaner {
         })
     }
 
+    /// The `pairs` phase for partition `partition` over band rows an engine partitioned by
+    /// key itself: `files` hold every row of the partition's keys. Returns what it did, as JSON.
+    #[pyo3(signature = (partition, files, work))]
+    fn pairs_of(
+        &self,
+        py: Python<'_>,
+        partition: u32,
+        files: Vec<PathBuf>,
+        work: PathBuf,
+    ) -> PyResult<String> {
+        let s = &self.settings;
+        py.detach(move || {
+            let summary = newsprep::run::shards::pairs_of(s, partition, &files, &work)
+                .map_err(|e| CleanError::new_err(e.to_string()))?;
+            Ok(serde_json::to_string(&summary).expect("plain data serializes"))
+        })
+    }
+
     /// Is site learning on (the sites and learn phases run only then)?
     #[getter]
     fn learns_sites(&self) -> bool {

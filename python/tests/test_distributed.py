@@ -65,8 +65,11 @@ def test_ray_at_4_shards_decides_what_one_run_decides(one_run, tmp_path):
 
 def test_spark_and_the_local_engine_give_the_same(one_run, tmp_path):
     feed, files = one_run
-    distributed.run(feed, 3, tmp_path / "spark", engine="spark", partitions=5)
+    summaries = distributed.run(feed, 3, tmp_path / "spark", engine="spark", partitions=5)
     assert concatenated(tmp_path / "spark", 3) == files
+    # The band rows went through Spark SQL's shuffle into its 5 partitions.
+    assert sorted(s["shard"] for s in summaries if s["phase"] == "pairs") == [0, 1, 2, 3, 4]
+    assert list((tmp_path / "spark" / ".work").glob("grouped-*.parquet"))
     # Without the band-key group-by: the global task holds one index of every print.
     summaries = distributed.run(feed, 7, tmp_path / "local", engine="local", partitions=0)
     assert "pairs" not in [s["phase"] for s in summaries]

@@ -1209,18 +1209,27 @@ const SMALL_GROUP: usize = 64;
 /// thresholds -> `pairs-PPPPP.parquet` (sorted by the later text) and the keys whose groups
 /// were cut, `cuts-PPPPP.parquet`.
 pub fn pairs(s: &Settings, partition: u32, shards: u32, work: &Path) -> Result<PhaseSummary, RunError> {
+    let files: Vec<PathBuf> =
+        (0..shards).map(|i| work.join(format!("bands-{i:05}-{partition:05}.parquet"))).collect();
+    pairs_of(s, partition, &files, work)
+}
+
+/// [`pairs`] over band rows that an engine partitioned by key itself (Spark's `DISTRIBUTE BY
+/// key`): `files` hold every row of the keys of partition `partition`, in any order.
+pub fn pairs_of(
+    s: &Settings,
+    partition: u32,
+    files: &[PathBuf],
+    work: &Path,
+) -> Result<PhaseSummary, RunError> {
     refuse_settling(s)?;
     let mut members = Vec::new();
-    for i in 0..shards {
-        let path = work.join(format!("bands-{i:05}-{partition:05}.parquet"));
-        for b in read_parquet(&path)? {
+    for path in files {
+        for b in read_parquet(path)? {
             let (key, doc, part) =
-                (u64_col(&b, "key", &path)?, u64_col(&b, "doc", &path)?, u32_col(&b, "part", &path)?);
-            let (exact, simhash, sketch) = (
-                u64_col(&b, "exact", &path)?,
-                u64_col(&b, "simhash", &path)?,
-                list_col(&b, "sketch", &path)?,
-            );
+                (u64_col(&b, "key", path)?, u64_col(&b, "doc", path)?, u32_col(&b, "part", path)?);
+            let (exact, simhash, sketch) =
+                (u64_col(&b, "exact", path)?, u64_col(&b, "simhash", path)?, list_col(&b, "sketch", path)?);
             for r in 0..b.num_rows() {
                 members.push(Member {
                     key: key.value(r),
@@ -1228,7 +1237,7 @@ pub fn pairs(s: &Settings, partition: u32, shards: u32, work: &Path) -> Result<P
                     part: part.value(r),
                     exact: exact.value(r),
                     simhash: simhash.value(r),
-                    sketch: sketch_at(sketch, r, &path)?,
+                    sketch: sketch_at(sketch, r, path)?,
                 });
             }
         }

@@ -1242,14 +1242,25 @@ pub fn pairs_of(
             }
         }
     }
-    members.sort_unstable_by_key(|m| (m.key, m.doc, m.part));
+    // Sorted as small (key, doc, part, index) tuples: sorting the members themselves (a sketch
+    // each) was half the phase's time.
+    let mut order: Vec<(u64, u64, u32, u32)> =
+        members.iter().enumerate().map(|(i, m)| (m.key, m.doc, m.part, i as u32)).collect();
+    order.sort_unstable();
     let d = &s.dedup;
     let n_keys = band_keys(d.min_similarity);
     let mut edges = Vec::new();
     let mut cuts: Vec<u64> = Vec::new();
-    let groups: Vec<&[Member]> = members.chunk_by(|a, b| a.key == b.key).collect();
-    let found: Vec<(Vec<Edge>, Option<u64>)> =
-        pool(s)?.install(|| groups.par_iter().map(|g| group_pairs(g, d, n_keys)).collect());
+    let groups: Vec<&[(u64, u64, u32, u32)]> = order.chunk_by(|a, b| a.0 == b.0).collect();
+    let found: Vec<(Vec<Edge>, Option<u64>)> = pool(s)?.install(|| {
+        groups
+            .par_iter()
+            .map(|g| {
+                let g: Vec<&Member> = g.iter().map(|&(.., i)| &members[i as usize]).collect();
+                group_pairs(&g, d, n_keys)
+            })
+            .collect()
+    });
     for (e, cut) in found {
         edges.extend(e);
         cuts.extend(cut);
@@ -1275,7 +1286,7 @@ pub fn pairs_of(
 /// The verified pairs of one band key's group (members in input order), and its key if the
 /// group is longer than [`GROUP_CUT`] (cut: no sketch-key pairs).
 fn group_pairs(
-    g: &[Member],
+    g: &[&Member],
     d: &crate::stages::dedup::DedupSettings,
     n_keys: usize,
 ) -> (Vec<Edge>, Option<u64>) {
@@ -1345,13 +1356,21 @@ fn group_pairs(
         }
     } else {
         let mut index: NearIndex = NearIndex::new(near_k);
+        // Which query last saw each member: a member found under several blocks is checked once.
+        let mut seen = vec![u32::MAX; g.len()];
+        let mut near = Vec::new();
         for (i, q) in g.iter().enumerate() {
-            let mut near = Vec::new();
-            index.for_each_within(q.simhash, |_, id| near.push(id as usize));
+            near.clear();
+            index.for_each_within(q.simhash, |_, id| {
+                if seen[id as usize] != i as u32 {
+                    seen[id as usize] = i as u32;
+                    near.push(id as usize);
+                }
+            });
+            // In input order, as the pairs of a small group are found.
             near.sort_unstable();
-            near.dedup();
-            for j in near {
-                check(&g[j], q, true);
+            for &j in &near {
+                check(g[j], q, true);
             }
             index.insert(q.simhash, i as u32);
         }

@@ -46,8 +46,9 @@ fn feed() -> String {
             "Headline {i} for {site}\n\nSubscribe to the {site} newsletter\n\n{body}\n\nFollow {site} on social media"
         );
         let id = if i == 31 { "r0007".to_string() } else { format!("r{i:04}") };
-        let record =
-            serde_json::json!({"id": id, "site": site, "title": format!("Headline {i}"), "text": text});
+        // Later records carry earlier dates, so `canonical = "earliest"` picks another copy.
+        let date = format!("2025-01-{:02}", 28 - i % 28);
+        let record = serde_json::json!({"id": id, "site": site, "title": format!("Headline {i}"), "date": date, "text": text});
         out.push_str(&record.to_string());
         out.push('\n');
     }
@@ -108,6 +109,50 @@ fn shards_concatenated_are_one_run_at_any_shard_count() {
             let sharded = outputs(&d.path().join(&out), Some(n));
             for (k, name) in ["corpus.jsonl", "manifest.csv", "duplicates.csv"].iter().enumerate() {
                 assert!(sharded[k] == one[k], "{name} differs at {n} shards, partitions {partitions:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_canonical_policy_and_action_settles_as_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    let raw = d.path().join("raw");
+    fs::create_dir_all(&raw).unwrap();
+    fs::write(raw.join("feed.jsonl"), feed()).unwrap();
+    for (k, (policy, action)) in
+        [("longest", "drop"), ("earliest", "drop"), ("earliest", "flag"), ("first", "flag")]
+            .into_iter()
+            .enumerate()
+    {
+        let cfg = format!("c{k}.toml");
+        fs::write(
+            d.path().join(&cfg),
+            format!("[dedup.document]\ncanonical = \"{policy}\"\naction = \"{action}\"\n"),
+        )
+        .unwrap();
+        let one = format!("one{k}");
+        let o = newsprep(&["run", "-q", "--format", "none", "-c", &cfg, "-i", "raw", "-o", &one], d.path());
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+        let one = outputs(&d.path().join(&one), None);
+        if policy != "first" {
+            assert!(one[1].contains(&format!("canonical policy {policy} keeps")), "a cluster was settled");
+        }
+        for partitions in ["0", "3"] {
+            let (work, out) = (format!("w{k}-{partitions}"), format!("o{k}-{partitions}"));
+            let mut args = vec!["shard", "all", "-c", &cfg, "--feed", "raw/feed.jsonl", "--work", &work];
+            args.extend(["--shards", "3", "-o", &out]);
+            if partitions != "0" {
+                args.extend(["--partitions", partitions]);
+            }
+            let o = newsprep(&args, d.path());
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let sharded = outputs(&d.path().join(&out), Some(3));
+            for (i, name) in ["corpus.jsonl", "manifest.csv", "duplicates.csv"].iter().enumerate() {
+                assert!(
+                    sharded[i] == one[i],
+                    "{name} differs: canonical {policy}, {action}, partitions {partitions}"
+                );
             }
         }
     }

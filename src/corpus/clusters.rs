@@ -63,7 +63,8 @@ pub struct Resolution {
 }
 
 impl Resolution {
-    fn new(policy: CanonicalPolicy, swaps: Vec<Swap>) -> Self {
+    /// The resolution with these swaps (a sharded run reads it back from the global phase).
+    pub fn new(policy: CanonicalPolicy, swaps: Vec<Swap>) -> Self {
         let by_first = swaps.iter().enumerate().map(|(i, s)| (s.first.clone(), i)).collect();
         let by_canonical = swaps.iter().enumerate().map(|(i, s)| (s.canonical.clone(), i)).collect();
         Resolution { policy, swaps, by_first, by_canonical }

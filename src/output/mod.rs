@@ -533,6 +533,27 @@ fn settle_duplicates(dir: &Path, tmp: NamedTempFile, r: &Resolution) -> std::io:
     })
 }
 
+/// The three files of a sharded run's shard, written as the documents streamed by, settled by
+/// the canonical copies the whole run chose (each row is settled on its own, as [`Writer`]
+/// settles a run's): returns the settled corpus, manifest and duplicates files. `dir` is where
+/// the new temporary files go.
+pub fn settle_shard(
+    dir: &Path,
+    files: [NamedTempFile; 3],
+    r: &Resolution,
+    dups: DuplicateOutput,
+) -> std::io::Result<[NamedTempFile; 3]> {
+    let [mut corpus, mut manifest, mut duplicates] = files;
+    if dups.write && (dups.drop || !r.swaps.is_empty()) {
+        corpus = settle_corpus(dir, corpus, r, dups.drop)?.0;
+    }
+    if !r.swaps.is_empty() {
+        manifest = settle_manifest(dir, manifest, r)?;
+        duplicates = settle_duplicates(dir, duplicates, r)?;
+    }
+    Ok([corpus, manifest, duplicates])
+}
+
 /// Ids with status `kept` or `duplicate` in an earlier manifest (empty if there is none or it is
 /// unreadable), and those of them in its first `prefix` bytes.
 fn previous_kept(path: &Path, prefix: u64) -> (BTreeSet<String>, BTreeSet<String>) {

@@ -28,6 +28,7 @@ use super::barrier::IdRegister;
 use super::chain::Chain;
 use super::chunks::{CHUNK, pipelined};
 use super::sites as site_learning;
+use crate::corpus::clusters::{Resolution, Swap};
 use crate::corpus::dedup::{Decision, Dedup, Lookups, Para, ParaPrint, Print};
 use crate::corpus::pairs::{Candidate, PairIndex, paragraph_item};
 use crate::corpus::sites::SiteCounter;
@@ -36,11 +37,10 @@ use crate::input::{self, Input, InputKind, Unit};
 use crate::model::{
     DocId, DropReason, DuplicateBasis, Entry, Fingerprint, Outcome, ParaMatch, ParaRef, SKETCH, Sketch,
 };
-use crate::output::{CorpusRecord, DuplicateRow, ManifestRow, file};
+use crate::output::{CorpusRecord, DuplicateOutput, DuplicateRow, ManifestRow, file, settle_shard};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self as site_knowledge, SiteKnowledge};
 use crate::stages::dedup::index::{KEY_BUCKET_CAP, KEY_MAX_DISTANCE, NearIndex};
-use crate::stages::dedup::{CanonicalPolicy, DocumentAction};
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, UInt32Type, UInt64Type};
@@ -535,7 +535,6 @@ impl PrintReader {
 /// id register as one run's barrier sees them (chunks of [`CHUNK`] looked up on every
 /// thread, then checked in order); the decisions go to each shard's `decisions` table.
 pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, RunError> {
-    refuse_settling(s)?;
     let pool = pool(s)?;
     let mut dedup = Dedup::new(&s.dedup);
     let mut ids = IdRegister::default();
@@ -570,21 +569,8 @@ pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, Ru
         }
         sum.bytes += out.finish()?;
     }
+    sum.bytes += write_resolution(&dedup.resolve(), work)?;
     Ok(sum)
-}
-
-/// Canonical copies other than the first are settled over the whole corpus after dedup, which
-/// the sharded phases do not do yet.
-fn refuse_settling(s: &Settings) -> Result<(), RunError> {
-    if s.dedup.canonical != CanonicalPolicy::First && s.dedup.document_action != DocumentAction::Off {
-        return Err(RunError::Stream {
-            message: format!(
-                "a sharded run keeps the first copy of a duplicate; dedup.document.canonical = \"{}\" is not supported there yet",
-                s.dedup.canonical.name()
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// The feed's name as a run's sources give it, as [`prints`] left it.
@@ -811,6 +797,57 @@ fn read_decisions(work: &Path, shard: Shard) -> Result<HashMap<u64, Decided>, Ru
     Ok(out)
 }
 
+const RESOLUTION_FILE: &str = "resolution.parquet";
+
+fn resolution_fields() -> [(&'static str, DataType, bool); 5] {
+    [
+        ("first", DataType::Utf8, false),
+        ("canonical", DataType::Utf8, false),
+        ("distance", DataType::UInt32, false),
+        ("similarity", DataType::Float32, false),
+        ("paragraphs_delta", DataType::Int64, false),
+    ]
+}
+
+/// The canonical copies the policy chose where they are not a cluster's first member (none
+/// under `first`), for every shard's apply: `resolution.parquet`.
+fn write_resolution(r: &Resolution, work: &Path) -> Result<u64, RunError> {
+    let w = &r.swaps;
+    let b = batch(
+        &resolution_fields(),
+        vec![
+            Arc::new(w.iter().map(|s| Some(s.first.0.as_str())).collect::<StringArray>()),
+            Arc::new(w.iter().map(|s| Some(s.canonical.0.as_str())).collect::<StringArray>()),
+            Arc::new(w.iter().map(|s| s.distance).collect::<UInt32Array>()),
+            Arc::new(w.iter().map(|s| s.similarity).collect::<Float32Array>()),
+            Arc::new(w.iter().map(|s| s.paragraphs_delta).collect::<arrow_array::Int64Array>()),
+        ],
+    );
+    write_parquet(&work.join(RESOLUTION_FILE), std::iter::once(b))
+}
+
+fn read_resolution(s: &Settings, work: &Path) -> Result<Resolution, RunError> {
+    let path = work.join(RESOLUTION_FILE);
+    let mut swaps = Vec::new();
+    for b in read_parquet(&path)? {
+        let (first, canonical) = (str_col(&b, "first", &path)?, str_col(&b, "canonical", &path)?);
+        let (distance, similarity) = (u32_col(&b, "distance", &path)?, f32_col(&b, "similarity", &path)?);
+        let delta = column(&b, "paragraphs_delta", &path)?
+            .as_primitive_opt::<arrow_array::types::Int64Type>()
+            .ok_or_else(|| phase_err(&path, "column `paragraphs_delta` is not int64"))?;
+        for r in 0..b.num_rows() {
+            swaps.push(Swap {
+                first: DocId(first.value(r).to_string()),
+                canonical: DocId(canonical.value(r).to_string()),
+                distance: distance.value(r),
+                similarity: similarity.value(r),
+                paragraphs_delta: delta.value(r),
+            });
+        }
+    }
+    Ok(Resolution::new(s.dedup.canonical, swaps))
+}
+
 /// Phase 5, per shard: clean again, apply the decisions, and write the shard's corpus,
 /// manifest and duplicates files (see the module docs).
 pub fn apply(
@@ -820,13 +857,13 @@ pub fn apply(
     work: &Path,
     out: &Path,
 ) -> Result<PhaseSummary, RunError> {
-    refuse_settling(s)?;
     let inputs = open_feed(s, feed)?;
     let chain = chain_with_sites(s, work)?;
     let mut decisions = read_decisions(work, shard)?;
     std::fs::create_dir_all(out).map_err(|source| RunError::Output { path: out.to_path_buf(), source })?;
     let mut files = ShardFiles::create(out, shard)?;
-    let flag = s.dedup.document_action == DocumentAction::Flag;
+    let dups = DuplicateOutput::new(s.dedup.document_action, s.dedup.canonical);
+    let resolution = read_resolution(s, work)?;
     let mut sum = PhaseSummary::default();
     clean_shard(s, &chain, &inputs, shard, |entries| {
         for e in entries {
@@ -846,11 +883,11 @@ pub fn apply(
             if matches!(e, Entry::Done(Outcome::Keep(_))) {
                 sum.kept += 1;
             }
-            files.write(&e, flag)?;
+            files.write(&e, dups.write)?;
         }
         Ok(())
     })?;
-    sum.bytes = files.finish()?;
+    sum.bytes = files.finish(out, &resolution, dups)?;
     Ok(sum)
 }
 
@@ -891,7 +928,9 @@ impl ShardFiles {
         })
     }
 
-    fn write(&mut self, e: &Entry, flag: bool) -> Result<(), RunError> {
+    /// Write an entry's rows; `duplicates_too`: a duplicate goes into the corpus too, marked (to
+    /// stay, or until the canonical copies are settled).
+    fn write(&mut self, e: &Entry, duplicates_too: bool) -> Result<(), RunError> {
         let err = |path: &Path| {
             let path = path.to_path_buf();
             move |e: std::io::Error| RunError::Output { path, source: e }
@@ -899,7 +938,7 @@ impl ShardFiles {
         if let Entry::Done(o) = e {
             let duplicate_of = match o {
                 Outcome::Keep(_) => Some(None),
-                Outcome::Drop(_, DropReason::Duplicate { of, .. }) if flag => Some(Some(of)),
+                Outcome::Drop(_, DropReason::Duplicate { of, .. }) if duplicates_too => Some(Some(of)),
                 Outcome::Drop(..) => None,
             };
             if let Some(duplicate_of) = duplicate_of {
@@ -918,8 +957,9 @@ impl ShardFiles {
         Ok(())
     }
 
-    /// Flush and move the three files into place; returns their bytes.
-    fn finish(self) -> Result<u64, RunError> {
+    /// Flush, settle the canonical copies the whole run chose (as one run settles its files),
+    /// and move the three files into place; returns their bytes.
+    fn finish(self, dir: &Path, r: &Resolution, dups: DuplicateOutput) -> Result<u64, RunError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |e: std::io::Error| RunError::Output { path, source: e }
@@ -930,6 +970,7 @@ impl ShardFiles {
         let m = m.into_inner().map_err(|e| io(&mp)(e.into_error()))?;
         let (dp, d) = self.duplicates;
         let d = d.into_inner().map_err(|e| io(&dp)(e.into_error()))?;
+        let [c, m, d] = settle_shard(dir, [c, m, d], r, dups).map_err(io(&cp))?;
         let mut bytes = 0;
         for (path, t) in [(cp, c), (mp, m), (dp, d)] {
             t.as_file().sync_all().map_err(io(&path))?;
@@ -1105,7 +1146,6 @@ struct Member {
 /// paragraphs of its prints) under each of its band keys, into `partitions` files by key
 /// (`bands-SSSSS-PPPPP.parquet`): the engine's shuffle for the group-by of phase 4b.
 pub fn bands(s: &Settings, shard: Shard, partitions: u32, work: &Path) -> Result<PhaseSummary, RunError> {
-    refuse_settling(s)?;
     if partitions == 0 {
         return Err(RunError::Stream { message: "0 partitions: give at least 1".into() });
     }
@@ -1222,7 +1262,6 @@ pub fn pairs_of(
     files: &[PathBuf],
     work: &Path,
 ) -> Result<PhaseSummary, RunError> {
-    refuse_settling(s)?;
     let mut members = Vec::new();
     for path in files {
         for b in read_parquet(path)? {
@@ -1482,7 +1521,6 @@ pub fn decide_pairs(
     partitions: u32,
     work: &Path,
 ) -> Result<PhaseSummary, RunError> {
-    refuse_settling(s)?;
     let d = &s.dedup;
     let [body_cuts, para_cuts] = read_cuts(work, partitions)?;
     let mut dedup = Dedup::with_indexes(
@@ -1550,5 +1588,6 @@ pub fn decide_pairs(
         }
         sum.bytes += out.finish()?;
     }
+    sum.bytes += write_resolution(&dedup.resolve(), work)?;
     Ok(sum)
 }

@@ -42,7 +42,7 @@ from typing import Any
 
 from . import CleanError, NativeCleaner, NewsprepError, config_text
 
-__all__ = ["run", "PER_SHARD", "PER_PARTITION", "GLOBAL"]
+__all__ = ["run", "phase", "PER_SHARD", "PER_PARTITION", "GLOBAL"]
 
 #: Phases run once per shard, once per partition, and once over all shards.
 PER_SHARD = ("sites", "prints", "bands", "apply")
@@ -248,6 +248,23 @@ def run(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str
     for phase in order:
         summaries.extend(engines[engine](phases, phase))
     return summaries
+
+
+def phase(name: str, feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str], *,
+          shard: int = 0, partitions: int | None = None,
+          config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+          work: str | os.PathLike[str] | None = None, jobs: int = 0) -> dict[str, Any]:
+    """Run one phase (``sites``, ``learn``, ``prints``, ``bands``, ``pairs``, ``decide`` or
+    ``apply``) for shard (or, for ``pairs``, partition) ``shard``, for an engine of your own:
+    :func:`run` calls the phases in that order. Arguments as for :func:`run`; ``jobs`` threads
+    (0: all cores). Returns what the phase did."""
+    if isinstance(config, (str, os.PathLike)):
+        config = os.path.abspath(config)
+    toml, path = config_text(config)
+    output = os.path.abspath(output)
+    work = os.path.abspath(work) if work is not None else os.path.join(output, ".work")
+    partitions = shards if partitions is None else partitions
+    return _Phases(toml, path, os.path.abspath(feed), work, output, shards, partitions)(name, shard, jobs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,6 +76,19 @@ def test_spark_and_the_local_engine_give_the_same(one_run, tmp_path):
     assert concatenated(tmp_path / "local", 7) == files
 
 
+def test_each_phase_is_callable_on_its_own(one_run, tmp_path):
+    feed, files = one_run
+    out, n, parts = tmp_path / "out", 2, 3
+    for name in ("sites", "learn", "prints", "bands", "pairs", "decide", "apply"):
+        tasks = 1 if name in distributed.GLOBAL else parts if name == "pairs" else n
+        for i in range(tasks):
+            summary = distributed.phase(name, feed, n, out, shard=i, partitions=parts)
+            assert summary["phase"] == name and summary["bytes"] > 0
+    assert concatenated(out, n) == files
+    with pytest.raises(newsprep.CleanError, match="no phase"):
+        distributed.phase("shuffle", feed, n, out)
+
+
 def test_bad_input_raises_a_clear_error(tmp_path):
     with pytest.raises(newsprep.CleanError, match="one JSONL feed"):
         distributed.run(tmp_path, 2, tmp_path / "out", engine="local")

@@ -1264,7 +1264,9 @@ pub fn pairs_of(
 ) -> Result<PhaseSummary, RunError> {
     let mut members = Vec::new();
     for path in files {
-        for b in read_parquet(path)? {
+        // Batch by batch: the rows are held once, as members.
+        for b in open_parquet(path)? {
+            let b = b.map_err(|e| phase_err(path, e))?;
             let (key, doc, part) =
                 (u64_col(&b, "key", path)?, u64_col(&b, "doc", path)?, u32_col(&b, "part", path)?);
             let (exact, simhash, sketch) =

@@ -66,22 +66,20 @@ class _Phases:
         return self.partitions if phase in PER_PARTITION else self.shards
 
     def __call__(self, phase: str, shard: int = 0, jobs: int = 1, partitions: int | None = None) -> dict[str, Any]:
-        _reset_peak_rss()
-        native = NativeCleaner(self.toml, self.path, jobs)
-        started = time.monotonic()
         parts = self.partitions if partitions is None else partitions
-        summary = json.loads(native.shard(phase, self.feed, self.work, shard, self.shards, self.output, parts))
-        summary.update(phase=phase, shard=shard, seconds=round(time.monotonic() - started, 3),
-                       peak_rss_mb=_peak_rss_mb())
-        return summary
+        return self._timed(phase, shard, jobs, lambda native: native.shard(
+            phase, self.feed, self.work, shard, self.shards, self.output, parts))
 
     def pairs_of(self, partition: int, files: list[str], jobs: int = 1) -> dict[str, Any]:
         """The pairs phase over band rows the engine partitioned by key itself."""
+        return self._timed("pairs", partition, jobs, lambda native: native.pairs_of(partition, files, self.work))
+
+    def _timed(self, phase: str, shard: int, jobs: int, call: Callable[[Any], str]) -> dict[str, Any]:
+        """Run `call` on a native cleaner; its summary, with the phase, shard, time and peak memory."""
         _reset_peak_rss()
-        native = NativeCleaner(self.toml, self.path, jobs)
         started = time.monotonic()
-        summary = json.loads(native.pairs_of(partition, files, self.work))
-        summary.update(phase="pairs", shard=partition, seconds=round(time.monotonic() - started, 3),
+        summary = json.loads(call(NativeCleaner(self.toml, self.path, jobs)))
+        summary.update(phase=phase, shard=shard, seconds=round(time.monotonic() - started, 3),
                        peak_rss_mb=_peak_rss_mb())
         return summary
 
@@ -216,15 +214,8 @@ def run(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str
     task's peak memory in MB), in the order the phases ran."""
     if shards < 1:
         raise CleanError(f"--shards must be 1 or more, not {shards}")
-    partitions = shards if partitions is None else partitions
-    if partitions < 0:
-        raise CleanError(f"--partitions must be 0 or more, not {partitions}")
-    if isinstance(config, (str, os.PathLike)):
-        config = os.path.abspath(config)
-    toml, path = config_text(config)
-    output = os.path.abspath(output)
-    work = os.path.abspath(work) if work is not None else os.path.join(output, ".work")
-    phases = _Phases(toml, path, os.path.abspath(feed), work, output, shards, partitions)
+    phases = _phases(feed, shards, output, config, work, partitions)
+    partitions = phases.partitions
     engines: dict[str, Engine] = {
         "local": _local,
         "ray": _ray,
@@ -258,13 +249,23 @@ def phase(name: str, feed: str | os.PathLike[str], shards: int, output: str | os
     ``apply``) for shard (or, for ``pairs``, partition) ``shard``, for an engine of your own:
     :func:`run` calls the phases in that order. Arguments as for :func:`run`; ``jobs`` threads
     (0: all cores). Returns what the phase did."""
+    return _phases(feed, shards, output, config, work, partitions)(name, shard, jobs)
+
+
+def _phases(feed: str | os.PathLike[str], shards: int, output: str | os.PathLike[str],
+            config: str | os.PathLike[str] | Mapping[str, Any] | None, work: str | os.PathLike[str] | None,
+            partitions: int | None) -> _Phases:
+    """The arguments of :func:`run` and :func:`phase` as every task needs them: absolute paths
+    (workers may start elsewhere), the config's text, the partitions (default: the shards)."""
+    partitions = shards if partitions is None else partitions
+    if partitions < 0:
+        raise CleanError(f"--partitions must be 0 or more, not {partitions}")
     if isinstance(config, (str, os.PathLike)):
         config = os.path.abspath(config)
     toml, path = config_text(config)
     output = os.path.abspath(output)
     work = os.path.abspath(work) if work is not None else os.path.join(output, ".work")
-    partitions = shards if partitions is None else partitions
-    return _Phases(toml, path, os.path.abspath(feed), work, output, shards, partitions)(name, shard, jobs)
+    return _Phases(toml, path, os.path.abspath(feed), work, output, shards, partitions)
 
 
 def main(argv: list[str] | None = None) -> int:

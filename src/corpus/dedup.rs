@@ -352,22 +352,12 @@ impl Dedup {
 
     /// An empty corpus.
     pub fn new(settings: &DedupSettings) -> Self {
-        Dedup {
-            settings: *settings,
-            paragraphs: FingerprintIndex::new(
-                settings.paragraph_max_distance,
-                settings.min_similarity,
-                settings.sketch_keys,
-            ),
-            bodies: FingerprintIndex::new(
-                settings.document_max_distance,
-                settings.min_similarity,
-                settings.sketch_keys,
-            ),
-            docs: Vec::new(),
-            order: HashMap::new(),
-            clusters: Clusters::default(),
-        }
+        let s = settings;
+        Dedup::with_indexes(
+            s,
+            FingerprintIndex::new(s.paragraph_max_distance, s.min_similarity, s.sketch_keys),
+            FingerprintIndex::new(s.document_max_distance, s.min_similarity, s.sketch_keys),
+        )
     }
 
     /// What the sealed part of the corpus (every earlier chunk) holds for this document's body

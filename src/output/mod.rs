@@ -129,6 +129,21 @@ impl Counted<BufWriter<NamedTempFile>> {
     }
 }
 
+/// The columns of `duplicates.csv`.
+pub const DUPLICATES_HEADER: [&str; 6] =
+    ["cluster", "member", "canonical", "level", "distance", "similarity"];
+
+/// Does this outcome go into the corpus as written now: `Some(None)` kept, `Some(Some(of))`
+/// a duplicate of `of` written marked (with `duplicates_too`: flagged, or until the canonical
+/// copies are settled), `None` not at all.
+pub fn in_corpus(o: &Outcome, duplicates_too: bool) -> Option<Option<&DocId>> {
+    match o {
+        Outcome::Keep(_) => Some(None),
+        Outcome::Drop(_, DropReason::Duplicate { of, .. }) if duplicates_too => Some(Some(of)),
+        Outcome::Drop(..) => None,
+    }
+}
+
 /// What the writer does with near-duplicate documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DuplicateOutput {
@@ -199,9 +214,7 @@ impl Writer {
             .has_headers(false)
             .from_writer(open("duplicates.csv", prefix.duplicates)?);
         if prefix.duplicates == 0 {
-            duplicates
-                .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
-                .map_err(|e| out_err(dir)(e.into()))?;
+            duplicates.write_record(DUPLICATES_HEADER).map_err(|e| out_err(dir)(e.into()))?;
         }
         let texts = documents != DocumentFiles::None;
         Ok(Writer {
@@ -280,14 +293,8 @@ impl Writer {
         Ok(ends)
     }
 
-    /// Does this outcome go into the corpus as written now: `Some(None)` kept, `Some(Some(of))`
-    /// a duplicate of `of` written marked, `None` not at all.
     fn in_corpus<'o>(&self, o: &'o Outcome) -> Option<Option<&'o DocId>> {
-        match o {
-            Outcome::Keep(_) => Some(None),
-            Outcome::Drop(_, DropReason::Duplicate { of, .. }) if self.duplicates_too => Some(Some(of)),
-            Outcome::Drop(..) => None,
-        }
+        in_corpus(o, self.duplicates_too)
     }
 
     /// Stage everything in `commit` and list the stale text files for removal. Clusters whose

@@ -29,7 +29,7 @@ use super::chain::Chain;
 use super::chunks::{CHUNK, pipelined};
 use super::sites as site_learning;
 use crate::corpus::clusters::{Resolution, Swap};
-use crate::corpus::dedup::{Decision, Dedup, Lookups, Para, ParaPrint, Print};
+use crate::corpus::dedup::{CorpusIndex, Decision, Dedup, Lookups, Para, ParaPrint, Print};
 use crate::corpus::pairs::{Candidate, PairIndex, paragraph_item};
 use crate::corpus::sites::SiteCounter;
 use crate::error::{FileError, RunError};
@@ -37,14 +37,21 @@ use crate::input::{self, Input, InputKind, Unit};
 use crate::model::{
     DocId, DropReason, DuplicateBasis, Entry, Fingerprint, Outcome, ParaMatch, ParaRef, SKETCH, Sketch,
 };
-use crate::output::{CorpusRecord, DuplicateOutput, DuplicateRow, ManifestRow, file, settle_shard};
+use crate::output::{
+    CorpusRecord, DUPLICATES_HEADER, DuplicateOutput, DuplicateRow, ManifestRow, file, in_corpus,
+    settle_shard,
+};
 use crate::settings::Settings;
 use crate::stages::boilerplate::sites::{self as site_knowledge, SiteKnowledge};
-use crate::stages::dedup::index::{KEY_BUCKET_CAP, KEY_MAX_DISTANCE, NearIndex};
+use crate::stages::dedup::DocumentAction;
+use crate::stages::dedup::index::{FingerprintIndex, KEY_BUCKET_CAP, KEY_MAX_DISTANCE, NearIndex};
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, UInt32Type, UInt64Type};
-use arrow_array::{ArrayRef, Float32Array, ListArray, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow_array::{
+    ArrayRef, ArrowPrimitiveType, Float32Array, ListArray, PrimitiveArray, RecordBatch, StringArray,
+    UInt32Array, UInt64Array,
+};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -419,10 +426,86 @@ struct PrintedRecord {
 struct PrintReader {
     docs_path: PathBuf,
     docs: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-    paras_path: PathBuf,
-    paras: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-    /// The paragraph batch being walked, and the next row in it.
-    para: Option<(RecordBatch, usize)>,
+    /// The paragraph rows: (position, paragraph).
+    paras: Rows<(u64, ParaPrint)>,
+}
+
+/// A table's rows in order, decoded a batch at a time into `T` (each column looked up once per
+/// batch), walked by a key that only grows: [`take_while_key`](Self::take_while_key).
+struct Rows<T> {
+    path: PathBuf,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    decode: fn(&RecordBatch, &Path) -> Result<Vec<T>, RunError>,
+    /// The decoded batch, and the next row in it.
+    batch: std::vec::IntoIter<T>,
+    next: Option<T>,
+}
+
+impl<T> Rows<T> {
+    fn open(
+        path: PathBuf,
+        decode: fn(&RecordBatch, &Path) -> Result<Vec<T>, RunError>,
+    ) -> Result<Self, RunError> {
+        let reader = open_parquet(&path)?;
+        Ok(Rows { path, reader, decode, batch: Vec::new().into_iter(), next: None })
+    }
+
+    /// The next row, without taking it.
+    fn peek(&mut self) -> Result<Option<&T>, RunError> {
+        while self.next.is_none() {
+            if let Some(row) = self.batch.next() {
+                self.next = Some(row);
+                break;
+            }
+            let Some(b) = self.reader.next() else { return Ok(None) };
+            let b = b.map_err(|e| phase_err(&self.path, e))?;
+            self.batch = (self.decode)(&b, &self.path)?.into_iter();
+        }
+        Ok(self.next.as_ref())
+    }
+
+    /// Take the rows whose `key` is `at`, into `out`; a row of a smaller key is out of order.
+    fn take_while_key(&mut self, at: u64, key: fn(&T) -> u64, out: &mut Vec<T>) -> Result<(), RunError> {
+        while let Some(row) = self.peek()? {
+            let k = key(row);
+            if k > at {
+                break;
+            }
+            if k < at {
+                return Err(phase_err(&self.path, format!("a row of {k} after {at}: not in order")));
+            }
+            out.extend(self.next.take());
+        }
+        Ok(())
+    }
+}
+
+/// A paragraph table's rows: (position, paragraph).
+fn decode_paragraphs(b: &RecordBatch, path: &Path) -> Result<Vec<(u64, ParaPrint)>, RunError> {
+    let (pos, index, exact) =
+        (u64_col(b, "position", path)?, u32_col(b, "paragraph", path)?, u64_col(b, "exact", path)?);
+    let (simhash, tokens, sketch) =
+        (u64_col(b, "simhash", path)?, u32_col(b, "tokens", path)?, list_col(b, "sketch", path)?);
+    let (start, end, chars) =
+        (u64_col(b, "start", path)?, u64_col(b, "end", path)?, u32_col(b, "chars", path)?);
+    (0..b.num_rows())
+        .map(|r| {
+            let fingerprint = Fingerprint {
+                exact: exact.value(r),
+                simhash: simhash.value(r),
+                sketch: sketch_at(sketch, r, path)?,
+                tokens: tokens.value(r),
+            };
+            let p = ParaPrint {
+                index: index.value(r),
+                fingerprint,
+                start: start.value(r),
+                end: end.value(r),
+                chars: chars.value(r),
+            };
+            Ok((pos.value(r), p))
+        })
+        .collect()
 }
 
 fn open_parquet(path: &Path) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, RunError> {
@@ -440,9 +523,7 @@ impl PrintReader {
         Ok(PrintReader {
             docs: open_parquet(&docs_path)?,
             docs_path,
-            paras: open_parquet(&paras_path)?,
-            paras_path,
-            para: None,
+            paras: Rows::open(paras_path, decode_paragraphs)?,
         })
     }
 
@@ -478,7 +559,9 @@ impl PrintReader {
                     chars: chars.value(r),
                     published: (!published.is_null(r)).then(|| published.value(r).to_string()),
                 };
-                self.paragraphs_of(pos.value(r), &mut p.paragraphs)?;
+                let mut rows = Vec::new();
+                self.paras.take_while_key(pos.value(r), |(at, _)| *at, &mut rows)?;
+                p.paragraphs = rows.into_iter().map(|(_, pp)| pp).collect();
                 Some(p)
             } else {
                 None
@@ -492,51 +575,75 @@ impl PrintReader {
         let first = if b.num_rows() > 0 { pos.value(0) } else { 0 };
         Ok(Some((first, out)))
     }
-
-    /// The paragraph rows of the record at `position`, which come next in the table.
-    fn paragraphs_of(&mut self, position: u64, out: &mut Vec<ParaPrint>) -> Result<(), RunError> {
-        let path = self.paras_path.clone();
-        loop {
-            if self.para.as_ref().is_none_or(|(b, r)| *r >= b.num_rows()) {
-                match self.paras.next() {
-                    None => return Ok(()),
-                    Some(b) => self.para = Some((b.map_err(|e| phase_err(&path, e))?, 0)),
-                }
-                continue;
-            }
-            let (b, r) = self.para.as_mut().expect("a batch is open");
-            let row = *r;
-            let pos = u64_col(b, "position", &path)?.value(row);
-            if pos < position {
-                return Err(phase_err(&path, format!("paragraph row of position {pos}, which has no print")));
-            }
-            if pos > position {
-                return Ok(());
-            }
-            let sketch = list_col(b, "sketch", &path)?;
-            out.push(ParaPrint {
-                index: u32_col(b, "paragraph", &path)?.value(row),
-                fingerprint: Fingerprint {
-                    exact: u64_col(b, "exact", &path)?.value(row),
-                    simhash: u64_col(b, "simhash", &path)?.value(row),
-                    sketch: sketch_at(sketch, row, &path)?,
-                    tokens: u32_col(b, "tokens", &path)?.value(row),
-                },
-                start: u64_col(b, "start", &path)?.value(row),
-                end: u64_col(b, "end", &path)?.value(row),
-                chars: u32_col(b, "chars", &path)?.value(row),
-            });
-            *r += 1;
-        }
-    }
 }
 
 /// Phase 4, global: every shard's prints, in global order, through the dedup barrier and the
 /// id register as one run's barrier sees them (chunks of [`CHUNK`] looked up on every
 /// thread, then checked in order); the decisions go to each shard's `decisions` table.
 pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, RunError> {
-    let pool = pool(s)?;
-    let mut dedup = Dedup::new(&s.dedup);
+    let mut lookups = IndexLookups { pool: pool(s)?, sealed: Vec::new() };
+    replay(shards, work, Dedup::new(&s.dedup), &mut lookups)
+}
+
+/// How the global phase gets a print's lookups: from the barrier's own index, or from pairs.
+trait Lookup<P, B> {
+    /// Before the chunk's records (shard `shard`, first position `first`) are checked.
+    fn chunk(
+        &mut self,
+        dedup: &Dedup<P, B>,
+        shard: u32,
+        first: u64,
+        records: &[PrintedRecord],
+    ) -> Result<(), RunError>;
+    /// The lookups of the chunk's `k`-th record (every record, in order, before its id is
+    /// claimed; `None` for one without a print).
+    fn look_up(
+        &mut self,
+        dedup: &Dedup<P, B>,
+        k: usize,
+        r: &PrintedRecord,
+    ) -> Result<Option<Lookups>, RunError>;
+    /// The chunk's `k`-th record stayed, the `n`-th kept document.
+    fn kept(&mut self, k: usize, n: u32);
+    /// After the chunk was checked.
+    fn sealed(&mut self, dedup: &mut Dedup<P, B>);
+}
+
+/// Lookups in the barrier's index: a chunk's looked up on every thread, then checked in order
+/// (each check also searches what the chunk's earlier records added), as one run's barrier.
+struct IndexLookups {
+    pool: rayon::ThreadPool,
+    sealed: Vec<Option<Lookups>>,
+}
+
+impl Lookup<FingerprintIndex<Para>, FingerprintIndex<usize>> for IndexLookups {
+    fn chunk(&mut self, dedup: &Dedup, _: u32, _: u64, records: &[PrintedRecord]) -> Result<(), RunError> {
+        self.sealed = self
+            .pool
+            .install(|| records.par_iter().map(|r| r.print.as_ref().map(|p| dedup.look_up(p))).collect());
+        Ok(())
+    }
+
+    fn look_up(&mut self, _: &Dedup, k: usize, _: &PrintedRecord) -> Result<Option<Lookups>, RunError> {
+        Ok(self.sealed[k].take())
+    }
+
+    fn kept(&mut self, _: usize, _: u32) {}
+
+    fn sealed(&mut self, dedup: &mut Dedup) {
+        dedup.seal();
+    }
+}
+
+/// Phase 4's walk: every shard's prints in global order, chunk by chunk, each record's id
+/// claimed and its print checked by the barrier with the lookups `lookup` gives; each shard's
+/// decisions written, then the clusters' canonical copies.
+fn replay<P: CorpusIndex<Para>, B: CorpusIndex<usize>>(
+    shards: u32,
+    work: &Path,
+    mut dedup: Dedup<P, B>,
+    lookup: &mut impl Lookup<P, B>,
+) -> Result<PhaseSummary, RunError> {
     let mut ids = IdRegister::default();
     let mut sum = PhaseSummary::default();
     // The feed's name in an id collision's message, as one run has it.
@@ -547,22 +654,23 @@ pub fn decide(s: &Settings, shards: u32, work: &Path) -> Result<PhaseSummary, Ru
             TableFile::create(&work.join(shard_file("decisions", i, "parquet")), decision_schema())?;
         while let Some((first, chunk)) = prints.next_chunk()? {
             let mut rows = DecisionRows::default();
-            let sealed: Vec<Option<Lookups>> = pool
-                .install(|| chunk.par_iter().map(|r| r.print.as_ref().map(|p| dedup.look_up(p))).collect());
-            for (k, (r, sealed)) in chunk.iter().zip(sealed).enumerate() {
+            lookup.chunk(&dedup, i, first, &chunk)?;
+            for (k, r) in chunk.iter().enumerate() {
                 let position = first + k as u64;
+                let found = lookup.look_up(&dedup, k, r)?;
                 if let Some(error) = ids.claim(&r.id, &source, r.line) {
                     rows.collision(position, &r.id, &error);
                     continue;
                 }
-                let (Some(print), Some(sealed)) = (&r.print, sealed) else { continue };
-                let d = dedup.check(print, sealed);
+                let (Some(print), Some(found)) = (&r.print, found) else { continue };
+                let d = dedup.check(print, found);
                 if matches!(d, Decision::Keep(_)) {
+                    lookup.kept(k, sum.kept as u32);
                     sum.kept += 1;
                 }
                 rows.decision(position, &r.id, d);
             }
-            dedup.seal();
+            lookup.sealed(&mut dedup);
             sum.records += chunk.len() as u64;
             sum.rows += rows.position.len() as u64;
             out.write(rows.batch())?;
@@ -832,9 +940,7 @@ fn read_resolution(s: &Settings, work: &Path) -> Result<Resolution, RunError> {
     for b in read_parquet(&path)? {
         let (first, canonical) = (str_col(&b, "first", &path)?, str_col(&b, "canonical", &path)?);
         let (distance, similarity) = (u32_col(&b, "distance", &path)?, f32_col(&b, "similarity", &path)?);
-        let delta = column(&b, "paragraphs_delta", &path)?
-            .as_primitive_opt::<arrow_array::types::Int64Type>()
-            .ok_or_else(|| phase_err(&path, "column `paragraphs_delta` is not int64"))?;
+        let delta = num_col::<arrow_array::types::Int64Type>(&b, "paragraphs_delta", &path)?;
         for r in 0..b.num_rows() {
             swaps.push(Swap {
                 first: DocId(first.value(r).to_string()),
@@ -919,7 +1025,7 @@ impl ShardFiles {
         let (dp, d) = temp(shard.file("duplicates", "csv"))?;
         let mut duplicates = csv::WriterBuilder::new().has_headers(false).from_writer(d);
         duplicates
-            .write_record(["cluster", "member", "canonical", "level", "distance", "similarity"])
+            .write_record(DUPLICATES_HEADER)
             .map_err(|e| RunError::Output { path: dp.clone(), source: e.into() })?;
         Ok(ShardFiles {
             corpus: (cp, std::io::BufWriter::with_capacity(1 << 20, c)),
@@ -936,12 +1042,7 @@ impl ShardFiles {
             move |e: std::io::Error| RunError::Output { path, source: e }
         };
         if let Entry::Done(o) = e {
-            let duplicate_of = match o {
-                Outcome::Keep(_) => Some(None),
-                Outcome::Drop(_, DropReason::Duplicate { of, .. }) if duplicates_too => Some(Some(of)),
-                Outcome::Drop(..) => None,
-            };
-            if let Some(duplicate_of) = duplicate_of {
+            if let Some(duplicate_of) = in_corpus(o, duplicates_too) {
                 let (path, w) = &mut self.corpus;
                 let record = CorpusRecord { duplicate_of, ..CorpusRecord::new(o.doc()) };
                 serde_json::to_writer(&mut *w, &record).map_err(|e| err(path)(e.into()))?;
@@ -1049,11 +1150,7 @@ fn write_parquet(path: &Path, batches: impl Iterator<Item = RecordBatch>) -> Res
 }
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, RunError> {
-    let f = std::fs::File::open(path).map_err(|e| phase_err(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.build())
-        .map_err(|e| phase_err(path, e))?;
-    reader.map(|b| b.map_err(|e| phase_err(path, e))).collect()
+    open_parquet(path)?.map(|b| b.map_err(|e| phase_err(path, e))).collect()
 }
 
 fn column<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b ArrayRef, RunError> {
@@ -1066,22 +1163,27 @@ fn str_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b String
         .ok_or_else(|| phase_err(path, format!("column `{name}` is not text")))
 }
 
-fn u64_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b UInt64Array, RunError> {
+/// A column of numbers of type `T` (`u64_col`, `u32_col`, `f32_col`).
+fn num_col<'b, T: ArrowPrimitiveType>(
+    b: &'b RecordBatch,
+    name: &str,
+    path: &Path,
+) -> Result<&'b PrimitiveArray<T>, RunError> {
     column(b, name, path)?
-        .as_primitive_opt::<UInt64Type>()
-        .ok_or_else(|| phase_err(path, format!("column `{name}` is not uint64")))
+        .as_primitive_opt::<T>()
+        .ok_or_else(|| phase_err(path, format!("column `{name}` is not {}", T::DATA_TYPE)))
+}
+
+fn u64_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b UInt64Array, RunError> {
+    num_col::<UInt64Type>(b, name, path)
 }
 
 fn u32_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b UInt32Array, RunError> {
-    column(b, name, path)?
-        .as_primitive_opt::<UInt32Type>()
-        .ok_or_else(|| phase_err(path, format!("column `{name}` is not uint32")))
+    num_col::<UInt32Type>(b, name, path)
 }
 
 fn f32_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Float32Array, RunError> {
-    column(b, name, path)?
-        .as_primitive_opt::<Float32Type>()
-        .ok_or_else(|| phase_err(path, format!("column `{name}` is not float32")))
+    num_col::<Float32Type>(b, name, path)
 }
 
 fn list_col<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b ListArray, RunError> {
@@ -1150,7 +1252,8 @@ pub fn bands(s: &Settings, shard: Shard, partitions: u32, work: &Path) -> Result
         return Err(RunError::Stream { message: "0 partitions: give at least 1".into() });
     }
     let n_keys = band_keys(s.dedup.min_similarity);
-    let (documents, paragraphs) = Dedup::new(&s.dedup).compares();
+    let (documents, paragraphs) =
+        (s.dedup.document_action != DocumentAction::Off, s.dedup.indexes_paragraphs());
     let mut files = (0..partitions)
         .map(|p| {
             TableFile::create(&work.join(format!("bands-{:05}-{p:05}.parquet", shard.index)), band_schema())
@@ -1437,20 +1540,33 @@ fn edge_batch(e: &[Edge]) -> RecordBatch {
 /// The partitions' pair files read together in the later text's order: all pairs of one
 /// document at a time.
 struct PairReader {
-    files: Vec<Cursor>,
+    files: Vec<Rows<Edge>>,
 }
 
-/// A Parquet file read batch by batch: its path, its reader, and the batch being walked with
-/// the next row in it.
-type Cursor = (PathBuf, parquet::arrow::arrow_reader::ParquetRecordBatchReader, Option<(RecordBatch, usize)>);
+fn decode_edges(b: &RecordBatch, path: &Path) -> Result<Vec<Edge>, RunError> {
+    let (doc, kind, part) = (u64_col(b, "doc", path)?, u32_col(b, "kind", path)?, u32_col(b, "part", path)?);
+    let (of_doc, of_part) = (u64_col(b, "of_doc", path)?, u32_col(b, "of_part", path)?);
+    let (distance, similarity) = (u32_col(b, "distance", path)?, f32_col(b, "similarity", path)?);
+    let (near, keys) = (u32_col(b, "near", path)?, u32_col(b, "keys", path)?);
+    Ok((0..b.num_rows())
+        .map(|r| Edge {
+            doc: doc.value(r),
+            kind: kind.value(r) as u8,
+            part: part.value(r),
+            of_doc: of_doc.value(r),
+            of_part: of_part.value(r),
+            distance: distance.value(r),
+            similarity: similarity.value(r),
+            near: near.value(r) != 0,
+            keys: keys.value(r) as u8,
+        })
+        .collect())
+}
 
 impl PairReader {
     fn open(work: &Path, partitions: u32) -> Result<PairReader, RunError> {
         let files = (0..partitions)
-            .map(|p| {
-                let path = work.join(format!("pairs-{p:05}.parquet"));
-                open_parquet(&path).map(|r| (path, r, None))
-            })
+            .map(|p| Rows::open(work.join(format!("pairs-{p:05}.parquet")), decode_edges))
             .collect::<Result<_, _>>()?;
         Ok(PairReader { files })
     }
@@ -1458,40 +1574,8 @@ impl PairReader {
     /// Every pair whose later text is in document `doc` (earlier documents' are behind).
     fn of_doc(&mut self, doc: u64) -> Result<Vec<Edge>, RunError> {
         let mut out = Vec::new();
-        for (path, reader, open) in &mut self.files {
-            loop {
-                if open.as_ref().is_none_or(|(b, r)| *r >= b.num_rows()) {
-                    match reader.next() {
-                        None => break,
-                        Some(b) => *open = Some((b.map_err(|e| phase_err(path, e))?, 0)),
-                    }
-                    continue;
-                }
-                let (b, r) = open.as_mut().expect("a batch is open");
-                let at = *r;
-                let d = u64_col(b, "doc", path)?.value(at);
-                if d > doc {
-                    break;
-                }
-                if d < doc {
-                    return Err(phase_err(
-                        path,
-                        format!("pairs of document {d} after document {doc}: not sorted"),
-                    ));
-                }
-                out.push(Edge {
-                    doc: d,
-                    kind: u32_col(b, "kind", path)?.value(at) as u8,
-                    part: u32_col(b, "part", path)?.value(at),
-                    of_doc: u64_col(b, "of_doc", path)?.value(at),
-                    of_part: u32_col(b, "of_part", path)?.value(at),
-                    distance: u32_col(b, "distance", path)?.value(at),
-                    similarity: f32_col(b, "similarity", path)?.value(at),
-                    near: u32_col(b, "near", path)?.value(at) != 0,
-                    keys: u32_col(b, "keys", path)?.value(at) as u8,
-                });
-                *r += 1;
-            }
+        for rows in &mut self.files {
+            rows.take_while_key(doc, |e| e.doc, &mut out)?;
         }
         Ok(out)
     }
@@ -1525,71 +1609,84 @@ pub fn decide_pairs(
 ) -> Result<PhaseSummary, RunError> {
     let d = &s.dedup;
     let [body_cuts, para_cuts] = read_cuts(work, partitions)?;
-    let mut dedup = Dedup::with_indexes(
+    let dedup = Dedup::with_indexes(
         d,
         PairIndex::<Para>::new(d.paragraph_max_distance, d.min_similarity, d.sketch_keys, para_cuts),
         PairIndex::<usize>::new(d.document_max_distance, d.min_similarity, d.sketch_keys, body_cuts),
     );
-    let (documents, paragraphs) = dedup.compares();
-    let mut pairs = PairReader::open(work, partitions)?;
-    let mut kept: HashMap<u64, u32, rustc_hash::FxBuildHasher> = HashMap::default();
-    let mut ids = IdRegister::default();
-    let mut sum = PhaseSummary::default();
-    let source = feed_name(work)?;
-    for i in 0..shards {
-        let mut prints = PrintReader::open(work, i)?;
-        let mut out =
-            TableFile::create(&work.join(shard_file("decisions", i, "parquet")), decision_schema())?;
-        while let Some((first, chunk)) = prints.next_chunk()? {
-            let mut rows = DecisionRows::default();
-            for (k, r) in chunk.iter().enumerate() {
-                let position = first + k as u64;
-                let doc = (u64::from(i) << 32) | position;
-                // A printed document's pairs are taken even when its id turns out taken.
-                let edges = if r.print.is_some() { pairs.of_doc(doc)? } else { Vec::new() };
-                if let Some(error) = ids.claim(&r.id, &source, r.line) {
-                    rows.collision(position, &r.id, &error);
-                    continue;
-                }
-                let Some(print) = &r.print else { continue };
-                let candidates = |kind: u8, part: u32| {
-                    let kept = &kept;
-                    edges.iter().filter(move |e| e.kind == kind && e.part == part).filter_map(move |e| {
-                        let n = *kept.get(&e.of_doc)?;
-                        let item = if kind == 0 { u64::from(n) } else { paragraph_item(n, e.of_part - 1) };
-                        Some(Candidate {
-                            item,
-                            distance: e.distance,
-                            similarity: e.similarity,
-                            near: e.near,
-                            keys: e.keys,
-                        })
-                    })
-                };
-                let (paras, bodies) = dedup.indexes();
-                let body = documents.then(|| bodies.look_up(&print.body, candidates(0, 0))).flatten();
-                let found = if paragraphs {
-                    print
-                        .paragraphs
-                        .iter()
-                        .map(|pp| paras.look_up(&pp.fingerprint, candidates(1, pp.index + 1)))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let decision = dedup.check(print, Lookups::new(body, found));
-                if matches!(decision, Decision::Keep(_)) {
-                    kept.insert(doc, sum.kept as u32);
-                    sum.kept += 1;
-                }
-                rows.decision(position, &r.id, decision);
-            }
-            sum.records += chunk.len() as u64;
-            sum.rows += rows.position.len() as u64;
-            out.write(rows.batch())?;
-        }
-        sum.bytes += out.finish()?;
+    let mut lookups = PairLookups {
+        pairs: PairReader::open(work, partitions)?,
+        compares: dedup.compares(),
+        kept: HashMap::default(),
+        shard: 0,
+        first: 0,
+    };
+    replay(shards, work, dedup, &mut lookups)
+}
+
+/// Lookups from the verified pairs, a record at a time (what it may repeat depends on which
+/// earlier documents stayed, the chunk's own included).
+struct PairLookups {
+    pairs: PairReader,
+    /// Document dedup on; paragraphs compared across documents.
+    compares: (bool, bool),
+    /// Each kept document's place among the kept, by its global place.
+    kept: HashMap<u64, u32, rustc_hash::FxBuildHasher>,
+    shard: u32,
+    first: u64,
+}
+
+type Pairs = Dedup<PairIndex<Para>, PairIndex<usize>>;
+
+impl PairLookups {
+    fn doc(&self, k: usize) -> u64 {
+        (u64::from(self.shard) << 32) | (self.first + k as u64)
     }
-    sum.bytes += write_resolution(&dedup.resolve(), work)?;
-    Ok(sum)
+}
+
+impl Lookup<PairIndex<Para>, PairIndex<usize>> for PairLookups {
+    fn chunk(&mut self, _: &Pairs, shard: u32, first: u64, _: &[PrintedRecord]) -> Result<(), RunError> {
+        (self.shard, self.first) = (shard, first);
+        Ok(())
+    }
+
+    fn look_up(&mut self, dedup: &Pairs, k: usize, r: &PrintedRecord) -> Result<Option<Lookups>, RunError> {
+        let Some(print) = &r.print else { return Ok(None) };
+        // Taken even when the record's id turns out taken, so the next document's are next.
+        let edges = self.pairs.of_doc(self.doc(k))?;
+        let kept = &self.kept;
+        let candidates = |kind: u8, part: u32| {
+            edges.iter().filter(move |e| e.kind == kind && e.part == part).filter_map(move |e| {
+                let n = *kept.get(&e.of_doc)?;
+                let item = if kind == 0 { u64::from(n) } else { paragraph_item(n, e.of_part - 1) };
+                Some(Candidate {
+                    item,
+                    distance: e.distance,
+                    similarity: e.similarity,
+                    near: e.near,
+                    keys: e.keys,
+                })
+            })
+        };
+        let (paras, bodies) = dedup.indexes();
+        let (documents, paragraphs) = self.compares;
+        let body = documents.then(|| bodies.look_up(&print.body, candidates(0, 0))).flatten();
+        let found = if paragraphs {
+            print
+                .paragraphs
+                .iter()
+                .map(|pp| paras.look_up(&pp.fingerprint, candidates(1, pp.index + 1)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Some(Lookups::new(body, found)))
+    }
+
+    fn kept(&mut self, k: usize, n: u32) {
+        let doc = self.doc(k);
+        self.kept.insert(doc, n);
+    }
+
+    fn sealed(&mut self, _: &mut Pairs) {}
 }
